@@ -1,0 +1,3 @@
+//! `backtest` bench: not written yet; its issue replaces this file.
+
+fn main() {}

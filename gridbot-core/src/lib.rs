@@ -1,0 +1,32 @@
+//! # gridbot-core
+//!
+//! The pure domain of gridbot: a money-exact model of futures trading on
+//! USDT-M perpetuals, the grid math, the bot engines, the balance and risk
+//! rules, a paper exchange with a real matching engine, market feeds, the
+//! backtester and the backtest-driven advisor.
+//!
+//! This crate opens no sockets, runs no SQL and has no HTTP client. Everything
+//! that talks to the outside world does so through the [`ports`] traits,
+//! implemented by the adapter crates (`gridbot-bitget`, `gridbot-store`,
+//! `gridbot-deepseek`) or by the in-crate [`paper`] exchange.
+//!
+//! Money is [`rust_decimal::Decimal`] everywhere; order prices are snapped to
+//! the instrument's tick and quantities to its lot step (see
+//! [`model::Instrument`]).
+//!
+//! Where to go next: [`grid`] for the grid formulas, [`paper`] for the fill
+//! model, [`ports`] for the traits an adapter implements.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod feed;
+pub mod grid;
+pub mod model;
+pub mod paper;
+pub mod ports;
+
+pub use error::{AdvisorError, ExchangeError, MarketDataError, StoreError, ValidationError};
+pub use rust_decimal::Decimal;

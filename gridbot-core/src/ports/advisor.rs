@@ -1,0 +1,188 @@
+//! The `Advisor` port: grid recommendations for a symbol.
+//!
+//! Every number a recommendation shows comes from a backtest that can be
+//! re-run ([`crate::model`] decimals; statistics rounded to 2 places).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AdvisorError;
+use crate::grid::{GridMode, Spacing};
+use crate::model::{Candle, Instrument, Interval, Symbol, TimestampMs};
+
+/// What an advisor is asked.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AdvisorRequest {
+    /// The contract and its rules.
+    pub instrument: Instrument,
+    /// Candle interval of `candles` (the cache key's timeframe).
+    pub timeframe: Interval,
+    /// Recent candles, oldest first (at least a day; 7 days are backtested).
+    pub candles: Arc<Vec<Candle>>,
+    /// Now.
+    pub now: TimestampMs,
+}
+
+impl AdvisorRequest {
+    /// A request.
+    pub fn new(instrument: Instrument, timeframe: Interval, candles: Arc<Vec<Candle>>, now: TimestampMs) -> Self {
+        AdvisorRequest {
+            instrument,
+            timeframe,
+            candles,
+            now,
+        }
+    }
+
+    /// The contract.
+    pub fn symbol(&self) -> &Symbol {
+        &self.instrument.symbol
+    }
+}
+
+/// Direction of the market, by the rule documented in the analysis module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trend {
+    /// Rising.
+    Up,
+    /// Falling.
+    Down,
+    /// Range-bound.
+    Sideways,
+}
+
+/// A market analysis of recent candles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MarketAnalysis {
+    /// The contract.
+    pub symbol: Symbol,
+    /// Last close.
+    pub current_price: Decimal,
+    /// Highest high of the last 24 h.
+    pub high_24h: Decimal,
+    /// Lowest low of the last 24 h.
+    pub low_24h: Decimal,
+    /// Price change over 24 h, percent.
+    pub change_24h_pct: Decimal,
+    /// Up, down or sideways.
+    pub trend: Trend,
+    /// Standard deviation of log returns over 24 h (not annualised), percent.
+    pub volatility_24h_pct: f64,
+    /// Annualised volatility, percent.
+    pub volatility_annual_pct: f64,
+    /// Average true range as a percentage of price (14 periods).
+    pub atr_pct: f64,
+    /// Support levels below the price, nearest first.
+    pub support: Vec<Decimal>,
+    /// Resistance levels above the price, nearest first.
+    pub resistance: Vec<Decimal>,
+    /// Candles analysed.
+    pub candles: usize,
+}
+
+/// Conservative, moderate or aggressive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    /// Wide range, low leverage, small drawdown.
+    Conservative,
+    /// Balanced.
+    Moderate,
+    /// Narrow range, more grids, higher leverage.
+    Aggressive,
+}
+
+/// One recommended grid setup, with the backtest behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Recommendation {
+    /// Display name.
+    pub name: String,
+    /// Risk profile.
+    pub risk_level: RiskLevel,
+    /// Long, short or neutral.
+    pub mode: GridMode,
+    /// Arithmetic or geometric.
+    pub spacing: Spacing,
+    /// Lowest line.
+    pub lower: Decimal,
+    /// Highest line.
+    pub upper: Decimal,
+    /// Number of grids.
+    pub grids: u32,
+    /// Leverage.
+    pub leverage: u32,
+    /// Backtest ROI scaled to 30 days, percent.
+    pub expected_roi_30d: Decimal,
+    /// Days backtested.
+    pub backtest_days: Decimal,
+    /// Backtest ROI, percent.
+    pub roi_pct: Decimal,
+    /// Backtest APR, percent.
+    pub apr_pct: Decimal,
+    /// Backtest maximum drawdown, percent.
+    pub max_drawdown_pct: Decimal,
+    /// Backtest completed round trips.
+    pub round_trips: u64,
+    /// Smallest investment for which every grid order meets the minimums, USDT.
+    pub min_investment: Decimal,
+    /// Investment the backtest used, USDT.
+    pub backtest_investment: Decimal,
+    /// How long to run it, e.g. `3-7 days`.
+    pub recommended_duration: String,
+    /// Estimated liquidation price (outside the range), if any.
+    pub liquidation_price: Option<Decimal>,
+    /// Why this setup.
+    pub description: String,
+    /// ROI (percent) over the backtest: `(ts, roi_pct)` points, ≤ 500.
+    pub roi_curve: Vec<(TimestampMs, Decimal)>,
+}
+
+/// An advisor's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecommendationSet {
+    /// The analysis the picks are based on.
+    pub analysis: MarketAnalysis,
+    /// Conservative, moderate, aggressive (fewer when no candidate survived
+    /// a profile's rules).
+    pub recommendations: Vec<Recommendation>,
+    /// Which advisor produced it (`backtest`, `deepseek`).
+    pub source: String,
+    /// Set when a richer advisor failed and this is the fallback, saying why.
+    pub fallback_reason: Option<String>,
+    /// When computed.
+    pub generated_at: TimestampMs,
+}
+
+impl RecommendationSet {
+    /// A set of recommendations.
+    pub fn new(
+        analysis: MarketAnalysis,
+        recommendations: Vec<Recommendation>,
+        source: impl Into<String>,
+        generated_at: TimestampMs,
+    ) -> Self {
+        RecommendationSet {
+            analysis,
+            recommendations,
+            source: source.into(),
+            fallback_reason: None,
+            generated_at,
+        }
+    }
+}
+
+/// Recommends grid setups for a symbol.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Advisor: Send + Sync {
+    /// Three picks (conservative, moderate, aggressive) for the request.
+    async fn recommend(&self, request: &AdvisorRequest) -> Result<RecommendationSet, AdvisorError>;
+}

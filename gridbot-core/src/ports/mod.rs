@@ -1,0 +1,26 @@
+//! The traits through which the core talks to the world. All are
+//! object-safe `async_trait`s and `Send + Sync`, so they are shared as
+//! `Arc<dyn Trait>` across tasks.
+//!
+//! With the `mocks` feature (and in this crate's own tests) [`mocks`] holds
+//! mockall mocks of each: `MockExchange`, `MockMarketData`, `MockStore`,
+//! `MockAdvisor`.
+
+mod advisor;
+mod exchange;
+mod market_data;
+mod store;
+
+pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
+pub use exchange::{Exchange, ExecutionStream, FillPage};
+pub use market_data::{MarketData, MarketSubscription};
+pub use store::{BotLimits, Store};
+
+/// mockall mocks of every port.
+#[cfg(any(test, feature = "mocks"))]
+pub mod mocks {
+    pub use super::advisor::MockAdvisor;
+    pub use super::exchange::MockExchange;
+    pub use super::market_data::MockMarketData;
+    pub use super::store::MockStore;
+}
