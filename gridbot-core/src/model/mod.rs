@@ -10,6 +10,7 @@ mod bot;
 mod ids;
 mod instrument;
 mod market;
+mod net_position;
 mod order;
 mod user;
 
@@ -21,6 +22,7 @@ pub use bot::{
 pub use ids::{BotId, ClientOrderId, FillCursor, Symbol, TemplateId, UserId};
 pub use instrument::{Instrument, Rounding};
 pub use market::{Candle, Interval, MarketEvent, Tick};
+pub use net_position::NetPosition;
 pub use order::{ExecutionEvent, Fill, Liquidity, Order, OrderKind, OrderRequest, OrderStatus, Side, TimeInForce};
 pub use user::{AuditEvent, CredentialsRecord, RiskSettings, User};
 
