@@ -10,6 +10,9 @@
 //!
 //! The same engines run live (runner), on paper and in the backtester.
 
+pub mod ema;
+pub mod trend;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,433 @@
+//! The EMA-crossover trend engine.
+//!
+//! Rules (what a user's settings mean, exactly):
+//! - Signals come from closed candles of the configured interval, built from
+//!   the closed 1-minute candles the engine receives ([`CandleAggregator`]).
+//!   A fast EMA and a slow EMA are updated on every interval close; a signal
+//!   needs both EMAs ready (`slow_period` closes) and the sign of
+//!   `fast − slow` to change between two consecutive closes.
+//! - Long bots enter on a cross up and exit on a cross down; short bots enter
+//!   on a cross down and exit on a cross up. Entries happen only after
+//!   [`EngineEvent::Start`] and only when flat; the bot then keeps running and
+//!   waits for the next entry signal (stop-loss and take-profit close a
+//!   *trade*, not the bot). Only the user or a risk rule finishes a trend bot.
+//! - Entry: one market order sized so that margin plus entry and exit taker
+//!   fees fit in the investment: `qty = floor_lot(investment / (1/leverage +
+//!   2·taker_fee) / price)`. A signal whose quantity is below the
+//!   instrument's minimums is skipped and counted ([`TrendEngine::skipped_signals`]).
+//! - Stop-loss / take-profit are percentages of the entry price. They are
+//!   sent with the entry as preset trigger prices (snapped to tick towards
+//!   the entry) and enforced locally too: on a price event the last price, on
+//!   a candle its low / high, reaching a level closes the position at market.
+//!   A percentage of 0 disables that side.
+//! - Every fill on the bot's symbol is booked through [`NetPosition`]; a
+//!   trade is closed (round trip) when the position returns to zero; it is a
+//!   win when its realised PnL minus its fees is positive.
+//! - Client order ids are `b{bot}-open-{n}` and `b{bot}-close-{n}` for trade
+//!   `n`, so a replayed command is recognised by the exchange. On a second
+//!   `Start` (a resume) the engine re-issues a command that has no fill yet
+//!   under the same id; the exchange's idempotency makes that safe.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::ema::{CandleAggregator, Ema};
+use super::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
+use crate::error::ValidationError;
+use crate::model::{
+    BotId, BotStats, Candle, ClientOrderId, Fill, Instrument, NetPosition, OrderRequest, Rounding, Side, TrendConfig,
+    TrendDirection,
+};
+
+/// Where the current trade is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TradeState {
+    /// No position, no order out.
+    Flat,
+    /// The entry market order is out; no fill seen yet.
+    Entering,
+    /// A position is open.
+    InPosition,
+    /// The closing order is out.
+    Exiting,
+}
+
+/// An EMA-crossover trend bot (see the module docs for its rules).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendEngine {
+    bot: BotId,
+    config: TrendConfig,
+    instrument: Instrument,
+    phase: EnginePhase,
+    fast: Ema,
+    slow: Ema,
+    candles: CandleAggregator,
+    /// `fast − slow` at the previous interval close, once both are ready.
+    last_diff: Option<Decimal>,
+    state: TradeState,
+    /// Trade number (generation of the client ids).
+    trade: u64,
+    position: NetPosition,
+    /// Realised PnL and fees of the current trade.
+    trade_realized: Decimal,
+    trade_fees: Decimal,
+    /// A close was refused; send a new one on the next price.
+    retry_exit: bool,
+    stats: BotStats,
+    skipped_signals: u64,
+}
+
+impl TrendEngine {
+    /// A trend engine for `bot`, validated against the instrument.
+    pub fn new(bot: BotId, config: TrendConfig, instrument: Instrument) -> Result<Self, ValidationError> {
+        validate(&config, &instrument)?;
+        Ok(TrendEngine {
+            bot,
+            fast: Ema::new(config.fast_period),
+            slow: Ema::new(config.slow_period),
+            candles: CandleAggregator::new(config.interval),
+            config,
+            instrument,
+            phase: EnginePhase::Waiting,
+            last_diff: None,
+            state: TradeState::Flat,
+            trade: 1,
+            position: NetPosition::default(),
+            trade_realized: Decimal::ZERO,
+            trade_fees: Decimal::ZERO,
+            retry_exit: false,
+            stats: BotStats::default(),
+            skipped_signals: 0,
+        })
+    }
+
+    /// Restores an engine from [`BotEngine::snapshot`].
+    pub fn restore(snapshot: &serde_json::Value) -> Result<Self, ValidationError> {
+        serde_json::from_value(snapshot.clone())
+            .map_err(|e| ValidationError::new("engine_state", format!("not a trend engine snapshot: {e}")))
+    }
+
+    /// Feeds closed candles *of the configured interval* (history before the
+    /// start) so the EMAs are ready at once. Never trades.
+    pub fn warm_up(&mut self, interval_candles: &[Candle]) {
+        for c in interval_candles {
+            self.on_interval_close(c.close);
+        }
+    }
+
+    /// Entry signals skipped because the quantity was below the minimums.
+    pub fn skipped_signals(&self) -> u64 {
+        self.skipped_signals
+    }
+
+    /// The current fast and slow EMA values.
+    pub fn emas(&self) -> (Option<Decimal>, Option<Decimal>) {
+        (self.fast.value(), self.slow.value())
+    }
+
+    fn open_id(&self) -> ClientOrderId {
+        ClientOrderId::action(self.bot, "open", self.trade)
+    }
+
+    fn close_id(&self) -> ClientOrderId {
+        ClientOrderId::action(self.bot, "close", self.trade)
+    }
+
+    fn entry_side(&self) -> Side {
+        match self.config.direction {
+            TrendDirection::Long => Side::Buy,
+            TrendDirection::Short => Side::Sell,
+        }
+    }
+
+    /// Updates the EMAs with an interval close; returns +1 on a cross up,
+    /// −1 on a cross down, 0 otherwise.
+    fn on_interval_close(&mut self, close: Decimal) -> i8 {
+        let f = self.fast.update(close);
+        let s = self.slow.update(close);
+        if !(self.fast.is_ready() && self.slow.is_ready()) {
+            return 0;
+        }
+        let diff = f - s;
+        let cross = match self.last_diff {
+            Some(prev) if prev <= Decimal::ZERO && diff > Decimal::ZERO => 1,
+            Some(prev) if prev >= Decimal::ZERO && diff < Decimal::ZERO => -1,
+            _ => 0,
+        };
+        self.last_diff = Some(diff);
+        cross
+    }
+
+    fn entry_qty(&self, price: Decimal) -> Decimal {
+        let lev = Decimal::from(self.config.leverage.max(1));
+        let denom = Decimal::ONE / lev + Decimal::TWO * self.instrument.taker_fee;
+        if price <= Decimal::ZERO || denom <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        self.instrument.floor_qty(self.config.investment / denom / price)
+    }
+
+    fn presets(&self, entry: Decimal) -> (Option<Decimal>, Option<Decimal>) {
+        let (sl, tp) = self.levels(entry);
+        let i = &self.instrument;
+        // Snapped towards the entry: a stop never lies further away than asked.
+        let (sl_round, tp_round) = match self.config.direction {
+            TrendDirection::Long => (Rounding::Up, Rounding::Down),
+            TrendDirection::Short => (Rounding::Down, Rounding::Up),
+        };
+        (
+            sl.map(|p| i.round_price(p, sl_round)),
+            tp.map(|p| i.round_price(p, tp_round)),
+        )
+    }
+
+    /// Stop-loss and take-profit prices for an entry price (unsnapped).
+    fn levels(&self, entry: Decimal) -> (Option<Decimal>, Option<Decimal>) {
+        let pct = |p: Decimal| p / Decimal::ONE_HUNDRED;
+        let sign = match self.config.direction {
+            TrendDirection::Long => Decimal::ONE,
+            TrendDirection::Short => Decimal::NEGATIVE_ONE,
+        };
+        let sl = (self.config.stop_loss_pct > Decimal::ZERO)
+            .then(|| entry * (Decimal::ONE - sign * pct(self.config.stop_loss_pct)));
+        let tp = (self.config.take_profit_pct > Decimal::ZERO)
+            .then(|| entry * (Decimal::ONE + sign * pct(self.config.take_profit_pct)));
+        (sl, tp)
+    }
+
+    /// True when the price range `[low, high]` reached the stop-loss or
+    /// take-profit of the open position.
+    fn stop_reached(&self, low: Decimal, high: Decimal) -> bool {
+        if self.position.is_flat() {
+            return false;
+        }
+        let (sl, tp) = self.levels(self.position.entry_price);
+        match self.config.direction {
+            TrendDirection::Long => sl.is_some_and(|s| low <= s) || tp.is_some_and(|t| high >= t),
+            TrendDirection::Short => sl.is_some_and(|s| high >= s) || tp.is_some_and(|t| low <= t),
+        }
+    }
+
+    fn enter(&mut self, price: Decimal, out: &mut Vec<Command>) {
+        let qty = self.entry_qty(price);
+        if self
+            .instrument
+            .check_order(self.instrument.round_price(price, Rounding::Nearest), qty)
+            .is_err()
+        {
+            self.skipped_signals += 1;
+            return;
+        }
+        let (sl, tp) = self.presets(price);
+        let req = OrderRequest::market(self.open_id(), self.config.symbol.clone(), self.entry_side(), qty)
+            .with_presets(sl, tp);
+        self.state = TradeState::Entering;
+        out.push(Command::Place(req));
+    }
+
+    fn exit(&mut self, out: &mut Vec<Command>) {
+        self.retry_exit = false;
+        self.state = TradeState::Exiting;
+        out.push(Command::ClosePosition(self.close_id()));
+    }
+
+    fn on_price(&mut self, price: Decimal, low: Decimal, high: Decimal, out: &mut Vec<Command>) {
+        self.stats.last_price = price;
+        if self.phase != EnginePhase::Active || self.state != TradeState::InPosition {
+            return;
+        }
+        if self.retry_exit || self.stop_reached(low, high) {
+            self.exit(out);
+        }
+    }
+
+    fn on_candle(&mut self, candle: &Candle, out: &mut Vec<Command>) {
+        self.on_price(candle.close, candle.low, candle.high, out);
+        for closed in self.candles.push(candle) {
+            let cross = self.on_interval_close(closed.close);
+            if self.phase != EnginePhase::Active || cross == 0 {
+                continue;
+            }
+            let entry_cross = match self.config.direction {
+                TrendDirection::Long => 1,
+                TrendDirection::Short => -1,
+            };
+            match self.state {
+                TradeState::Flat if cross == entry_cross => self.enter(closed.close, out),
+                TradeState::InPosition if cross == -entry_cross => self.exit(out),
+                _ => {}
+            }
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill) {
+        let was_open = !self.position.is_flat();
+        let realized = self.position.apply(fill.side, fill.price, fill.qty);
+        self.stats.realized_pnl += realized;
+        self.stats.fees += fill.fee;
+        self.stats.fills += 1;
+        self.trade_realized += realized;
+        self.trade_fees += fill.fee;
+        if self.position.is_flat() {
+            if was_open {
+                self.close_trade();
+            }
+        } else if matches!(self.state, TradeState::Flat | TradeState::Entering) {
+            self.state = TradeState::InPosition;
+        }
+    }
+
+    fn close_trade(&mut self) {
+        self.stats.round_trips += 1;
+        if self.trade_realized - self.trade_fees > Decimal::ZERO {
+            self.stats.wins += 1;
+        }
+        self.trade_realized = Decimal::ZERO;
+        self.trade_fees = Decimal::ZERO;
+        self.trade += 1;
+        self.retry_exit = false;
+        self.state = TradeState::Flat;
+    }
+
+    fn on_rejected(&mut self, client_id: &ClientOrderId) {
+        if *client_id == self.open_id() && self.state == TradeState::Entering {
+            self.state = TradeState::Flat;
+            // A new attempt must not reuse the refused id.
+            self.trade += 1;
+        } else if *client_id == self.close_id() && self.state == TradeState::Exiting {
+            if self.position.is_flat() {
+                self.state = TradeState::Flat;
+            } else {
+                self.state = TradeState::InPosition;
+                self.retry_exit = true;
+            }
+        }
+    }
+
+    /// Re-issues the command of a trade step that has no fill yet (resume).
+    fn resume(&mut self, out: &mut Vec<Command>) {
+        match self.state {
+            TradeState::Entering => {
+                let price = self.stats.last_price;
+                self.state = TradeState::Flat;
+                if price > Decimal::ZERO {
+                    // Same trade number, same id: the exchange recognises it.
+                    self.enter(price, out);
+                }
+            }
+            TradeState::Exiting => self.exit(out),
+            TradeState::Flat | TradeState::InPosition => {}
+        }
+    }
+
+    fn stop(&mut self, out: &mut Vec<Command>) {
+        if self.phase == EnginePhase::Finished {
+            return;
+        }
+        if !self.position.is_flat() || self.state == TradeState::Entering {
+            self.state = TradeState::Exiting;
+            out.push(Command::ClosePosition(self.close_id()));
+        }
+        self.phase = EnginePhase::Finished;
+        out.push(Command::Finish(StopReason::User));
+    }
+}
+
+impl BotEngine for TrendEngine {
+    fn on_event(&mut self, event: &EngineEvent, out: &mut Vec<Command>) {
+        match event {
+            EngineEvent::Start { price, .. } => {
+                self.stats.last_price = *price;
+                match self.phase {
+                    EnginePhase::Waiting => self.phase = EnginePhase::Active,
+                    EnginePhase::Active => self.resume(out),
+                    EnginePhase::Finished => {}
+                }
+            }
+            EngineEvent::Price { price, .. } => self.on_price(*price, *price, *price, out),
+            EngineEvent::Candle(c) => self.on_candle(c, out),
+            EngineEvent::Fill(f) => self.on_fill(f),
+            EngineEvent::Rejected { client_id, .. } => self.on_rejected(client_id),
+            EngineEvent::Stop { .. } => self.stop(out),
+        }
+    }
+
+    fn ideal_orders(&self) -> Vec<OrderRequest> {
+        // A trend bot never keeps resting orders: entries and exits are market
+        // orders, re-issued on resume (see the module docs).
+        Vec::new()
+    }
+
+    fn stats(&self) -> BotStats {
+        let mut s = self.stats.clone();
+        s.position_qty = self.position.qty;
+        s.entry_price = self.position.entry_price;
+        s.unrealized_pnl = self.position.unrealized(s.last_price);
+        s
+    }
+
+    fn phase(&self) -> EnginePhase {
+        self.phase
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn validate(c: &TrendConfig, i: &Instrument) -> Result<(), ValidationError> {
+    if c.symbol != i.symbol {
+        return Err(ValidationError::new(
+            "symbol",
+            format!("config is for {} but the instrument is {}", c.symbol, i.symbol),
+        ));
+    }
+    if c.fast_period == 0 || c.fast_period >= c.slow_period {
+        return Err(ValidationError::new(
+            "fast_period",
+            format!(
+                "must be at least 1 and below slow_period ({}), got {}",
+                c.slow_period, c.fast_period
+            ),
+        ));
+    }
+    if c.slow_period > 1000 {
+        return Err(ValidationError::new(
+            "slow_period",
+            format!("must be at most 1000, got {}", c.slow_period),
+        ));
+    }
+    if c.leverage == 0 || c.leverage > i.max_leverage {
+        return Err(ValidationError::new(
+            "leverage",
+            format!(
+                "must be between 1 and {} for {}, got {}",
+                i.max_leverage, i.symbol, c.leverage
+            ),
+        ));
+    }
+    if c.stop_loss_pct < Decimal::ZERO || c.stop_loss_pct >= Decimal::ONE_HUNDRED {
+        return Err(ValidationError::new(
+            "stop_loss_pct",
+            format!("must be in [0, 100) percent (0 = off), got {}", c.stop_loss_pct),
+        ));
+    }
+    if c.take_profit_pct < Decimal::ZERO || c.take_profit_pct > Decimal::from(1000) {
+        return Err(ValidationError::new(
+            "take_profit_pct",
+            format!("must be in [0, 1000] percent (0 = off), got {}", c.take_profit_pct),
+        ));
+    }
+    if c.investment <= Decimal::ZERO {
+        return Err(ValidationError::new(
+            "investment",
+            format!("must be greater than 0, got {}", c.investment),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "trend_tests.rs"]
+mod tests;
