@@ -28,6 +28,7 @@ pub mod grid;
 pub mod model;
 pub mod paper;
 pub mod ports;
+pub mod templates;
 
 pub use error::{AdvisorError, ExchangeError, MarketDataError, StoreError, ValidationError};
 pub use rust_decimal::Decimal;
