@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod balance;
 pub mod clock;
 pub mod engine;
 pub mod error;
