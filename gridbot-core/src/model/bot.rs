@@ -303,6 +303,40 @@ pub struct Bot {
     pub stopped_at: Option<TimestampMs>,
 }
 
+impl Bot {
+    /// A bot record in `Created` status with zero stats, no error, engine
+    /// state or cursor, for stores rebuilding a bot from its columns (set
+    /// the remaining public fields afterwards). The symbol is `kind.symbol()`.
+    pub fn new(
+        id: BotId,
+        user_id: UserId,
+        name: impl Into<String>,
+        kind: BotKind,
+        allocation: Decimal,
+        source: BotSource,
+        created_at: TimestampMs,
+    ) -> Self {
+        Bot {
+            id,
+            user_id,
+            name: name.into(),
+            symbol: kind.symbol().clone(),
+            kind,
+            status: BotStatus::Created,
+            allocation,
+            source,
+            stats: BotStats::default(),
+            error_message: None,
+            engine_state: None,
+            fill_cursor: None,
+            created_at,
+            updated_at: created_at,
+            started_at: None,
+            stopped_at: None,
+        }
+    }
+}
+
 /// Where a bot's order is in its life, as the store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,6 +12,7 @@ mod instrument;
 mod market;
 mod net_position;
 mod order;
+mod summary;
 mod user;
 
 pub use account::{AccountBalance, Position};
@@ -24,6 +25,7 @@ pub use instrument::{Instrument, Rounding};
 pub use market::{Candle, Interval, MarketEvent, Tick};
 pub use net_position::NetPosition;
 pub use order::{ExecutionEvent, Fill, Liquidity, Order, OrderKind, OrderRequest, OrderStatus, Side, TimeInForce};
+pub use summary::{BotOverview, UserSummary};
 pub use user::{AuditEvent, CredentialsRecord, RiskSettings, User};
 
 /// Milliseconds since the Unix epoch, UTC.

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use crate::error::StoreError;
 use crate::model::{
     AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
-    FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId,
+    FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
 };
 
 /// The rules a guarded start checks.
@@ -79,6 +79,9 @@ pub trait Store: Send + Sync {
     async fn bot(&self, id: BotId) -> Result<Option<Bot>, StoreError>;
     /// A user's bots, newest first, optionally only those in `status`.
     async fn bots_for_user(&self, user_id: UserId, status: Option<BotStatus>) -> Result<Vec<Bot>, StoreError>;
+    /// A user's bots (newest first) with fill and open-order counts and the
+    /// PnL / allocation totals the API's summary shows.
+    async fn user_summary(&self, user_id: UserId) -> Result<UserSummary, StoreError>;
     /// Every bot in one of `statuses` (for resuming after a restart).
     async fn bots_with_status(&self, statuses: &[BotStatus]) -> Result<Vec<Bot>, StoreError>;
     /// Sets a bot's status and error message (stamping `stopped_at` on `Stopped`).
