@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod advisor;
 pub mod analysis;
 pub mod balance;
 pub mod clock;

@@ -98,6 +98,20 @@ pub enum RiskLevel {
     Aggressive,
 }
 
+impl RiskLevel {
+    /// The three profiles, most cautious first.
+    pub const ALL: [RiskLevel; 3] = [RiskLevel::Conservative, RiskLevel::Moderate, RiskLevel::Aggressive];
+
+    /// `conservative`, `moderate` or `aggressive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Conservative => "conservative",
+            RiskLevel::Moderate => "moderate",
+            RiskLevel::Aggressive => "aggressive",
+        }
+    }
+}
+
 /// One recommended grid setup, with the backtest behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -142,6 +156,45 @@ pub struct Recommendation {
     pub description: String,
     /// ROI (percent) over the backtest: `(ts, roi_pct)` points, ≤ 500.
     pub roi_curve: Vec<(TimestampMs, Decimal)>,
+}
+
+impl Recommendation {
+    /// A setup with its grid parameters; every backtest figure starts at zero
+    /// (and the curve empty) until the caller fills it from a backtest.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: impl Into<String>,
+        risk_level: RiskLevel,
+        mode: GridMode,
+        spacing: Spacing,
+        lower: Decimal,
+        upper: Decimal,
+        grids: u32,
+        leverage: u32,
+    ) -> Self {
+        Recommendation {
+            name: name.into(),
+            risk_level,
+            mode,
+            spacing,
+            lower,
+            upper,
+            grids,
+            leverage,
+            expected_roi_30d: Decimal::ZERO,
+            backtest_days: Decimal::ZERO,
+            roi_pct: Decimal::ZERO,
+            apr_pct: Decimal::ZERO,
+            max_drawdown_pct: Decimal::ZERO,
+            round_trips: 0,
+            min_investment: Decimal::ZERO,
+            backtest_investment: Decimal::ZERO,
+            recommended_duration: String::new(),
+            liquidation_price: None,
+            description: String::new(),
+            roi_curve: Vec::new(),
+        }
+    }
 }
 
 /// An advisor's answer.

@@ -1,0 +1,13 @@
+//! Advisors built into the core, and the seams other advisors plug into.
+//!
+//! - [`proposal`]: a grid setup proposed by anyone (a sweep, an LLM), the
+//!   bounds every proposal must respect, and the [`Rebacktest`] port through
+//!   which a proposal becomes a backtested [`crate::ports::Recommendation`].
+//! - [`cache`]: [`CachedAdvisor`], one hour per (symbol, timeframe) over any
+//!   advisor, with an upstream call budget and single-flight.
+
+pub mod cache;
+pub mod proposal;
+
+pub use cache::{CacheConfig, CachedAdvisor};
+pub use proposal::{GridProposal, ProposalBounds, Rebacktest};
