@@ -1,0 +1,161 @@
+//! `POST /auth/register`, `POST /auth/login`, `POST /auth/refresh`.
+//!
+//! Rules: user names are 3–32 characters of letters, digits, `_`, `-`, `.`
+//! (compared case-sensitively, stored as given); passwords are 8–128
+//! characters. A wrong user name and a wrong password answer the same 401,
+//! so the API does not reveal which names exist.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use gridbot_core::model::UserId;
+use gridbot_core::StoreError;
+
+use crate::auth::extract::ClientIp;
+use crate::auth::password::{hash_password, verify_password};
+use crate::auth::tokens::{TokenKind, ACCESS_TTL_MS};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// User name and password.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A refresh token.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token from login.
+    pub refresh_token: String,
+}
+
+/// The logged-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+}
+
+/// Tokens answered by register, login and refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// Bearer token for API calls.
+    pub access_token: String,
+    /// Token for `POST /auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Who is logged in.
+    pub user: UserView,
+}
+
+fn validate_username(name: &str) -> ApiResult<()> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !(3..=32).contains(&name.len()) || !ok_chars {
+        return Err(ApiError::validation(
+            "username",
+            "must be 3 to 32 letters, digits, '_', '-' or '.'",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_password(password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if !(8..=128).contains(&n) {
+        return Err(ApiError::validation("password", "must be 8 to 128 characters"));
+    }
+    Ok(())
+}
+
+/// Issues an access and a refresh token for the user.
+pub fn token_pair(state: &AppState, id: UserId, username: &str) -> ApiResult<TokenPair> {
+    let now = state.clock.now_ms();
+    Ok(TokenPair {
+        access_token: state.tokens.issue(id, username, TokenKind::Access, now)?,
+        refresh_token: state.tokens.issue(id, username, TokenKind::Refresh, now)?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_MS / 1000,
+        user: UserView {
+            id: id.0,
+            username: username.to_owned(),
+        },
+    })
+}
+
+/// Creates an account and logs it in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials,
+    responses((status = 201, body = TokenPair), (status = 400, body = ErrorBody),
+              (status = 409, description = "name taken", body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<(StatusCode, Json<TokenPair>)> {
+    validate_username(&body.username)?;
+    validate_password(&body.password)?;
+    state.limiter.check_register(ip)?;
+    let hash = hash_password(body.password).await?;
+    let user = match state
+        .store
+        .create_user(&body.username, &hash, state.clock.now_ms())
+        .await
+    {
+        Ok(u) => u,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::conflict(format!("user name {:?} is taken", body.username)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(user = user.id.0, "user registered");
+    Ok((StatusCode::CREATED, Json(token_pair(&state, user.id, &user.username)?)))
+}
+
+/// Logs in with a name and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<Json<TokenPair>> {
+    state.limiter.check_login(&body.username, ip)?;
+    let refused = || ApiError::unauthorized("wrong user name or password");
+    let user = state.store.user_by_name(&body.username).await?.ok_or_else(refused)?;
+    if !verify_password(body.password, user.password_hash.clone()).await? {
+        return Err(refused());
+    }
+    Ok(Json(token_pair(&state, user.id, &user.username)?))
+}
+
+/// Trades a refresh token for a new token pair.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenPair>> {
+    let claims = state
+        .tokens
+        .verify(&body.refresh_token, TokenKind::Refresh, state.clock.now_ms())?;
+    let user = state
+        .store
+        .user(UserId(claims.sub))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    Ok(Json(token_pair(&state, user.id, &user.username)?))
+}

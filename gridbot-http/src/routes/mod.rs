@@ -1,0 +1,5 @@
+//! Route handlers, one module per resource.
+
+pub mod account;
+pub mod auth;
+pub mod health;

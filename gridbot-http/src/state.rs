@@ -1,0 +1,43 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use gridbot_core::clock::Clock;
+use gridbot_core::ports::Store;
+
+use crate::accounts::Accounts;
+use crate::auth::limiter::AuthLimiter;
+use crate::auth::tokens::TokenService;
+use crate::events::EventHub;
+use crate::metrics::Metrics;
+use crate::secrets::CredentialCipher;
+use crate::services::Services;
+
+/// Shared application state (cheap to clone: everything is behind `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Users' exchange accounts.
+    pub accounts: Arc<dyn Accounts>,
+    /// JWT signing and checking.
+    pub tokens: Arc<TokenService>,
+    /// Credential encryption.
+    pub cipher: Arc<CredentialCipher>,
+    /// Login / registration rate limits.
+    pub limiter: Arc<AuthLimiter>,
+    /// Request counters and latency histograms.
+    pub metrics: Arc<Metrics>,
+    /// Bot and summary change notifications for `/stream`.
+    pub events: EventHub,
+    /// The trading services (manager, planner, advisor, backtester).
+    pub services: Services,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppState(..)")
+    }
+}
