@@ -27,9 +27,12 @@ pub mod engine;
 pub mod error;
 pub mod feed;
 pub mod grid;
+pub mod manager;
 pub mod model;
 pub mod paper;
 pub mod ports;
+pub mod risk;
+pub mod runner;
 pub mod templates;
 
 pub use error::{AdvisorError, ExchangeError, MarketDataError, StoreError, ValidationError};

@@ -1,0 +1,25 @@
+//! The manager's view of the runners: start a bot's runner, stop a bot.
+//!
+//! [`crate::runner::Supervisor`] is the implementation; the manager's unit
+//! tests use a mock.
+
+use async_trait::async_trait;
+
+use super::ManagerError;
+use crate::model::{Bot, BotId};
+
+/// Runs bots.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait BotLauncher: Send + Sync {
+    /// Starts (or resumes) the runner of a bot that holds its allocation
+    /// (`starting`, `running`, ...). Returns once the runner task exists.
+    async fn launch(&self, bot: Bot) -> Result<(), ManagerError>;
+
+    /// Stops a bot: cancels its orders, closes its position (market,
+    /// reduce-only), books the PnL and marks it `stopped`. Returns when done.
+    async fn stop(&self, bot: Bot) -> Result<(), ManagerError>;
+
+    /// True while a runner task for the bot is alive.
+    fn is_running(&self, bot: BotId) -> bool;
+}
