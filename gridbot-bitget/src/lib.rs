@@ -1,7 +1,31 @@
 //! # gridbot-bitget
 //!
 //! Bitget v2 USDT-M perpetual futures adapter: a REST client implementing
-//! [`gridbot_core::ports::Exchange`] and WebSocket clients implementing
-//! [`gridbot_core::ports::MarketData`] and the account's execution-event
-//! stream, plus a fake Bitget server for tests.
+//! [`gridbot_core::ports::Exchange`] ([`BitgetExchange`]) and WebSocket
+//! clients implementing [`gridbot_core::ports::MarketData`]
+//! ([`BitgetMarketData`]) and the account's execution-event stream, plus a
+//! fake Bitget server for tests (module `fake`, behind the `fake` cargo
+//! feature; production builds do not compile it).
+//!
+//! Layout: [`common`] (urls, credentials, enums, parsing, signing), [`http`]
+//! (client, models, errors, rate limits, the `Exchange`), [`ws`] (public,
+//! private, messages). Money is `Decimal` end to end; prices and sizes are
+//! written at the instrument's precision.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod common;
+pub mod config;
+pub mod http;
+pub mod ws;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use common::credentials::Credentials;
+pub use common::urls::{Endpoints, Environment};
+pub use config::{BitgetConfig, WsConfig};
+pub use http::client::BitgetHttpClient;
+pub use http::exchange::BitgetExchange;
+pub use http::rate_limit::RateLimitConfig;
+pub use ws::public::BitgetMarketData;

@@ -1,0 +1,222 @@
+//! Bitget's wire vocabulary and its mapping to the core model.
+//!
+//! Every `tradeSide` a fill can carry is mapped ([`FillTradeSide`]); a value
+//! this adapter does not know is kept as [`FillTradeSide::Unknown`] and
+//! logged by the caller, never an error.
+
+use gridbot_core::model::{Interval, OrderKind, OrderStatus, Side, TimeInForce};
+
+/// The futures product line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductType {
+    /// USDT-margined perpetuals (live).
+    UsdtFutures,
+    /// Demo USDT-margined perpetuals (`SUSDT`).
+    SusdtFutures,
+}
+
+impl ProductType {
+    /// `USDT-FUTURES` or `SUSDT-FUTURES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductType::UsdtFutures => "USDT-FUTURES",
+            ProductType::SusdtFutures => "SUSDT-FUTURES",
+        }
+    }
+
+    /// `USDT` or `SUSDT`.
+    pub fn margin_coin(self) -> &'static str {
+        match self {
+            ProductType::UsdtFutures => "USDT",
+            ProductType::SusdtFutures => "SUSDT",
+        }
+    }
+
+    /// Parses either spelling, case-insensitively.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "USDT-FUTURES" => Some(ProductType::UsdtFutures),
+            "SUSDT-FUTURES" => Some(ProductType::SusdtFutures),
+            _ => None,
+        }
+    }
+}
+
+/// `buy` / `sell` on the wire.
+pub fn side_str(side: Side) -> &'static str {
+    side.as_str()
+}
+
+/// Parses `buy` / `sell`.
+pub fn parse_side(s: &str) -> Option<Side> {
+    match s.to_ascii_lowercase().as_str() {
+        "buy" => Some(Side::Buy),
+        "sell" => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+/// `limit` / `market` on the wire.
+pub fn order_type_str(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Limit => "limit",
+        OrderKind::Market => "market",
+    }
+}
+
+/// Parses `limit` / `market`.
+pub fn parse_order_type(s: &str) -> Option<OrderKind> {
+    match s.to_ascii_lowercase().as_str() {
+        "limit" => Some(OrderKind::Limit),
+        "market" => Some(OrderKind::Market),
+        _ => None,
+    }
+}
+
+/// `force`: `gtc`, `post_only`, `ioc`, `fok`.
+pub fn force_str(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Gtc => "gtc",
+        TimeInForce::PostOnly => "post_only",
+        TimeInForce::Ioc => "ioc",
+        TimeInForce::Fok => "fok",
+    }
+}
+
+/// Parses a `force` value (`normal` is Bitget's old name for gtc).
+pub fn parse_force(s: &str) -> Option<TimeInForce> {
+    match s.to_ascii_lowercase().as_str() {
+        "gtc" | "normal" => Some(TimeInForce::Gtc),
+        "post_only" => Some(TimeInForce::PostOnly),
+        "ioc" => Some(TimeInForce::Ioc),
+        "fok" => Some(TimeInForce::Fok),
+        _ => None,
+    }
+}
+
+/// Parses an order `state` / `status`: `live`/`new`/`init`, `partially_filled`,
+/// `filled`, `canceled`/`cancelled`.
+pub fn parse_order_state(s: &str) -> Option<OrderStatus> {
+    match s.to_ascii_lowercase().as_str() {
+        "live" | "new" | "init" => Some(OrderStatus::Open),
+        "partially_filled" | "partial-fill" | "partial_fill" => Some(OrderStatus::PartiallyFilled),
+        "filled" | "full-fill" | "full_fill" => Some(OrderStatus::Filled),
+        "canceled" | "cancelled" => Some(OrderStatus::Canceled),
+        _ => None,
+    }
+}
+
+/// The wire name of an order status (used by the fake server).
+pub fn order_state_str(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Open => "live",
+        OrderStatus::PartiallyFilled => "partially_filled",
+        OrderStatus::Filled => "filled",
+        OrderStatus::Canceled | OrderStatus::Rejected => "canceled",
+    }
+}
+
+/// Candle `granularity` for an interval (`1m` … `1H` … `1D`).
+pub fn granularity(interval: Interval) -> &'static str {
+    match interval {
+        Interval::M1 => "1m",
+        Interval::M3 => "3m",
+        Interval::M5 => "5m",
+        Interval::M15 => "15m",
+        Interval::M30 => "30m",
+        Interval::H1 => "1H",
+        Interval::H4 => "4H",
+        Interval::H6 => "6H",
+        Interval::H12 => "12H",
+        Interval::D1 => "1D",
+    }
+}
+
+/// Parses a candle granularity back to an interval.
+pub fn parse_granularity(s: &str) -> Option<Interval> {
+    Interval::ALL.into_iter().find(|i| granularity(*i) == s)
+}
+
+/// What a fill's `tradeSide` says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FillTradeSide {
+    /// Opened or added to a position (`open`, `buy_single`, `sell_single`).
+    Open,
+    /// Reduced or closed a position by an ordinary order (`close`,
+    /// `reduce_close_*`, `reduce_*_single`, `offset_*`, `*_close_*` by TP/SL).
+    Close,
+    /// Forced liquidation (`burst_close_*`, `burst_*_single`).
+    Liquidation,
+    /// Auto-deleveraging or delivery (`delivery_*`, `adl_*`, `*_sys_adl_*`).
+    Delivery,
+    /// A value this adapter does not know; kept for the log.
+    Unknown(String),
+}
+
+impl FillTradeSide {
+    /// Maps a `tradeSide` value. Never fails.
+    pub fn parse(s: &str) -> Self {
+        let v = s.trim().to_ascii_lowercase();
+        match v.as_str() {
+            "open" | "buy_single" | "sell_single" => FillTradeSide::Open,
+            "close" | "close_long" | "close_short" | "reduce_close_long" | "reduce_close_short"
+            | "reduce_buy_single" | "reduce_sell_single" | "offset_close_long" | "offset_close_short"
+            | "offset_buy_single" | "offset_sell_single" | "sell_single_close" | "buy_single_close" => {
+                FillTradeSide::Close
+            }
+            _ if v.starts_with("burst_") || v.contains("liquidat") => FillTradeSide::Liquidation,
+            _ if v.starts_with("delivery_") || v.contains("adl") => FillTradeSide::Delivery,
+            _ if v.starts_with("reduce_") || v.starts_with("offset_") || v.starts_with("close_") => {
+                FillTradeSide::Close
+            }
+            _ => FillTradeSide::Unknown(s.to_owned()),
+        }
+    }
+
+    /// True for forced liquidations.
+    pub fn is_liquidation(&self) -> bool {
+        matches!(self, FillTradeSide::Liquidation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_trade_side_maps_and_unknown_ones_do_not_fail() {
+        for s in ["open", "buy_single", "sell_single"] {
+            assert_eq!(FillTradeSide::parse(s), FillTradeSide::Open, "{s}");
+        }
+        for s in [
+            "close",
+            "reduce_close_long",
+            "reduce_close_short",
+            "offset_close_long",
+            "offset_close_short",
+            "reduce_buy_single",
+            "reduce_sell_single",
+        ] {
+            assert_eq!(FillTradeSide::parse(s), FillTradeSide::Close, "{s}");
+        }
+        for s in ["burst_close_long", "burst_close_short", "burst_buy_single", "burst_sell_single"] {
+            assert!(FillTradeSide::parse(s).is_liquidation(), "{s}");
+        }
+        for s in ["delivery_close_long", "delivery_close_short", "delivery_buy_single", "dte_sys_adl_close_long"] {
+            assert_eq!(FillTradeSide::parse(s), FillTradeSide::Delivery, "{s}");
+        }
+        assert_eq!(FillTradeSide::parse("brand_new_kind"), FillTradeSide::Unknown("brand_new_kind".into()));
+    }
+
+    #[test]
+    fn wire_enums_round_trip() {
+        for i in Interval::ALL {
+            assert_eq!(parse_granularity(granularity(i)), Some(i));
+        }
+        for t in [TimeInForce::Gtc, TimeInForce::PostOnly, TimeInForce::Ioc, TimeInForce::Fok] {
+            assert_eq!(parse_force(force_str(t)), Some(t));
+        }
+        assert_eq!(parse_order_state("partially_filled"), Some(OrderStatus::PartiallyFilled));
+        assert_eq!(ProductType::parse("susdt-futures"), Some(ProductType::SusdtFutures));
+    }
+}
