@@ -3,10 +3,14 @@
 //! - [`proposal`]: a grid setup proposed by anyone (a sweep, an LLM), the
 //!   bounds every proposal must respect, and the [`Rebacktest`] port through
 //!   which a proposal becomes a backtested [`crate::ports::Recommendation`].
+//! - [`profile`] and [`candidates`]: the risk profiles and the candidate
+//!   grids the backtest advisor sweeps.
 //! - [`cache`]: [`CachedAdvisor`], one hour per (symbol, timeframe) over any
 //!   advisor, with an upstream call budget and single-flight.
 
 pub mod cache;
+pub mod candidates;
+pub mod profile;
 pub mod proposal;
 
 pub use cache::{CacheConfig, CachedAdvisor};
