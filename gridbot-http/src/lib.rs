@@ -19,7 +19,6 @@ pub mod auth;
 pub mod balance;
 pub mod dashboard;
 pub mod error;
-pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -27,6 +26,7 @@ pub mod routes;
 pub mod secrets;
 pub mod services;
 pub mod state;
+pub mod views;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -37,7 +37,7 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, auth, health};
+    use routes::{account, auth, gridbot, health, market, multibot, stream};
     let api = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
@@ -50,6 +50,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account/balance", get(account::get_balance))
         .route("/account/risk-settings", get(account::get_risk).put(account::put_risk))
+        .route("/multibot/templates", get(multibot::templates))
+        .route("/multibot/templates/{id}", get(multibot::template))
+        .route("/multibot/bots", get(multibot::list_bots).post(multibot::start_bot))
+        .route("/multibot/bots/{id}", get(multibot::get_bot).delete(multibot::stop_bot))
+        .route("/multibot/summary", get(multibot::summary))
+        .route("/multibot/balance-check", get(multibot::balance_check))
+        .route("/grid-bot/analyze", post(gridbot::analyze))
+        .route("/grid-bot/preview", post(gridbot::preview))
+        .route("/grid-bot/create", post(gridbot::create))
+        .route("/grid-bot/list", get(gridbot::list))
+        .route("/grid-bot/{id}/start", post(gridbot::start))
+        .route("/grid-bot/{id}/stop", post(gridbot::stop))
+        .route("/grid-bot/{id}/performance", get(gridbot::performance))
+        .route("/market/symbols", get(market::symbols))
+        .route("/stream", get(stream::stream))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .route("/", get(dashboard::index))

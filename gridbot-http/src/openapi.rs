@@ -15,10 +15,16 @@ use crate::routes;
         routes::auth::register, routes::auth::login, routes::auth::refresh,
         routes::account::put_credentials, routes::account::get_credentials, routes::account::delete_credentials,
         routes::account::get_balance, routes::account::get_risk, routes::account::put_risk,
+        routes::multibot::templates, routes::multibot::template, routes::multibot::start_bot,
+        routes::multibot::list_bots, routes::multibot::get_bot, routes::multibot::stop_bot,
+        routes::multibot::summary, routes::multibot::balance_check,
+        routes::gridbot::analyze, routes::gridbot::preview, routes::gridbot::create, routes::gridbot::start,
+        routes::gridbot::stop, routes::gridbot::list, routes::gridbot::performance,
+        routes::market::symbols, routes::stream::stream,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "account"), (name = "multibot"), (name = "grid-bot"), (name = "ops"))
+    tags((name = "auth"), (name = "account"), (name = "multibot"), (name = "grid-bot"), (name = "market"), (name = "ops"))
 )]
 pub struct ApiDoc;
 

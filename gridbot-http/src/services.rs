@@ -1,36 +1,58 @@
-//! The trading services the routes call, behind traits so the HTTP layer
-//! can be tested without running markets, and so `gridbot serve` decides
-//! what backs them.
+//! The trading services the routes call: the multi-bot manager (start,
+//! stop, list, balance checks), public market data and the advisor.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use gridbot_core::model::{Bot, BotId, NewBot, UserId};
+use gridbot_core::manager::{ManagerError, MultiBotManager};
 use gridbot_core::ports::{Advisor, MarketData};
+use serde_json::json;
 
 use crate::error::ApiError;
-
-/// Starts and stops bots (the multi-bot manager). Every call is on behalf of
-/// `user`; a bot of another user answers [`ApiError`] 404.
-#[async_trait]
-pub trait BotManager: Send + Sync {
-    /// Starts a new bot: the guarded start (limit of 5, one bot per symbol,
-    /// allocations within the balance) then its runner.
-    async fn start_new(&self, user: UserId, bot: NewBot) -> Result<Bot, ApiError>;
-    /// Starts an existing `created` or `stopped` bot, with the same checks.
-    async fn start_existing(&self, user: UserId, id: BotId) -> Result<Bot, ApiError>;
-    /// Stops a bot: cancel its orders, close its position, mark it stopped.
-    async fn stop(&self, user: UserId, id: BotId) -> Result<Bot, ApiError>;
-}
 
 /// The services behind the trading routes.
 #[derive(Clone)]
 pub struct Services {
-    /// Bot life cycle.
-    pub manager: Arc<dyn BotManager>,
+    /// Bot life cycle and the balance controller.
+    pub manager: Arc<MultiBotManager>,
     /// Public prices and candles.
     pub market: Arc<dyn MarketData>,
     /// Grid recommendations.
     pub advisor: Arc<dyn Advisor>,
+}
+
+impl From<ManagerError> for ApiError {
+    fn from(e: ManagerError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            ManagerError::Validation(v) => v.into(),
+            ManagerError::Exchange(x) => x.into(),
+            ManagerError::Store(s) => s.into(),
+            ManagerError::BotNotFound(id) => ApiError::not_found(format!("bot {id}")),
+            ManagerError::TemplateNotFound(id) => ApiError::not_found(format!("strategy template {id}")),
+            other => {
+                let status = StatusCode::from_u16(other.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                if status.is_server_error() {
+                    return ApiError::internal(other);
+                }
+                let details = match &other {
+                    ManagerError::AmountOutOfRange { amount, min, max } => {
+                        json!({ "field": "amount", "amount": amount, "min": min, "max": max })
+                    }
+                    ManagerError::BotLimitReached { active, max } => json!({ "active": active, "max": max }),
+                    ManagerError::SymbolBusy { symbol } => json!({ "symbol": symbol }),
+                    ManagerError::InsufficientBalance { available, requested } => {
+                        json!({ "available": available, "requested": requested })
+                    }
+                    ManagerError::LeverageAboveCap { leverage, cap } => json!({ "leverage": leverage, "cap": cap }),
+                    _ => serde_json::Value::Null,
+                };
+                let code = match &other {
+                    ManagerError::AmountOutOfRange { .. } | ManagerError::LeverageAboveCap { .. } => "validation",
+                    ManagerError::InvalidState { .. } => "conflict",
+                    _ => other.kind(),
+                };
+                ApiError::new(status, code, other.to_string()).with_details(details)
+            }
+        }
+    }
 }

@@ -8,7 +8,6 @@ use gridbot_core::ports::Store;
 use crate::accounts::Accounts;
 use crate::auth::limiter::AuthLimiter;
 use crate::auth::tokens::TokenService;
-use crate::events::EventHub;
 use crate::metrics::Metrics;
 use crate::secrets::CredentialCipher;
 use crate::services::Services;
@@ -30,8 +29,6 @@ pub struct AppState {
     pub limiter: Arc<AuthLimiter>,
     /// Request counters and latency histograms.
     pub metrics: Arc<Metrics>,
-    /// Bot and summary change notifications for `/stream`.
-    pub events: EventHub,
     /// The trading services (manager, planner, advisor, backtester).
     pub services: Services,
 }

@@ -1,1 +1,64 @@
+// The API client: bearer tokens kept in localStorage, one refresh on 401,
+// errors thrown as ApiError with the envelope's code, message and details.
+const BASE = '/api/v1';
+const KEY = 'gridbot.tokens';
 
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status; this.code = code; this.details = details;
+  }
+}
+
+export function tokens() {
+  try { return JSON.parse(localStorage.getItem(KEY) || 'null'); } catch { return null; }
+}
+export function setTokens(t) { if (t) localStorage.setItem(KEY, JSON.stringify(t)); else localStorage.removeItem(KEY); }
+
+async function refresh() {
+  const t = tokens();
+  if (!t || !t.refresh_token) return false;
+  const r = await fetch(BASE + '/auth/refresh', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: t.refresh_token }),
+  });
+  if (!r.ok) { setTokens(null); return false; }
+  setTokens(await r.json());
+  return true;
+}
+
+export async function api(method, path, body, retry = true) {
+  const headers = { Accept: 'application/json' };
+  const t = tokens();
+  if (t) headers.Authorization = 'Bearer ' + t.access_token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let r;
+  try {
+    r = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, 'network', 'network error: ' + e.message, null);
+  }
+  if (r.status === 401 && retry && t && path !== '/auth/login' && await refresh()) {
+    return api(method, path, body, false);
+  }
+  if (r.status === 204) return null;
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!r.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText, e.details || null);
+  }
+  return data;
+}
+
+export async function login(username, password) {
+  const t = await api('POST', '/auth/login', { username, password }, false);
+  setTokens(t);
+  return t;
+}
+
+export function streamUrl() {
+  const t = tokens();
+  return t ? BASE + '/stream?access_token=' + encodeURIComponent(t.access_token) : null;
+}

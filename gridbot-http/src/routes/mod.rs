@@ -2,4 +2,8 @@
 
 pub mod account;
 pub mod auth;
+pub mod gridbot;
 pub mod health;
+pub mod market;
+pub mod multibot;
+pub mod stream;

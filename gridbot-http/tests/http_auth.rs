@@ -1,0 +1,209 @@
+//! Auth: register, login, refresh, token checks and login rate limits.
+
+mod common;
+
+use common::{error_code, spawn, spawn_with, Options};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn register_returns_tokens_that_authorise_api_calls() {
+    let app = spawn().await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "ann", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["user"]["username"], "ann");
+    let token = v["access_token"].as_str().unwrap();
+    let (s, _) = app.get("/api/v1/account/risk-settings", token).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_taken_user_name_is_a_409_conflict() {
+    let app = spawn().await;
+    app.user("ann").await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "ann", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(error_code(&v), "conflict");
+}
+
+#[tokio::test]
+async fn short_passwords_bad_names_and_malformed_bodies_are_400() {
+    let app = spawn().await;
+    for body in [
+        json!({"username": "ann", "password": "short"}),
+        json!({"username": "a", "password": "password123"}),
+        json!({"username": "bad name!", "password": "password123"}),
+        json!({"username": "ann"}),
+    ] {
+        let (s, v) = app.call(Method::POST, "/api/v1/auth/register", None, Some(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(error_code(&v), "validation");
+    }
+    let res = app
+        .http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error_code(&v), "validation");
+}
+
+#[tokio::test]
+async fn login_answers_the_same_401_for_a_wrong_password_and_an_unknown_name() {
+    let app = spawn().await;
+    app.user("ann").await;
+    let (s1, v1) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "ann", "password": "wrong password"})),
+        )
+        .await;
+    let (s2, v2) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "nobody", "password": "wrong password"})),
+        )
+        .await;
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(v1, v2);
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "ann", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn refresh_trades_a_refresh_token_for_new_tokens_and_refuses_access_tokens() {
+    let app = spawn().await;
+    let (_, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "ann", "password": "password123"})),
+        )
+        .await;
+    let refresh = v["refresh_token"].as_str().unwrap();
+    let access = v["access_token"].as_str().unwrap();
+    let (s, nv) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(nv["access_token"].is_string());
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": access})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&v), "unauthorized");
+    // and a refresh token does not authorise API calls
+    let (s, _) = app.get("/api/v1/account/risk-settings", refresh).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_calls_without_or_with_a_forged_token_are_401() {
+    let app = spawn().await;
+    let (s, v) = app.call(Method::GET, "/api/v1/multibot/summary", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&v), "unauthorized");
+    let (s, _) = app.get("/api/v1/multibot/summary", "eyJhbGciOiJIUzI1NiJ9.e30.x").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_attempts_past_the_limit_are_429_with_retry_after() {
+    let app = spawn_with(Options {
+        login_burst: 3,
+        register_burst: 100,
+    })
+    .await;
+    app.user("ann").await;
+    let body = json!({"username": "ann", "password": "wrong password"});
+    for _ in 0..3 {
+        let (s, _) = app
+            .call(Method::POST, "/api/v1/auth/login", None, Some(body.clone()))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let res = app
+        .http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": "ann", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error_code(&v), "rate_limited");
+    // another user name from the same address is not affected
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "bob", "password": "whatever1"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn registrations_past_the_limit_per_address_are_429() {
+    let app = spawn_with(Options {
+        login_burst: 100,
+        register_burst: 2,
+    })
+    .await;
+    app.user("ann").await;
+    app.user("bob").await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "cat", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(&v), "rate_limited");
+}
