@@ -1,2 +1,6 @@
-//! Market feeds for the paper exchange: CSV candle replay and a seeded
-//! synthetic market. (Filled in by the feeds work.)
+//! Market feeds: candle files ([`csv`]), a CSV replay market and a seeded
+//! synthetic market that drive the paper exchange.
+
+pub mod csv;
+
+pub use csv::{parse_candles, read_candles};

@@ -1,2 +1,109 @@
-//! The paper exchange: a real matching engine for many accounts on a shared
-//! price feed. (Filled in by the paper-exchange work.)
+//! The paper exchange: a real matching engine for many accounts on one
+//! shared price feed.
+//!
+//! A [`PaperExchange`] is the venue: instruments, the last price of each
+//! symbol, settings ([`PaperConfig`]) and every account. Each
+//! [`PaperAccount`] (from [`PaperExchange::open_account`]) is a cheap handle
+//! that implements the [`crate::ports::Exchange`] port, so bots trade on paper
+//! exactly as on a real exchange. The feed drives the venue:
+//! [`PaperExchange::on_candle`] for closed candles and
+//! [`PaperExchange::on_price`] for ticks. [`PaperExchange::snapshot`] and
+//! [`PaperExchange::restore`] save and reload everything.
+//!
+//! # Fill model
+//!
+//! These rules are what every paper fill and every backtest assumes
+//! (the backtester uses the same functions, in [`fill_model`]).
+//!
+//! **The price walk.** Within a candle the price walks
+//! open → low → high → close when close ≥ open, else open → high → low →
+//! close. Before that it walks from the last known price to the open (a gap
+//! between candles, or a jump between ticks, is walked like any other move).
+//! A tick moves the price from the last price straight to the new one. The
+//! points are stamped open time + 0 s, +20 s, +40 s and +59.999 s, and every
+//! fill gets the time of the point that ends its segment.
+//!
+//! **Resting limit orders** fill completely, at their own limit price, as
+//! maker (maker fee), when the walk touches them: a buy when the price is at
+//! or below its limit, a sell when it is at or above. A jump past the limit
+//! (a gap) still fills at the limit price, never at the better price beyond.
+//! Along a walk, orders fill in the order the price reaches them (highest
+//! buy first on the way down, lowest sell first on the way up, oldest first
+//! within a price). There are no partial fills and no queue position: volume
+//! is not modelled, a touch is enough.
+//!
+//! **Market orders** fill at once, completely, at the last price moved
+//! against the taker by `slippage_bps` and snapped to the tick away from the
+//! taker (buys up, sells down), paying the taker fee. With no last price yet
+//! they are refused.
+//!
+//! **A limit order that crosses on placement** (a buy at or above the last
+//! price, a sell at or below) fills at once as taker *at its own limit price*
+//! (taker fee) — a conservative choice: no price improvement. A post-only
+//! order that would cross is refused instead. IOC and FOK limit orders that
+//! do not cross are cancelled unfilled (FOK = IOC, as fills are never
+//! partial). With no last price yet nothing crosses: the order rests.
+//!
+//! **Reduce-only** orders are refused when the position is flat, on the same
+//! side, or smaller than the order. If the position shrank before a resting
+//! reduce-only order fills, it fills only what is left and the rest is
+//! cancelled (or all of it, when the position is gone).
+//!
+//! # Margin (one-way positions, isolated margin, USDT)
+//!
+//! - Each symbol has a leverage (default [`PaperConfig::default_leverage`],
+//!   changed with `set_leverage` while flat and without orders).
+//! - Opening `q` at price `p` locks `q·p / leverage` as the position's
+//!   margin; reducing releases margin pro rata; fees come from the wallet.
+//! - Resting opening orders reserve `max(buy side, sell side) / leverage`,
+//!   where a side's notional leaves out what would only close the opposite
+//!   position.
+//! - `used_margin` = positions' margin + orders' reserve; `equity` =
+//!   wallet plus unrealised PnL; `available` = max(0, wallet − used_margin). An order
+//!   whose new margin (and, for immediate fills, taker fee) exceeds
+//!   `available` is refused with [`crate::ExchangeError::InsufficientBalance`].
+//!
+//! # Liquidation
+//!
+//! A position is liquidated when margin + unrealised PnL ≤ mmr × notional
+//! (mmr = the instrument's maintenance margin rate), i.e. when the walk
+//! reaches `(entry − margin/q) / (1 − mmr)` for a long of `q`, or
+//! `(entry + margin/|q|) / (1 + mmr)` for a short. At that point (before any
+//! order at the same price) every order on the symbol is cancelled and the
+//! position is closed by a reduce-only market order (`liq-…` client id)
+//! filled as taker at the liquidation price rounded to the tick against the
+//! trader (longs down, shorts up), with `is_liquidation = true`. The fill's
+//! fee is whatever margin is left after its realised loss, so the wallet
+//! loses exactly the position's margin.
+//!
+//! # Rejections
+//!
+//! Unknown symbol, price or quantity off tick/lot, below the minimum quantity
+//! or notional, insufficient margin, reduce-only that would increase or flip,
+//! post-only that would cross — each a typed [`crate::ExchangeError`] naming
+//! the value and the limit. A client order id already used returns the
+//! existing order unchanged (idempotent placement); refused orders are not
+//! remembered, so their id may be used again.
+//!
+//! # Events and fills
+//!
+//! Every accepted resting order, cancellation and fill sends events to the
+//! account's `execution_events()` subscribers (a broadcast: each subscriber
+//! gets every event; one that lags more than [`PaperConfig::event_buffer`]
+//! events loses the oldest and should reconcile with `fills_since`). A fill
+//! sends `Fill`, then `Order`, then `Position`. Fill ids are
+//! `{account}-f{n}` where `n` is the account's fill sequence number; the
+//! `fills_since` cursor is that number.
+
+mod account;
+mod book;
+mod config;
+pub mod fill_model;
+mod matching;
+mod snapshot;
+mod venue;
+
+pub use book::{OrderBook, Slot};
+pub use config::PaperConfig;
+pub use snapshot::{AccountSnapshot, PaperSnapshot, PriceSnapshot, SymbolSnapshot};
+pub use venue::{PaperAccount, PaperExchange};

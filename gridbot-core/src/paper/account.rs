@@ -1,0 +1,244 @@
+//! One paper account's state and its margin accounting.
+//!
+//! Invariants:
+//! - `wallet` = deposit + Σ realised PnL − Σ fees (liquidation losses
+//!   included); it never includes unrealised PnL.
+//! - A symbol's position margin is what was locked when its quantity was
+//!   opened (`opened qty × fill price / leverage`), released pro rata as the
+//!   position is reduced, and lost whole on liquidation.
+//! - A symbol's order margin is `max(buy side, sell side) / leverage`, where a
+//!   side counts the notional of its resting non-reduce-only orders minus the
+//!   part that would only close the opposite position (pro rata by quantity).
+//!   Buys and sells cannot both open a one-way position at once, so the larger
+//!   side is what can be needed (Binance computes open-order margin the same way).
+//! - `used_margin` = Σ position margin + Σ order margin;
+//!   `available` = max(0, wallet − used_margin): unrealised profit is not
+//!   available, and an isolated position's loss is bounded by its margin,
+//!   which is already counted as used.
+//! - `orders[slot]` holds every order the account ever accepted, in
+//!   acceptance order; `by_client` indexes them all by client id; the books
+//!   hold exactly the open limit orders.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use tokio::sync::broadcast;
+
+use super::book::{OrderBook, Slot};
+use super::fill_model::liquidation_price;
+use crate::model::{
+    AccountBalance, ClientOrderId, ExecutionEvent, Fill, NetPosition, Order, Position, Side, Symbol, TimestampMs,
+};
+
+/// An accepted order and its price in ticks (0 for market orders).
+#[derive(Debug, Clone)]
+pub(crate) struct OrderEntry {
+    pub order: Order,
+    pub ticks: i64,
+}
+
+/// Quantity and notional of one side's resting opening orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SideTotals {
+    pub qty: Decimal,
+    pub notional: Decimal,
+}
+
+impl SideTotals {
+    /// The notional of the part of these orders that would open a position,
+    /// given `closable` quantity of an opposite position they would close first.
+    fn opening_notional(&self, closable: Decimal) -> Decimal {
+        if self.qty <= closable || self.qty.is_zero() {
+            return Decimal::ZERO;
+        }
+        if closable.is_zero() {
+            return self.notional;
+        }
+        self.notional * (self.qty - closable) / self.qty
+    }
+}
+
+/// One symbol of one account: leverage, position, margin, resting orders.
+#[derive(Debug, Clone)]
+pub(crate) struct SymbolState {
+    pub leverage: u32,
+    pub position: NetPosition,
+    pub margin: Decimal,
+    /// Cached liquidation price of the position (exact, not tick-rounded).
+    pub liq: Option<Decimal>,
+    pub book: OrderBook,
+    pub buys: SideTotals,
+    pub sells: SideTotals,
+}
+
+impl SymbolState {
+    pub fn new(leverage: u32) -> Self {
+        SymbolState {
+            leverage,
+            position: NetPosition::default(),
+            margin: Decimal::ZERO,
+            liq: None,
+            book: OrderBook::new(),
+            buys: SideTotals::default(),
+            sells: SideTotals::default(),
+        }
+    }
+
+    /// Margin reserved by resting opening orders.
+    pub fn order_margin(&self) -> Decimal {
+        let q = self.position.qty;
+        let short = if q.is_sign_negative() { -q } else { Decimal::ZERO };
+        let long = if q.is_sign_positive() { q } else { Decimal::ZERO };
+        let buy = self.buys.opening_notional(short);
+        let sell = self.sells.opening_notional(long);
+        buy.max(sell) / Decimal::from(self.leverage.max(1))
+    }
+
+    /// Position margin plus order margin.
+    pub fn used_margin(&self) -> Decimal {
+        self.margin + self.order_margin()
+    }
+
+    /// Counts a resting opening order in its side's totals (`sign` +1 to add, −1 to remove).
+    pub fn count_order(&mut self, side: Side, price: Decimal, qty: Decimal, sign: Decimal) {
+        let totals = match side {
+            Side::Buy => &mut self.buys,
+            Side::Sell => &mut self.sells,
+        };
+        totals.qty += sign * qty;
+        totals.notional += sign * price * qty;
+    }
+
+    /// Recomputes the cached liquidation price.
+    pub fn refresh_liq(&mut self, mmr: Decimal) {
+        self.liq = liquidation_price(self.position.qty, self.position.entry_price, self.margin, mmr);
+    }
+
+    /// Quantity of the position that a `side` order would close.
+    pub fn closable_by(&self, side: Side) -> Decimal {
+        let q = self.position.qty;
+        match side {
+            Side::Buy if q.is_sign_negative() => -q,
+            Side::Sell if q.is_sign_positive() && !q.is_zero() => q,
+            _ => Decimal::ZERO,
+        }
+    }
+
+    /// The public view of the position, marked at `mark` (entry when unknown).
+    pub fn view(&self, symbol: &Symbol, mark: Option<Decimal>) -> Position {
+        if self.position.is_flat() {
+            return Position::flat(symbol.clone(), self.leverage);
+        }
+        let mark = mark.unwrap_or(self.position.entry_price);
+        Position::new(
+            symbol.clone(),
+            self.position.qty,
+            self.position.entry_price,
+            self.leverage,
+            self.margin,
+            self.position.unrealized(mark),
+            self.liq,
+        )
+    }
+}
+
+/// A paper account.
+#[derive(Debug)]
+pub(crate) struct AccountState {
+    pub id: String,
+    pub deposited: Decimal,
+    pub wallet: Decimal,
+    pub symbols: BTreeMap<Symbol, SymbolState>,
+    pub orders: Vec<OrderEntry>,
+    pub by_client: HashMap<ClientOrderId, Slot>,
+    pub fills: Vec<Fill>,
+    pub events: broadcast::Sender<ExecutionEvent>,
+}
+
+impl AccountState {
+    pub fn new(id: String, deposit: Decimal, event_buffer: usize) -> Self {
+        let (events, _) = broadcast::channel(event_buffer.max(1));
+        AccountState {
+            id,
+            deposited: deposit,
+            wallet: deposit,
+            symbols: BTreeMap::new(),
+            orders: Vec::new(),
+            by_client: HashMap::new(),
+            fills: Vec::new(),
+            events,
+        }
+    }
+
+    /// Sends an event when someone listens (building it only then).
+    pub fn emit(&self, event: impl FnOnce() -> ExecutionEvent) {
+        if self.events.receiver_count() > 0 {
+            // A send error means every receiver dropped in between: nobody to tell.
+            let _ = self.events.send(event());
+        }
+    }
+
+    /// Creates the symbol's state with `leverage` unless it exists (the
+    /// symbol is cloned only the first time).
+    pub fn ensure_symbol(&mut self, symbol: &Symbol, leverage: u32) {
+        if !self.symbols.contains_key(symbol) {
+            self.symbols.insert(symbol.clone(), SymbolState::new(leverage));
+        }
+    }
+
+    /// Σ position margin + Σ order margin.
+    pub fn used_margin(&self) -> Decimal {
+        self.symbols.values().map(SymbolState::used_margin).sum()
+    }
+
+    /// What new margin may still use.
+    pub fn available(&self) -> Decimal {
+        (self.wallet - self.used_margin()).max(Decimal::ZERO)
+    }
+
+    /// Equity, available and used margin, marking positions with `mark`.
+    pub fn balance(&self, mark: impl Fn(&Symbol) -> Option<Decimal>) -> AccountBalance {
+        let upnl: Decimal = self
+            .symbols
+            .iter()
+            .filter(|(_, s)| !s.position.is_flat())
+            .map(|(sym, s)| s.position.unrealized(mark(sym).unwrap_or(s.position.entry_price)))
+            .sum();
+        let used = self.used_margin();
+        AccountBalance::new(self.wallet + upnl, (self.wallet - used).max(Decimal::ZERO), used)
+    }
+
+    /// Next order's exchange id.
+    pub fn next_order_id(&self) -> String {
+        format!("{}-o{}", self.id, self.orders.len() + 1)
+    }
+
+    /// Next fill's id (the fill sequence number, which is also the cursor).
+    pub fn next_fill_id(&self) -> String {
+        format!("{}-f{}", self.id, self.fills.len() + 1)
+    }
+
+    /// The open orders on `symbol`: bids from the highest, then asks from the lowest.
+    pub fn open_orders(&self, symbol: &Symbol) -> Vec<Order> {
+        let Some(st) = self.symbols.get(symbol) else {
+            return Vec::new();
+        };
+        st.book
+            .slots()
+            .filter_map(|s| self.orders.get(s as usize).map(|e| e.order.clone()))
+            .collect()
+    }
+
+    /// The order with `client_id`, if any.
+    pub fn order(&self, client_id: &ClientOrderId) -> Option<&Order> {
+        let slot = *self.by_client.get(client_id)?;
+        self.orders.get(slot as usize).map(|e| &e.order)
+    }
+
+    /// Stamps `order` as changed at `ts`.
+    pub fn touch(order: &mut Order, ts: TimestampMs) {
+        if ts > order.updated_at {
+            order.updated_at = ts;
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Saving and restoring a whole paper venue.
+//!
+//! A [`PaperSnapshot`] holds everything that decides the venue's future:
+//! settings, instruments, last prices, and per account the wallet, each
+//! symbol's leverage, position and margin, every order ever accepted (in
+//! acceptance order) and every fill. Books, margin totals and indices are
+//! rebuilt from the open orders on restore, so a restored venue continues
+//! exactly as the original would (same fills, ids and events).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::account::{AccountState, OrderEntry, SymbolState};
+use super::book::Slot;
+use super::config::PaperConfig;
+use super::fill_model::to_ticks;
+use super::venue::{PaperExchange, PricePoint, VenueState};
+use crate::error::ExchangeError;
+use crate::model::{Fill, Instrument, NetPosition, Order, OrderKind, Symbol, TimestampMs};
+
+/// A serialisable copy of a venue's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperSnapshot {
+    /// Venue settings.
+    pub config: PaperConfig,
+    /// Listed instruments, by symbol.
+    pub instruments: Vec<Instrument>,
+    /// Last prices, by symbol.
+    pub prices: Vec<PriceSnapshot>,
+    /// The venue's time.
+    pub now: TimestampMs,
+    /// Accounts, by id.
+    pub accounts: Vec<AccountSnapshot>,
+}
+
+/// A symbol's last price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceSnapshot {
+    /// The contract.
+    pub symbol: Symbol,
+    /// Last price.
+    pub price: Decimal,
+    /// When it was seen.
+    pub ts: TimestampMs,
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    /// Account id.
+    pub id: String,
+    /// Initial deposit, USDT.
+    pub deposited: Decimal,
+    /// Wallet balance (deposit + realised PnL − fees), USDT.
+    pub wallet: Decimal,
+    /// Per-symbol leverage, position and margin, by symbol.
+    pub symbols: Vec<SymbolSnapshot>,
+    /// Every order accepted, oldest first.
+    pub orders: Vec<Order>,
+    /// Every fill, oldest first (the cursor is the position in this list).
+    pub fills: Vec<Fill>,
+}
+
+/// One symbol of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolSnapshot {
+    /// The contract.
+    pub symbol: Symbol,
+    /// Leverage.
+    pub leverage: u32,
+    /// Net position.
+    pub position: NetPosition,
+    /// Isolated margin of the position, USDT.
+    pub margin: Decimal,
+}
+
+impl PaperExchange {
+    /// A copy of the whole venue's state.
+    pub fn snapshot(&self) -> PaperSnapshot {
+        let st = self.venue().lock();
+        let mut instruments: Vec<Instrument> = st.instruments.values().cloned().collect();
+        instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        let mut prices: Vec<PriceSnapshot> = st
+            .prices
+            .iter()
+            .map(|(s, p)| PriceSnapshot {
+                symbol: s.clone(),
+                price: p.price,
+                ts: p.ts,
+            })
+            .collect();
+        prices.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        let accounts = st
+            .accounts
+            .values()
+            .map(|a| AccountSnapshot {
+                id: a.id.clone(),
+                deposited: a.deposited,
+                wallet: a.wallet,
+                symbols: a
+                    .symbols
+                    .iter()
+                    .map(|(s, st)| SymbolSnapshot {
+                        symbol: s.clone(),
+                        leverage: st.leverage,
+                        position: st.position,
+                        margin: st.margin,
+                    })
+                    .collect(),
+                orders: a.orders.iter().map(|e| e.order.clone()).collect(),
+                fills: a.fills.clone(),
+            })
+            .collect();
+        PaperSnapshot {
+            config: st.config.clone(),
+            instruments,
+            prices,
+            now: st.now,
+            accounts,
+        }
+    }
+
+    /// A new venue in the state of `snapshot`. Refuses a snapshot whose open
+    /// orders name an unlisted symbol or lie off their tick.
+    pub fn restore(snapshot: PaperSnapshot) -> Result<PaperExchange, ExchangeError> {
+        let instruments: HashMap<Symbol, Instrument> = snapshot
+            .instruments
+            .into_iter()
+            .map(|i| (i.symbol.clone(), i))
+            .collect();
+        let prices = snapshot
+            .prices
+            .into_iter()
+            .map(|p| {
+                (
+                    p.symbol,
+                    PricePoint {
+                        price: p.price,
+                        ts: p.ts,
+                    },
+                )
+            })
+            .collect();
+        let mut accounts = BTreeMap::new();
+        for a in snapshot.accounts {
+            let account = restore_account(a, &instruments, snapshot.config.event_buffer)?;
+            accounts.insert(account.id.clone(), account);
+        }
+        Ok(PaperExchange::from_state(VenueState {
+            config: snapshot.config,
+            instruments,
+            prices,
+            now: snapshot.now,
+            accounts,
+        }))
+    }
+}
+
+fn restore_account(
+    a: AccountSnapshot,
+    instruments: &HashMap<Symbol, Instrument>,
+    event_buffer: usize,
+) -> Result<AccountState, ExchangeError> {
+    let mut account = AccountState::new(a.id, a.deposited, event_buffer);
+    account.wallet = a.wallet;
+    for s in a.symbols {
+        let inst = instruments
+            .get(&s.symbol)
+            .ok_or_else(|| ExchangeError::UnknownSymbol(s.symbol.to_string()))?;
+        let mut st = SymbolState::new(s.leverage);
+        st.position = s.position;
+        st.margin = s.margin;
+        st.refresh_liq(inst.maint_margin_rate);
+        account.symbols.insert(s.symbol, st);
+    }
+    for (i, order) in a.orders.into_iter().enumerate() {
+        let slot = Slot::try_from(i).map_err(|_| ExchangeError::Protocol("too many orders in snapshot".into()))?;
+        let mut ticks = 0;
+        if order.status.is_open() && order.kind == OrderKind::Limit {
+            let inst = instruments
+                .get(&order.symbol)
+                .ok_or_else(|| ExchangeError::UnknownSymbol(order.symbol.to_string()))?;
+            let price = order.price.unwrap_or_default();
+            ticks = to_ticks(price, inst.tick_size).ok_or_else(|| {
+                ExchangeError::Precision(format!(
+                    "snapshot order {} price {price} is off the tick {}",
+                    order.client_id, inst.tick_size
+                ))
+            })?;
+            account.ensure_symbol(&order.symbol, inst.max_leverage.min(10));
+            if let Some(st) = account.symbols.get_mut(&order.symbol) {
+                st.book.insert(order.side, ticks, slot);
+                if !order.reduce_only {
+                    st.count_order(order.side, price, order.remaining_qty(), Decimal::ONE);
+                }
+            }
+        }
+        account.by_client.insert(order.client_id.clone(), slot);
+        account.orders.push(OrderEntry { order, ticks });
+    }
+    account.fills = a.fills;
+    Ok(account)
+}
