@@ -5,13 +5,21 @@
 //!   which a proposal becomes a backtested [`crate::ports::Recommendation`].
 //! - [`profile`] and [`candidates`]: the risk profiles and the candidate
 //!   grids the backtest advisor sweeps.
+//! - [`sweep`] and [`report`]: planning, backtesting and judging each
+//!   candidate in parallel, and the figures of a recommendation.
+//! - [`backtest_advisor`]: [`BacktestAdvisor`], the embedded default.
 //! - [`cache`]: [`CachedAdvisor`], one hour per (symbol, timeframe) over any
 //!   advisor, with an upstream call budget and single-flight.
 
+pub mod backtest_advisor;
 pub mod cache;
 pub mod candidates;
 pub mod profile;
 pub mod proposal;
+pub mod report;
+pub mod sweep;
 
+pub use backtest_advisor::{BacktestAdvisor, BacktestAdvisorConfig};
 pub use cache::{CacheConfig, CachedAdvisor};
 pub use proposal::{GridProposal, ProposalBounds, Rebacktest};
+pub use sweep::{BacktestOutcome, GridBacktester};
