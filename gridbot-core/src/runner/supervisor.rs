@@ -1,0 +1,290 @@
+//! The supervisor: one task per bot, resumption at process start, graceful
+//! shutdown, and the daily-loss watch that pauses a user's bots.
+//!
+//! - [`Supervisor::resume_all`]: every bot that was `starting` or `running`
+//!   resumes; bots caught `stopping` finish their stop. `paused` and `error`
+//!   bots wait for the user.
+//! - [`Supervisor::shutdown`]: every runner saves its state and exits; the
+//!   bots stay `running` in the store and resume on the next start.
+//! - [`Supervisor::spawn_risk_watch`]: on each stats change, at most once a
+//!   minute per user, today's PnL is computed ([`crate::risk`]); when the
+//!   loss reaches the user's limit every running bot of the user is paused
+//!   (orders cancelled, positions closed if the user chose so) and a
+//!   `risk.daily_loss` alert is recorded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions};
+use super::task::{fail, run_bot, Control};
+use crate::clock::Clock;
+use crate::manager::{BotEvent, BotLauncher, EventBus, ExchangeProvider, ManagerError};
+use crate::model::{AuditEvent, Bot, BotId, BotStatus, TimestampMs, UserId};
+use crate::ports::{MarketData, Store};
+use crate::risk;
+
+/// Minimum time between two daily-loss evaluations of one user, ms.
+const RISK_EVERY_MS: i64 = 60_000;
+
+struct Handle {
+    control: mpsc::Sender<Control>,
+    join: JoinHandle<()>,
+}
+
+/// Runs bots (see the module docs). Implements [`BotLauncher`] for the manager.
+pub struct Supervisor {
+    store: Arc<dyn Store>,
+    exchanges: Arc<dyn ExchangeProvider>,
+    market: Arc<dyn MarketData>,
+    clock: Arc<dyn Clock>,
+    events: EventBus,
+    options: RunnerOptions,
+    tasks: Mutex<HashMap<BotId, Handle>>,
+}
+
+impl Supervisor {
+    /// A supervisor with no bots running yet.
+    pub fn new(
+        store: Arc<dyn Store>,
+        exchanges: Arc<dyn ExchangeProvider>,
+        market: Arc<dyn MarketData>,
+        clock: Arc<dyn Clock>,
+        events: EventBus,
+        options: RunnerOptions,
+    ) -> Arc<Self> {
+        Arc::new(Supervisor {
+            store,
+            exchanges,
+            market,
+            clock,
+            events,
+            options,
+            tasks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn context(&self, user: UserId) -> Result<RunnerContext, ManagerError> {
+        Ok(RunnerContext {
+            store: self.store.clone(),
+            exchange: self.exchanges.exchange_for(user).await?,
+            clock: self.clock.clone(),
+            events: self.events.clone(),
+            options: self.options.clone(),
+        })
+    }
+
+    /// Resumes every bot that was running; finishes interrupted stops.
+    /// Returns how many runners were started.
+    pub async fn resume_all(&self) -> Result<usize, ManagerError> {
+        let bots = self
+            .store
+            .bots_with_status(&[BotStatus::Starting, BotStatus::Running, BotStatus::Stopping])
+            .await?;
+        let mut started = 0;
+        for bot in bots {
+            let result = if bot.status == BotStatus::Stopping {
+                self.stop(bot.clone()).await
+            } else {
+                started += 1;
+                self.launch(bot.clone()).await
+            };
+            if let Err(e) = result {
+                tracing::warn!(bot = %bot.id, error = %e, "bot not resumed");
+            }
+        }
+        Ok(started)
+    }
+
+    /// Asks every runner to save and exit, and waits for them.
+    pub async fn shutdown(&self) {
+        let handles: Vec<Handle> = match self.tasks.lock() {
+            Ok(mut t) => t.drain().map(|(_, h)| h).collect(),
+            Err(_) => Vec::new(),
+        };
+        for h in &handles {
+            let _ = h.control.send(Control::Shutdown).await;
+        }
+        for h in handles {
+            let _ = h.join.await;
+        }
+    }
+
+    /// Pauses every running bot of `user` (risk rule).
+    pub async fn pause_user(&self, user: UserId, reason: &str, close_positions: bool) -> Result<usize, ManagerError> {
+        let bots = self.store.bots_for_user(user, None).await?;
+        let mut paused = 0;
+        for bot in bots
+            .into_iter()
+            .filter(|b| matches!(b.status, BotStatus::Starting | BotStatus::Running))
+        {
+            let (done, rx) = oneshot::channel();
+            let ctl = Control::Pause {
+                close_position: close_positions,
+                reason: reason.to_owned(),
+                done,
+            };
+            let sent = match self.live_control(bot.id) {
+                Some(tx) => tx.send(ctl).await.is_ok(),
+                None => false,
+            };
+            let result = if sent {
+                rx.await.unwrap_or(Ok(()))
+            } else {
+                let ctx = self.context(user).await?;
+                let mut r = BotRunner::load(bot.clone(), ctx).await.map_err(runner_err)?;
+                r.pause(close_positions, reason).await
+            };
+            self.join(bot.id).await;
+            result.map_err(runner_err)?;
+            paused += 1;
+        }
+        Ok(paused)
+    }
+
+    /// Watches stats changes and pauses users whose daily loss limit is reached.
+    pub fn spawn_risk_watch(self: &Arc<Self>) -> JoinHandle<()> {
+        let me = self.clone();
+        let mut rx = self.events.subscribe();
+        tokio::spawn(async move {
+            let mut last: HashMap<UserId, TimestampMs> = HashMap::new();
+            loop {
+                let user = match rx.recv().await {
+                    Ok(BotEvent::StatsChanged { user_id, .. }) => user_id,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let now = me.clock.now_ms();
+                if last.get(&user).is_some_and(|t| now - t < RISK_EVERY_MS) {
+                    continue;
+                }
+                last.insert(user, now);
+                if let Err(e) = me.check_daily_loss(user).await {
+                    tracing::warn!(user = %user, error = %e, "daily loss check failed");
+                }
+            }
+        })
+    }
+
+    /// Pauses the user's bots when today's loss reached the limit; returns
+    /// true when it did.
+    pub async fn check_daily_loss(&self, user: UserId) -> Result<bool, ManagerError> {
+        let settings = self.store.risk_settings(user).await?;
+        if settings.daily_loss_limit.is_none() {
+            return Ok(false);
+        }
+        let now = self.clock.now_ms();
+        let today = risk::daily_pnl_from_store(&*self.store, user, now).await?;
+        let Err(violation) = risk::check_daily_loss(&settings, today) else {
+            return Ok(false);
+        };
+        let reason = violation.to_string();
+        let n = self
+            .pause_user(user, &reason, settings.close_positions_on_pause)
+            .await?;
+        if n > 0 {
+            let ev = AuditEvent::new(
+                Some(user),
+                None,
+                "risk.daily_loss",
+                format!("{reason}; {n} bots paused"),
+                now,
+            );
+            if let Err(e) = self.store.append_event(&ev).await {
+                tracing::warn!(user = %user, error = %e, "risk alert not recorded");
+            }
+        }
+        Ok(n > 0)
+    }
+
+    fn live_control(&self, id: BotId) -> Option<mpsc::Sender<Control>> {
+        let tasks = self.tasks.lock().ok()?;
+        tasks
+            .get(&id)
+            .filter(|h| !h.join.is_finished())
+            .map(|h| h.control.clone())
+    }
+
+    async fn join(&self, id: BotId) {
+        let handle = self.tasks.lock().ok().and_then(|mut t| t.remove(&id));
+        if let Some(h) = handle {
+            let _ = h.join.await;
+        }
+    }
+}
+
+fn runner_err(e: RunnerError) -> ManagerError {
+    match e {
+        RunnerError::Exchange(e) => ManagerError::Exchange(e),
+        RunnerError::Store(e) => ManagerError::from(e),
+        RunnerError::Invalid(e) => ManagerError::Validation(e),
+        RunnerError::Market(e) => ManagerError::Exchange(crate::error::ExchangeError::Connectivity(e.to_string())),
+    }
+}
+
+#[async_trait]
+impl BotLauncher for Supervisor {
+    async fn launch(&self, bot: Bot) -> Result<(), ManagerError> {
+        if self.live_control(bot.id).is_some() {
+            return Ok(());
+        }
+        let ctx = self.context(bot.user_id).await?;
+        let (tx, rx) = mpsc::channel(4);
+        let id = bot.id;
+        let join = tokio::spawn(run_bot(bot, ctx, self.market.clone(), rx));
+        if let Ok(mut t) = self.tasks.lock() {
+            t.insert(id, Handle { control: tx, join });
+        }
+        Ok(())
+    }
+
+    async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
+        let ctx = self.context(bot.user_id).await?;
+        ctx.store
+            .set_bot_status(bot.id, BotStatus::Stopping, None, ctx.clock.now_ms())
+            .await?;
+        self.events.publish(BotEvent::StatusChanged {
+            user_id: bot.user_id,
+            bot_id: bot.id,
+            status: BotStatus::Stopping,
+            message: None,
+            ts: ctx.clock.now_ms(),
+        });
+        let (reply, rx) = oneshot::channel();
+        let sent = match self.live_control(bot.id) {
+            Some(tx) => tx.send(Control::Stop(reply)).await.is_ok(),
+            None => false,
+        };
+        let result = match (sent, rx.await) {
+            (true, Ok(r)) => r,
+            _ => {
+                let mut fresh = bot.clone();
+                fresh.status = BotStatus::Stopping;
+                let latest = ctx.store.bot(bot.id).await?.unwrap_or(fresh);
+                match BotRunner::load(latest, ctx.clone()).await {
+                    Ok(mut r) => {
+                        let res = r.stop().await;
+                        if let Err(e) = &res {
+                            fail(&ctx, &bot, e).await;
+                        }
+                        res
+                    }
+                    Err(e) => {
+                        fail(&ctx, &bot, &e).await;
+                        Err(e)
+                    }
+                }
+            }
+        };
+        self.join(bot.id).await;
+        result.map_err(runner_err)
+    }
+
+    fn is_running(&self, bot: BotId) -> bool {
+        self.live_control(bot).is_some()
+    }
+}
