@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod secrets;
+pub mod server;
 pub mod services;
 pub mod state;
 pub mod views;
