@@ -19,7 +19,15 @@
 //!   sent with the entry as preset trigger prices (snapped to tick towards
 //!   the entry) and enforced locally too: on a price event the last price, on
 //!   a candle its low / high, reaching a level closes the position at market.
-//!   A percentage of 0 disables that side.
+//!   A percentage of 0 disables that side. A candle's low / high only
+//!   counts for a position opened before that candle began (a fill stamped
+//!   before the candle's open time): extremes that happened before the entry
+//!   cannot stop it.
+//! - One action per candle: no entry on a candle during or after which the
+//!   previous trade was closed. Together with the rule above, this makes the
+//!   engine's decisions independent of whether a fill is booked just before
+//!   or just after the candle it happened in (which is what a restarted
+//!   runner does), so a crash never changes what the bot does.
 //! - Every fill on the bot's symbol is booked through [`NetPosition`]; a
 //!   trade is closed (round trip) when the position returns to zero; it is a
 //!   win when its realised PnL minus its fees is positive.
@@ -35,8 +43,8 @@ use super::ema::{CandleAggregator, Ema};
 use super::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::error::ValidationError;
 use crate::model::{
-    BotId, BotStats, Candle, ClientOrderId, Fill, Instrument, NetPosition, OrderRequest, Rounding, Side, TrendConfig,
-    TrendDirection,
+    BotId, BotStats, Candle, ClientOrderId, Fill, Instrument, NetPosition, OrderRequest, Rounding, Side, TimestampMs,
+    TrendConfig, TrendDirection,
 };
 
 /// Where the current trade is.
@@ -74,6 +82,12 @@ pub struct TrendEngine {
     trade_fees: Decimal,
     /// A close was refused; send a new one on the next price.
     retry_exit: bool,
+    /// Time of the fill that opened the current position.
+    #[serde(default)]
+    opened_ts: Option<TimestampMs>,
+    /// Time of the fill that closed the last trade.
+    #[serde(default)]
+    closed_ts: Option<TimestampMs>,
     stats: BotStats,
     skipped_signals: u64,
 }
@@ -97,6 +111,8 @@ impl TrendEngine {
             trade_realized: Decimal::ZERO,
             trade_fees: Decimal::ZERO,
             retry_exit: false,
+            opened_ts: None,
+            closed_ts: None,
             stats: BotStats::default(),
             skipped_signals: 0,
         })
@@ -243,7 +259,14 @@ impl TrendEngine {
     }
 
     fn on_candle(&mut self, candle: &Candle, out: &mut Vec<Command>) {
-        self.on_price(candle.close, candle.low, candle.high, out);
+        let opened_before = self.opened_ts.is_some_and(|t| t < candle.ts);
+        let (low, high) = if opened_before {
+            (candle.low, candle.high)
+        } else {
+            (candle.close, candle.close)
+        };
+        self.on_price(candle.close, low, high, out);
+        let may_enter = self.closed_ts.is_none_or(|t| t < candle.ts);
         for closed in self.candles.push(candle) {
             let cross = self.on_interval_close(closed.close);
             if self.phase != EnginePhase::Active || cross == 0 {
@@ -254,7 +277,7 @@ impl TrendEngine {
                 TrendDirection::Short => -1,
             };
             match self.state {
-                TradeState::Flat if cross == entry_cross => self.enter(closed.close, out),
+                TradeState::Flat if cross == entry_cross && may_enter => self.enter(closed.close, out),
                 TradeState::InPosition if cross == -entry_cross => self.exit(out),
                 _ => {}
             }
@@ -271,9 +294,13 @@ impl TrendEngine {
         self.trade_fees += fill.fee;
         if self.position.is_flat() {
             if was_open {
+                self.closed_ts = Some(fill.ts);
                 self.close_trade();
             }
-        } else if matches!(self.state, TradeState::Flat | TradeState::Entering) {
+        } else if !was_open {
+            self.opened_ts = Some(fill.ts);
+        }
+        if !self.position.is_flat() && matches!(self.state, TradeState::Flat | TradeState::Entering) {
             self.state = TradeState::InPosition;
         }
     }
