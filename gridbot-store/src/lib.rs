@@ -1,6 +1,77 @@
 //! # gridbot-store
 //!
-//! Implementations of [`gridbot_core::ports::Store`]: `MemoryStore`,
-//! `SqliteStore` (the embedded default) and `PostgresStore`, with reversible
-//! migrations.
+//! Implementations of [`gridbot_core::ports::Store`]: [`MemoryStore`],
+//! [`SqliteStore`] (the embedded default: `gridbot serve` needs no database
+//! server) and [`PostgresStore`] (a server with many users, several runner
+//! processes), with reversible migrations.
+//!
+//! Bots, orders and fills are money, so every implementation guarantees:
+//! - every call is one transaction: it is all there or absent, also after a
+//!   crash (SQLite: WAL with `synchronous = FULL`; PostgreSQL: its own WAL);
+//! - the guarded start checks the bot limit, the symbol rule and the balance
+//!   and inserts in one serialised transaction (see [`sql`] for how each
+//!   database serialises it), backed by a partial unique index on
+//!   `(user, symbol)` for bots that hold an allocation;
+//! - a bot that holds nothing (`created`, `stopped`) only gets to hold an
+//!   allocation again through [`Store::activate_bot_guarded`]:
+//!   [`Store::set_bot_status`] refuses that move with
+//!   [`StoreError::Conflict`];
+//! - money is stored exactly: TEXT holding the decimal in SQLite, NUMERIC in
+//!   PostgreSQL, never floating point.
+//!
+//! The three implementations pass one conformance suite
+//! (`gridbot-store/tests/conformance`).
+//!
+//! Open a store from a URL with [`open`]:
+//!
+//! | url | store |
+//! |-----|-------|
+//! | `memory` | [`MemoryStore`] (nothing survives the process) |
+//! | `sqlite://path/to/file.db?mode=rwc`, or a plain file path | [`SqliteStore`] |
+//! | `postgres://user@host:5432/db` (`postgresql://` too) | [`PostgresStore`] |
+//!
+//! Opening a SQL store applies pending migrations; [`migrate_up`] and
+//! [`migrate_down`] do it explicitly (`gridbot migrate up|down`).
+//!
+//! ```
+//! # tokio_test_block_on(async {
+//! let store = gridbot_store::open("memory").await.unwrap();
+//! let user = store.create_user("alice", "$argon2id$...", 0).await.unwrap();
+//! assert_eq!(store.user_by_name("alice").await.unwrap(), Some(user));
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+//! # }
+//! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod batch;
+mod delegate;
+mod guard;
+mod memory;
+mod migrate;
+mod postgres;
+pub mod sql;
+mod sqlite;
+mod url;
+
+use std::sync::Arc;
+
+pub use gridbot_core::ports::{BotLimits, Store};
+pub use gridbot_core::StoreError;
+pub use memory::MemoryStore;
+pub use migrate::{migrate_down, migrate_down_to, migrate_status, migrate_up, MigrationStatus};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use url::DbUrl;
+
+/// Opens the store `url` names (see the crate docs for the forms), applying
+/// pending migrations to SQL databases.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match DbUrl::parse(url)? {
+        DbUrl::Memory => Arc::new(MemoryStore::new()),
+        DbUrl::Sqlite(u) => Arc::new(SqliteStore::open(&u).await?),
+        DbUrl::Postgres(u) => Arc::new(PostgresStore::open(&u).await?),
+    })
+}

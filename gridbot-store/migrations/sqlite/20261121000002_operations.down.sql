@@ -1,0 +1,3 @@
+DROP TABLE runner_leases;
+DROP TABLE audit_events;
+DROP TABLE advisor_cache;

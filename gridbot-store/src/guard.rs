@@ -1,0 +1,120 @@
+//! The guarded-start rules, one function every store calls inside its
+//! transaction so that all three refuse identically.
+//!
+//! Rules, checked in this order (the first broken one is reported):
+//! 1. fewer than `max_active_bots` bots of the user hold an allocation;
+//! 2. none of them trades the symbol;
+//! 3. their allocations plus the new amount do not exceed `total_balance`.
+//!
+//! And the rule that keeps them true afterwards: a bot holding nothing
+//! (`created`, `stopped`) reaches a status that holds an allocation only
+//! through a guarded start, never through a plain status change.
+
+use gridbot_core::model::{BotId, BotStatus};
+use gridbot_core::ports::BotLimits;
+use gridbot_core::StoreError;
+use rust_decimal::Decimal;
+
+/// A bot of the user that holds an allocation: its symbol and allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Holder {
+    /// The symbol it trades.
+    pub symbol: String,
+    /// Its allocation, USDT.
+    pub allocation: Decimal,
+}
+
+/// Refuses the start with the first broken rule, or allows it.
+pub(crate) fn check_start(
+    holders: &[Holder],
+    symbol: &str,
+    amount: Decimal,
+    limits: BotLimits,
+) -> Result<(), StoreError> {
+    let active = u32::try_from(holders.len()).unwrap_or(u32::MAX);
+    if active >= limits.max_active_bots {
+        return Err(StoreError::BotLimitReached {
+            active,
+            max: limits.max_active_bots,
+        });
+    }
+    if holders.iter().any(|h| h.symbol == symbol) {
+        return Err(StoreError::SymbolBusy {
+            symbol: symbol.to_owned(),
+        });
+    }
+    let used: Decimal = holders.iter().map(|h| h.allocation).sum();
+    if used + amount > limits.total_balance {
+        return Err(StoreError::InsufficientBalance {
+            available: (limits.total_balance - used).max(Decimal::ZERO),
+            requested: amount,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a plain status change that would make a bot hold an allocation
+/// without the guarded start's checks.
+pub(crate) fn transition_allowed(id: BotId, from: BotStatus, to: BotStatus) -> Result<(), StoreError> {
+    if !from.holds_allocation() && to.holds_allocation() {
+        return Err(StoreError::Conflict(format!(
+            "bot {id} is {}: it can only become {} through a guarded start, which checks the bot limit, \
+             the symbol and the balance",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn holder(symbol: &str, allocation: Decimal) -> Holder {
+        Holder {
+            symbol: symbol.into(),
+            allocation,
+        }
+    }
+
+    const LIMITS: BotLimits = BotLimits {
+        max_active_bots: 2,
+        total_balance: Decimal::ONE_HUNDRED,
+    };
+
+    #[test]
+    fn the_bot_limit_is_checked_before_the_symbol_and_the_balance() {
+        let holders = [holder("BTCUSDT", dec!(60)), holder("ETHUSDT", dec!(40))];
+        assert_eq!(
+            check_start(&holders, "BTCUSDT", dec!(500), LIMITS),
+            Err(StoreError::BotLimitReached { active: 2, max: 2 })
+        );
+    }
+
+    #[test]
+    fn a_busy_symbol_is_refused_before_the_balance() {
+        let holders = [holder("BTCUSDT", dec!(60))];
+        assert_eq!(
+            check_start(&holders, "BTCUSDT", dec!(500), LIMITS),
+            Err(StoreError::SymbolBusy {
+                symbol: "BTCUSDT".into()
+            })
+        );
+    }
+
+    #[test]
+    fn allocations_may_reach_but_not_exceed_the_balance() {
+        let holders = [holder("BTCUSDT", dec!(60))];
+        assert_eq!(check_start(&holders, "ETHUSDT", dec!(40), LIMITS), Ok(()));
+        assert_eq!(
+            check_start(&holders, "ETHUSDT", dec!(40.01), LIMITS),
+            Err(StoreError::InsufficientBalance {
+                available: dec!(40),
+                requested: dec!(40.01)
+            })
+        );
+    }
+}

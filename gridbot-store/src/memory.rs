@@ -1,0 +1,479 @@
+//! [`MemoryStore`]: everything in one mutex-guarded state, for tests,
+//! examples and throw-away runs. Nothing survives the process.
+//!
+//! Each call takes the lock once, validates the whole request and only then
+//! changes the state, so every call is atomic and guarded starts are
+//! serialised exactly like the SQL stores' transactions. Orderings match the
+//! SQL stores: ids are positive and grow; orders keep the position of their first
+//! insert; fills and equity points sort by `(ts, insertion)`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use gridbot_core::model::{
+    AuditEvent, Bot, BotId, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
+    CredentialsRecord, EquitySnapshot, FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs,
+    User, UserId, UserSummary,
+};
+use gridbot_core::ports::{BotLimits, Store};
+use gridbot_core::StoreError;
+
+use crate::batch::{dedupe_orders, group_fills_by_bot};
+use crate::guard::{check_start, transition_allowed, Holder};
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<i64, User>,
+    credentials: HashMap<i64, CredentialsRecord>,
+    risk: HashMap<i64, RiskSettings>,
+    templates: BTreeMap<i64, StrategyTemplate>,
+    bots: BTreeMap<i64, Bot>,
+    fill_counts: HashMap<i64, u64>,
+    /// Client id → (insertion sequence, order).
+    orders: HashMap<String, (u64, BotOrder)>,
+    /// Bot → (insertion sequence, fill).
+    fills: HashMap<i64, Vec<(u64, FillRecord)>>,
+    fill_keys: HashSet<(i64, String)>,
+    equity: HashMap<i64, Vec<(u64, EquitySnapshot)>>,
+    cache: HashMap<String, (serde_json::Value, TimestampMs)>,
+    events: Vec<AuditEvent>,
+    leases: HashMap<i64, (String, TimestampMs)>,
+    seq: u64,
+    last_id: i64,
+}
+
+impl State {
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Ids shared by every table (they only need to be unique per table).
+    fn next_id(&mut self) -> i64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
+    fn require_user(&self, id: UserId) -> Result<(), StoreError> {
+        if self.users.contains_key(&id.0) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("user {id}")))
+        }
+    }
+
+    fn require_bots(&self, ids: impl IntoIterator<Item = BotId>) -> Result<(), StoreError> {
+        for id in ids {
+            if !self.bots.contains_key(&id.0) {
+                return Err(StoreError::NotFound(format!("bot {id}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_new_bot(&self, bot: &NewBot) -> Result<(), StoreError> {
+        self.require_user(bot.user_id)?;
+        if let BotSource::Template(id) = bot.source {
+            if !self.templates.contains_key(&id.0) {
+                return Err(StoreError::NotFound(format!("template {id}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn holders(&self, user_id: UserId, except: Option<BotId>) -> Vec<Holder> {
+        self.bots
+            .values()
+            .filter(|b| b.user_id == user_id && Some(b.id) != except && b.status.holds_allocation())
+            .map(|b| Holder {
+                symbol: b.symbol.as_str().to_owned(),
+                allocation: b.allocation,
+            })
+            .collect()
+    }
+
+    fn insert_bot(&mut self, bot: &NewBot, status: BotStatus, now: TimestampMs) -> Bot {
+        let id = BotId(self.next_id());
+        let mut saved = Bot::new(
+            id,
+            bot.user_id,
+            bot.name.as_str(),
+            bot.kind.clone(),
+            bot.allocation,
+            bot.source,
+            now,
+        );
+        saved.status = status;
+        saved.started_at = status.holds_allocation().then_some(now);
+        self.bots.insert(id.0, saved.clone());
+        saved
+    }
+
+    fn bot_mut(&mut self, id: BotId) -> Result<&mut Bot, StoreError> {
+        self.bots
+            .get_mut(&id.0)
+            .ok_or_else(|| StoreError::NotFound(format!("bot {id}")))
+    }
+
+    fn open_orders(&self, bot_id: BotId) -> u64 {
+        let open =
+            |o: &BotOrder| o.bot_id == bot_id && matches!(o.status, BotOrderStatus::Intended | BotOrderStatus::Open);
+        self.orders.values().filter(|(_, o)| open(o)).count() as u64
+    }
+}
+
+/// The newest `limit` of `items` (sorted by `key`), oldest first.
+fn newest<T: Clone, K: Ord>(items: &[(u64, T)], limit: usize, key: impl Fn(&(u64, T)) -> K) -> Vec<T> {
+    let mut sorted: Vec<&(u64, T)> = items.iter().collect();
+    sorted.sort_by_key(|x| key(x));
+    let skip = sorted.len().saturating_sub(limit);
+    sorted.into_iter().skip(skip).map(|(_, v)| v.clone()).collect()
+}
+
+/// The in-memory store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Database("the in-memory store was poisoned by a panic".into()))
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create_user(&self, username: &str, password_hash: &str, now: TimestampMs) -> Result<User, StoreError> {
+        let mut s = self.lock()?;
+        if s.users.values().any(|u| u.username == username) {
+            return Err(StoreError::Conflict(format!("user name {username:?} is taken")));
+        }
+        let user = User::new(UserId(s.next_id()), username, password_hash, now);
+        s.users.insert(user.id.0, user.clone());
+        Ok(user)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.lock()?.users.get(&id.0).cloned())
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.lock()?.users.values().find(|u| u.username == username).cloned())
+    }
+
+    async fn put_credentials(&self, record: &CredentialsRecord) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        s.require_user(record.user_id)?;
+        s.credentials.insert(record.user_id.0, record.clone());
+        Ok(())
+    }
+
+    async fn credentials(&self, user_id: UserId) -> Result<Option<CredentialsRecord>, StoreError> {
+        Ok(self.lock()?.credentials.get(&user_id.0).cloned())
+    }
+
+    async fn delete_credentials(&self, user_id: UserId) -> Result<(), StoreError> {
+        self.lock()?.credentials.remove(&user_id.0);
+        Ok(())
+    }
+
+    async fn risk_settings(&self, user_id: UserId) -> Result<RiskSettings, StoreError> {
+        Ok(self
+            .lock()?
+            .risk
+            .get(&user_id.0)
+            .cloned()
+            .unwrap_or_else(|| RiskSettings::default_for(user_id)))
+    }
+
+    async fn put_risk_settings(&self, settings: &RiskSettings) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        s.require_user(settings.user_id)?;
+        s.risk.insert(settings.user_id.0, settings.clone());
+        Ok(())
+    }
+
+    async fn upsert_template(&self, template: &StrategyTemplate) -> Result<StrategyTemplate, StoreError> {
+        let mut s = self.lock()?;
+        let mut saved = template.clone();
+        if template.id.0 == 0 {
+            saved.id = TemplateId(s.next_id());
+        } else if !s.templates.contains_key(&template.id.0) {
+            return Err(StoreError::NotFound(format!("template {}", template.id)));
+        }
+        s.templates.insert(saved.id.0, saved.clone());
+        Ok(saved)
+    }
+
+    async fn templates(&self) -> Result<Vec<StrategyTemplate>, StoreError> {
+        Ok(self.lock()?.templates.values().cloned().collect())
+    }
+
+    async fn template(&self, id: TemplateId) -> Result<Option<StrategyTemplate>, StoreError> {
+        Ok(self.lock()?.templates.get(&id.0).cloned())
+    }
+
+    async fn create_bot(&self, bot: &NewBot, now: TimestampMs) -> Result<Bot, StoreError> {
+        let mut s = self.lock()?;
+        s.check_new_bot(bot)?;
+        Ok(s.insert_bot(bot, BotStatus::Created, now))
+    }
+
+    async fn start_bot_guarded(&self, bot: &NewBot, limits: BotLimits, now: TimestampMs) -> Result<Bot, StoreError> {
+        let mut s = self.lock()?;
+        s.check_new_bot(bot)?;
+        check_start(
+            &s.holders(bot.user_id, None),
+            bot.kind.symbol().as_str(),
+            bot.allocation,
+            limits,
+        )?;
+        Ok(s.insert_bot(bot, BotStatus::Starting, now))
+    }
+
+    async fn activate_bot_guarded(&self, id: BotId, limits: BotLimits, now: TimestampMs) -> Result<Bot, StoreError> {
+        let mut s = self.lock()?;
+        let bot = s.bot_mut(id)?.clone();
+        if bot.status.holds_allocation() {
+            return Err(StoreError::Conflict(format!(
+                "bot {id} is already {}; only a created or stopped bot can be started",
+                bot.status.as_str()
+            )));
+        }
+        check_start(
+            &s.holders(bot.user_id, Some(id)),
+            bot.symbol.as_str(),
+            bot.allocation,
+            limits,
+        )?;
+        let b = s.bot_mut(id)?;
+        b.status = BotStatus::Starting;
+        b.started_at = Some(now);
+        b.updated_at = now;
+        b.stopped_at = None;
+        b.error_message = None;
+        Ok(b.clone())
+    }
+
+    async fn bot(&self, id: BotId) -> Result<Option<Bot>, StoreError> {
+        Ok(self.lock()?.bots.get(&id.0).cloned())
+    }
+
+    async fn bots_for_user(&self, user_id: UserId, status: Option<BotStatus>) -> Result<Vec<Bot>, StoreError> {
+        let s = self.lock()?;
+        Ok(s.bots
+            .values()
+            .rev()
+            .filter(|b| b.user_id == user_id && status.is_none_or(|st| b.status == st))
+            .cloned()
+            .collect())
+    }
+
+    async fn user_summary(&self, user_id: UserId) -> Result<UserSummary, StoreError> {
+        let s = self.lock()?;
+        let bots = s
+            .bots
+            .values()
+            .rev()
+            .filter(|b| b.user_id == user_id)
+            .map(|b| {
+                let fills = s.fill_counts.get(&b.id.0).copied().unwrap_or(0);
+                BotOverview::new(b.clone(), fills, s.open_orders(b.id))
+            })
+            .collect();
+        Ok(UserSummary::from_bots(user_id, bots))
+    }
+
+    async fn bots_with_status(&self, statuses: &[BotStatus]) -> Result<Vec<Bot>, StoreError> {
+        let s = self.lock()?;
+        Ok(s.bots
+            .values()
+            .filter(|b| statuses.contains(&b.status))
+            .cloned()
+            .collect())
+    }
+
+    async fn set_bot_status(
+        &self,
+        id: BotId,
+        status: BotStatus,
+        error: Option<String>,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let b = s.bot_mut(id)?;
+        transition_allowed(id, b.status, status)?;
+        b.status = status;
+        b.error_message = error;
+        b.updated_at = now;
+        if status == BotStatus::Stopped {
+            b.stopped_at = Some(now);
+        }
+        Ok(())
+    }
+
+    async fn update_bot_stats(&self, id: BotId, stats: &BotStats, now: TimestampMs) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let b = s.bot_mut(id)?;
+        b.stats = stats.clone();
+        b.updated_at = now;
+        Ok(())
+    }
+
+    async fn save_engine_state(
+        &self,
+        id: BotId,
+        state: &serde_json::Value,
+        fill_cursor: Option<String>,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let b = s.bot_mut(id)?;
+        b.engine_state = Some(state.clone());
+        b.fill_cursor = fill_cursor;
+        b.updated_at = now;
+        Ok(())
+    }
+
+    async fn upsert_orders(&self, orders: &[BotOrder]) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        s.require_bots(orders.iter().map(|o| o.bot_id))?;
+        for o in dedupe_orders(orders) {
+            let seq = match s.orders.get(o.client_id.as_str()) {
+                Some((seq, _)) => *seq,
+                None => s.next_seq(),
+            };
+            s.orders.insert(o.client_id.as_str().to_owned(), (seq, o.clone()));
+        }
+        Ok(())
+    }
+
+    async fn orders_for_bot(&self, bot_id: BotId, open_only: bool) -> Result<Vec<BotOrder>, StoreError> {
+        let s = self.lock()?;
+        let mut out: Vec<&(u64, BotOrder)> = s
+            .orders
+            .values()
+            .filter(|(_, o)| {
+                o.bot_id == bot_id
+                    && (!open_only || matches!(o.status, BotOrderStatus::Intended | BotOrderStatus::Open))
+            })
+            .collect();
+        out.sort_by_key(|(seq, _)| *seq);
+        Ok(out.into_iter().map(|(_, o)| o.clone()).collect())
+    }
+
+    async fn order_by_client_id(&self, client_id: &ClientOrderId) -> Result<Option<BotOrder>, StoreError> {
+        Ok(self.lock()?.orders.get(client_id.as_str()).map(|(_, o)| o.clone()))
+    }
+
+    async fn insert_fills(&self, fills: &[FillRecord]) -> Result<usize, StoreError> {
+        let mut s = self.lock()?;
+        let groups = group_fills_by_bot(fills);
+        s.require_bots(groups.iter().map(|(id, _)| *id))?;
+        let mut total = 0;
+        for (bot_id, group) in groups {
+            for f in group {
+                if s.fill_keys.insert((bot_id.0, f.fill.id.clone())) {
+                    let seq = s.next_seq();
+                    s.fills.entry(bot_id.0).or_default().push((seq, f.clone()));
+                    *s.fill_counts.entry(bot_id.0).or_default() += 1;
+                    total += 1;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn fills_for_bot(&self, bot_id: BotId, limit: usize) -> Result<Vec<FillRecord>, StoreError> {
+        let s = self.lock()?;
+        let fills = s.fills.get(&bot_id.0).map(Vec::as_slice).unwrap_or_default();
+        Ok(newest(fills, limit, |(seq, f)| (f.fill.ts, *seq)))
+    }
+
+    async fn fill_count(&self, bot_id: BotId) -> Result<u64, StoreError> {
+        Ok(self.lock()?.fill_counts.get(&bot_id.0).copied().unwrap_or(0))
+    }
+
+    async fn insert_equity_snapshots(&self, points: &[EquitySnapshot]) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        s.require_bots(points.iter().map(|p| p.bot_id))?;
+        for p in points {
+            let seq = s.next_seq();
+            s.equity.entry(p.bot_id.0).or_default().push((seq, p.clone()));
+        }
+        Ok(())
+    }
+
+    async fn equity_curve(&self, bot_id: BotId, limit: usize) -> Result<Vec<EquitySnapshot>, StoreError> {
+        let s = self.lock()?;
+        let points = s.equity.get(&bot_id.0).map(Vec::as_slice).unwrap_or_default();
+        Ok(newest(points, limit, |(seq, p)| (p.ts, *seq)))
+    }
+
+    async fn cache_get(&self, key: &str, now: TimestampMs) -> Result<Option<serde_json::Value>, StoreError> {
+        let s = self.lock()?;
+        Ok(s.cache.get(key).filter(|(_, exp)| *exp > now).map(|(v, _)| v.clone()))
+    }
+
+    async fn cache_put(&self, key: &str, value: &serde_json::Value, expires_at: TimestampMs) -> Result<(), StoreError> {
+        self.lock()?.cache.insert(key.to_owned(), (value.clone(), expires_at));
+        Ok(())
+    }
+
+    async fn append_event(&self, event: &AuditEvent) -> Result<i64, StoreError> {
+        let mut s = self.lock()?;
+        let mut e = event.clone();
+        e.id = s.next_id();
+        let id = e.id;
+        s.events.push(e);
+        Ok(id)
+    }
+
+    async fn events_for_user(&self, user_id: UserId, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        let s = self.lock()?;
+        Ok(s.events
+            .iter()
+            .rev()
+            .filter(|e| e.user_id == Some(user_id))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn acquire_lease(
+        &self,
+        bot_id: BotId,
+        owner: &str,
+        now: TimestampMs,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.lock()?;
+        s.require_bots([bot_id])?;
+        let free = match s.leases.get(&bot_id.0) {
+            None => true,
+            Some((holder, expires_at)) => holder == owner || *expires_at <= now,
+        };
+        if free {
+            s.leases
+                .insert(bot_id.0, (owner.to_owned(), now.saturating_add(ttl_ms)));
+        }
+        Ok(free)
+    }
+
+    async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        if s.leases.get(&bot_id.0).is_some_and(|(holder, _)| holder == owner) {
+            s.leases.remove(&bot_id.0);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! [`SqliteStore`]: the embedded default. One file, WAL, foreign keys on,
+//! `synchronous = FULL`, every write transaction `BEGIN IMMEDIATE` (see
+//! [`crate::sql`]), so the guarded start is safe across connections and
+//! across processes sharing the file.
+
+use gridbot_core::model::{
+    AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
+    FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
+};
+use gridbot_core::ports::BotLimits;
+use gridbot_core::StoreError;
+
+use crate::delegate::delegate_store;
+use crate::sql::{Dialect, SqlStore};
+use crate::url::{sqlite_creates, sqlite_file, DbUrl};
+
+/// Connections per SQLite pool: readers run in parallel under WAL; writers
+/// queue on the database's write lock.
+const POOL_SIZE: u32 = 8;
+
+/// A store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: SqlStore,
+}
+
+impl SqliteStore {
+    /// Opens (creating when the URL says `mode=rwc`, or for a plain path,
+    /// together with its folder) and migrates the database at `url`: a
+    /// `sqlite:` URL or a file path.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let store = SqliteStore::connect(url).await?;
+        store.inner.migrate_up().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating (for `gridbot migrate`).
+    pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
+        let url = match DbUrl::parse(url)? {
+            DbUrl::Sqlite(u) => u,
+            _ => {
+                return Err(StoreError::Database(format!(
+                    "{url:?} is not a SQLite url: use sqlite://file.db?mode=rwc or a file path"
+                )))
+            }
+        };
+        if sqlite_creates(&url) {
+            if let Some(dir) = sqlite_file(&url).as_deref().and_then(std::path::Path::parent) {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Database(format!("cannot create the database folder {}: {e}", dir.display()))
+                    })?;
+                }
+            }
+        }
+        Ok(SqliteStore {
+            inner: SqlStore::connect(&url, Dialect::Sqlite, POOL_SIZE).await?,
+        })
+    }
+
+    /// The shared SQL store (migrations, pool).
+    pub fn sql(&self) -> &SqlStore {
+        &self.inner
+    }
+}
+
+delegate_store!(SqliteStore, inner);

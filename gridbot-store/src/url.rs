@@ -1,0 +1,118 @@
+//! Which store a database URL names.
+//!
+//! `memory` → in-memory; `postgres://` / `postgresql://` → PostgreSQL;
+//! `sqlite:` URLs and plain file paths → SQLite. A plain path becomes
+//! `sqlite://<path>?mode=rwc` (created when missing).
+
+use std::path::PathBuf;
+
+use gridbot_core::StoreError;
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// The in-memory store.
+    Memory,
+    /// A SQLite database, as a `sqlite:` URL.
+    Sqlite(String),
+    /// A PostgreSQL database, as a `postgres://` URL.
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Parses `url`; refuses empty input and unknown schemes.
+    pub fn parse(url: &str) -> Result<DbUrl, StoreError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(unsupported(url));
+        }
+        if url.eq_ignore_ascii_case("memory") {
+            return Ok(DbUrl::Memory);
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_owned()));
+        }
+        if url.starts_with("sqlite:") {
+            return Ok(DbUrl::Sqlite(url.to_owned()));
+        }
+        if url.contains("://") {
+            return Err(unsupported(url));
+        }
+        Ok(DbUrl::Sqlite(format!("sqlite://{}?mode=rwc", encode_path(url))))
+    }
+}
+
+/// The file a `sqlite:` URL points at, or `None` for in-memory databases.
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(PathBuf::from(decode_path(path)))
+}
+
+/// True when the URL asks for the file to be created if missing.
+pub(crate) fn sqlite_creates(url: &str) -> bool {
+    url.split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv == "mode=rwc"))
+}
+
+fn unsupported(url: &str) -> StoreError {
+    StoreError::Database(format!(
+        "unsupported database url {url:?}: use `memory`, `sqlite://file.db?mode=rwc`, a file path, or `postgres://user@host/db`"
+    ))
+}
+
+/// Percent-encodes the characters a URL path cannot carry verbatim.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn decode_path(path: &str) -> String {
+    path.replace("%3F", "?").replace("%23", "#").replace("%25", "%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_store() {
+        assert_eq!(DbUrl::parse("memory").unwrap(), DbUrl::Memory);
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db").unwrap(),
+            DbUrl::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite://a.db?mode=rwc").unwrap(),
+            DbUrl::Sqlite("sqlite://a.db?mode=rwc".into())
+        );
+        assert_eq!(
+            DbUrl::parse("data/x?.db").unwrap(),
+            DbUrl::Sqlite("sqlite://data/x%3F.db?mode=rwc".into())
+        );
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("  ").is_err());
+    }
+
+    #[test]
+    fn sqlite_file_is_recovered_from_the_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/x%3F.db?mode=rwc"),
+            Some(PathBuf::from("data/x?.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert!(sqlite_creates("sqlite://a.db?mode=rwc"));
+        assert!(!sqlite_creates("sqlite://a.db"));
+    }
+}

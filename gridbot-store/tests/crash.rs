@@ -1,0 +1,147 @@
+//! A writer killed (SIGKILL) in the middle of its batches leaves each batch
+//! whole or absent, and loses none it reported committed.
+//!
+//! The test re-executes its own binary as the writer: with
+//! `GRIDBOT_STORE_CRASH_CHILD` set, the same test function writes batches
+//! of 100 fills and 20 orders in a loop, printing `committed <n>` after each
+//! pair, until it is killed.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use gridbot_core::model::{BotId, BotOrderStatus};
+use gridbot_store::SqliteStore;
+
+use common::{d, fill, grid_bot, order};
+
+const CHILD_DB: &str = "GRIDBOT_STORE_CRASH_CHILD";
+const CHILD_BOT: &str = "GRIDBOT_STORE_CRASH_BOT";
+const FILLS_PER_BATCH: usize = 100;
+const ORDERS_PER_BATCH: usize = 20;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The writer: batches until killed.
+fn write_until_killed(url: &str, bot: BotId) {
+    runtime().block_on(async {
+        let store = SqliteStore::open(url).await.unwrap();
+        use gridbot_core::ports::Store;
+        for n in 0u64.. {
+            let fills: Vec<_> = (0..FILLS_PER_BATCH)
+                .map(|i| fill(bot, &format!("b{n}-{i}"), n as i64))
+                .collect();
+            store.insert_fills(&fills).await.unwrap();
+            let orders: Vec<_> = (0..ORDERS_PER_BATCH)
+                .map(|i| order(bot, &format!("o{n}-{i}"), BotOrderStatus::Open, n as i64))
+                .collect();
+            store.upsert_orders(&orders).await.unwrap();
+            println!("committed {n}");
+        }
+    });
+}
+
+#[test]
+fn a_killed_writer_leaves_every_batch_whole_or_absent() {
+    if let (Ok(url), Ok(bot)) = (std::env::var(CHILD_DB), std::env::var(CHILD_BOT)) {
+        write_until_killed(&url, BotId(bot.parse().unwrap()));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crash.db").display());
+    let rt = runtime();
+    let bot = rt.block_on(async {
+        let store = gridbot_store::open(&url).await.unwrap();
+        let u = store.create_user("alice", "h", 0).await.unwrap();
+        store
+            .create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0)
+            .await
+            .unwrap()
+            .id
+    });
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_killed_writer_leaves_every_batch_whole_or_absent",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DB, &url)
+        .env(CHILD_BOT, bot.0.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(n) = line.strip_prefix("committed ").and_then(|n| n.parse().ok()) {
+                if tx.send(n).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    // Let it commit a few dozen batches, then kill it while it writes.
+    let mut reported = None;
+    while reported.is_none_or(|n| n < 30) {
+        reported = Some(
+            rx.recv_timeout(Duration::from_secs(60))
+                .expect("the writer reports progress"),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(7));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let reported = rx.try_iter().last().or(reported).unwrap();
+
+    rt.block_on(async {
+        let store = gridbot_store::open(&url).await.unwrap();
+        let fills = store.fills_for_bot(bot, usize::MAX).await.unwrap();
+        let orders = store.orders_for_bot(bot, false).await.unwrap();
+        let mut fill_batches = std::collections::BTreeMap::<u64, usize>::new();
+        for f in &fills {
+            let n = f.fill.id[1..].split('-').next().unwrap().parse().unwrap();
+            *fill_batches.entry(n).or_default() += 1;
+        }
+        let mut order_batches = std::collections::BTreeMap::<u64, usize>::new();
+        for o in &orders {
+            let n = o.client_id.as_str()[1..].split('-').next().unwrap().parse().unwrap();
+            *order_batches.entry(n).or_default() += 1;
+        }
+        assert!(
+            fill_batches.values().all(|&c| c == FILLS_PER_BATCH),
+            "a partial fill batch: {fill_batches:?}"
+        );
+        assert!(
+            order_batches.values().all(|&c| c == ORDERS_PER_BATCH),
+            "a partial order batch: {order_batches:?}"
+        );
+        for n in 0..=reported {
+            assert!(fill_batches.contains_key(&n), "fill batch {n} was committed, then lost");
+            assert!(
+                order_batches.contains_key(&n),
+                "order batch {n} was committed, then lost"
+            );
+        }
+        let last = *fill_batches.keys().last().unwrap();
+        assert!(last <= reported + 1, "batches appear in order");
+        assert!((0..=last).all(|n| fill_batches.contains_key(&n)), "no gaps");
+        assert_eq!(
+            store.fill_count(bot).await.unwrap(),
+            fills.len() as u64,
+            "the fill counter moved with its batch"
+        );
+    });
+}

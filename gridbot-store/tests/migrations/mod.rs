@@ -1,0 +1,57 @@
+//! Migrations up → down → up on a populated database, for both SQL stores.
+
+use gridbot_core::model::BotOrderStatus;
+use gridbot_store::migrate_status;
+
+use crate::common::{d, fill, grid_bot, limits, order, Fixture};
+
+/// Populates the store, reverts the newest migration (the tables it made
+/// go, the rest keep their data), reverts everything (no table is left),
+/// migrates up again and uses the fresh schema.
+pub async fn round_trip_on_populated_database(fx: &Fixture) {
+    let url = fx.url.as_deref().unwrap();
+    let store = &fx.store;
+    let u = store.create_user("alice", "h", 0).await.unwrap();
+    let bot = store
+        .start_bot_guarded(&grid_bot(u.id, "BTCUSDT", d("100")), limits(5, "1000"), 1)
+        .await
+        .unwrap();
+    store.insert_fills(&[fill(bot.id, "f1", 1)]).await.unwrap();
+    store
+        .upsert_orders(&[order(bot.id, "g1-0-0", BotOrderStatus::Open, 1)])
+        .await
+        .unwrap();
+    assert!(store.acquire_lease(bot.id, "runner", 0, 1000).await.unwrap());
+    let all_applied = migrate_status(url).await.unwrap();
+    assert!(all_applied.len() >= 2 && all_applied.iter().all(|m| m.applied));
+
+    gridbot_store::migrate_down(url).await.unwrap();
+    let status = migrate_status(url).await.unwrap();
+    assert!(!status.last().unwrap().applied);
+    assert!(status[..status.len() - 1].iter().all(|m| m.applied));
+    assert!(
+        store.acquire_lease(bot.id, "runner", 0, 1000).await.is_err(),
+        "leases table reverted"
+    );
+    assert_eq!(
+        store.fill_count(bot.id).await.unwrap(),
+        1,
+        "older tables keep their data"
+    );
+
+    gridbot_store::migrate_down_to(url, 0).await.unwrap();
+    assert!(migrate_status(url).await.unwrap().iter().all(|m| !m.applied));
+    assert!(store.user(u.id).await.is_err(), "every table reverted");
+
+    gridbot_store::migrate_up(url).await.unwrap();
+    assert!(migrate_status(url).await.unwrap().iter().all(|m| m.applied));
+    assert_eq!(store.user(u.id).await.unwrap(), None, "fresh schema");
+    let u2 = store.create_user("alice", "h", 0).await.unwrap();
+    let b2 = store
+        .start_bot_guarded(&grid_bot(u2.id, "BTCUSDT", d("100")), limits(5, "1000"), 2)
+        .await
+        .unwrap();
+    assert_eq!(store.insert_fills(&[fill(b2.id, "f1", 1)]).await.unwrap(), 1);
+    assert!(store.acquire_lease(b2.id, "runner", 0, 1000).await.unwrap());
+    gridbot_store::migrate_up(url).await.unwrap();
+}

@@ -1,0 +1,69 @@
+//! The conformance suite on [`gridbot_store::SqliteStore`] (a temporary
+//! file each), plus what only a SQL store has: migrations.
+
+mod common;
+#[macro_use]
+mod conformance;
+mod migrations;
+mod race;
+
+conformance_suite!(common::sqlite);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_go_up_down_and_up_again_on_a_populated_database() {
+    let fx = common::sqlite().await.unwrap();
+    migrations::round_trip_on_populated_database(&fx).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_path_opens_a_sqlite_file_and_creates_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/deeper/gridbot.db");
+    let store = gridbot_store::open(path.to_str().unwrap()).await.unwrap();
+    store.create_user("alice", "h", 0).await.unwrap();
+    drop(store);
+    assert!(path.exists());
+    let again = gridbot_store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(
+        again.user_by_name("alice").await.unwrap().is_some(),
+        "data survives reopening"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync() {
+    let fx = common::sqlite().await.unwrap();
+    let store = gridbot_store::SqliteStore::open(fx.url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let pool = store.sql().pool();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+    assert_eq!((mode.as_str(), fk, sync), ("wal", 1, 2));
+    let (ty,): (String,) = sqlx::query_as("SELECT type FROM pragma_table_info('bots') WHERE name = 'allocation'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(ty, "TEXT", "money is never REAL");
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_guarded_starts_never_break_the_rules_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    let url = fx.url.clone().unwrap();
+    // A second and third pool on the same file stand for other processes.
+    let stores = vec![
+        fx.store.clone(),
+        gridbot_store::open(&url).await.unwrap(),
+        gridbot_store::open(&url).await.unwrap(),
+    ];
+    for round in 0..3 {
+        let user = fx.store.create_user(&format!("racer{round}"), "h", 0).await.unwrap();
+        race::fifty_concurrent_starts(&stores, user.id).await;
+    }
+    drop(stores);
+    fx.finish().await;
+}
