@@ -71,12 +71,20 @@ pub struct BitgetConfig {
 impl BitgetConfig {
     /// Live trading on Bitget with these keys.
     pub fn live(credentials: Option<Credentials>) -> Self {
-        Self::with(Environment::Live, Endpoints::for_environment(Environment::Live), credentials)
+        Self::with(
+            Environment::Live,
+            Endpoints::for_environment(Environment::Live),
+            credentials,
+        )
     }
 
     /// Demo trading on Bitget (`paptrading: 1`, `SUSDT-FUTURES`).
     pub fn demo(credentials: Option<Credentials>) -> Self {
-        Self::with(Environment::Demo, Endpoints::for_environment(Environment::Demo), credentials)
+        Self::with(
+            Environment::Demo,
+            Endpoints::for_environment(Environment::Demo),
+            credentials,
+        )
     }
 
     /// A custom base URL (a fake Bitget, a proxy), live product type.

@@ -32,7 +32,11 @@ impl Credentials {
     /// `GRIDBOT_BITGET_PASSPHRASE`. `None` when any is missing or empty.
     pub fn from_env() -> Option<Self> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Some(Credentials::new(get(ENV_API_KEY)?, get(ENV_API_SECRET)?, get(ENV_PASSPHRASE)?))
+        Some(Credentials::new(
+            get(ENV_API_KEY)?,
+            get(ENV_API_SECRET)?,
+            get(ENV_PASSPHRASE)?,
+        ))
     }
 
     /// The API key (sent in clear as `ACCESS-KEY`).

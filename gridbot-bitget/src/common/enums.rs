@@ -199,13 +199,26 @@ mod tests {
         ] {
             assert_eq!(FillTradeSide::parse(s), FillTradeSide::Close, "{s}");
         }
-        for s in ["burst_close_long", "burst_close_short", "burst_buy_single", "burst_sell_single"] {
+        for s in [
+            "burst_close_long",
+            "burst_close_short",
+            "burst_buy_single",
+            "burst_sell_single",
+        ] {
             assert!(FillTradeSide::parse(s).is_liquidation(), "{s}");
         }
-        for s in ["delivery_close_long", "delivery_close_short", "delivery_buy_single", "dte_sys_adl_close_long"] {
+        for s in [
+            "delivery_close_long",
+            "delivery_close_short",
+            "delivery_buy_single",
+            "dte_sys_adl_close_long",
+        ] {
             assert_eq!(FillTradeSide::parse(s), FillTradeSide::Delivery, "{s}");
         }
-        assert_eq!(FillTradeSide::parse("brand_new_kind"), FillTradeSide::Unknown("brand_new_kind".into()));
+        assert_eq!(
+            FillTradeSide::parse("brand_new_kind"),
+            FillTradeSide::Unknown("brand_new_kind".into())
+        );
     }
 
     #[test]
@@ -213,10 +226,18 @@ mod tests {
         for i in Interval::ALL {
             assert_eq!(parse_granularity(granularity(i)), Some(i));
         }
-        for t in [TimeInForce::Gtc, TimeInForce::PostOnly, TimeInForce::Ioc, TimeInForce::Fok] {
+        for t in [
+            TimeInForce::Gtc,
+            TimeInForce::PostOnly,
+            TimeInForce::Ioc,
+            TimeInForce::Fok,
+        ] {
             assert_eq!(parse_force(force_str(t)), Some(t));
         }
-        assert_eq!(parse_order_state("partially_filled"), Some(OrderStatus::PartiallyFilled));
+        assert_eq!(
+            parse_order_state("partially_filled"),
+            Some(OrderStatus::PartiallyFilled)
+        );
         assert_eq!(ProductType::parse("susdt-futures"), Some(ProductType::SusdtFutures));
     }
 }

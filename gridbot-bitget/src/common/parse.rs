@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn numbers_are_accepted_as_strings_or_numbers() {
         let t: T = serde_json::from_str(r#"{"a":"1.50","b":2.25,"c":"1700000000000","d":20}"#).unwrap();
-        assert_eq!((t.a, t.b, t.c, t.d), (dec!(1.50), Some(dec!(2.25)), 1_700_000_000_000, 20));
+        assert_eq!(
+            (t.a, t.b, t.c, t.d),
+            (dec!(1.50), Some(dec!(2.25)), 1_700_000_000_000, 20)
+        );
         let t: T = serde_json::from_str(r#"{"a":0.1,"b":"","c":1700000000000,"d":"20.0"}"#).unwrap();
         assert_eq!((t.a, t.b, t.c, t.d), (dec!(0.1), None, 1_700_000_000_000, 20));
         let t: T = serde_json::from_str(r#"{"b":null}"#).unwrap();

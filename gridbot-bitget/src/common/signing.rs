@@ -25,7 +25,8 @@ pub fn hmac_base64(secret: &str, message: &str) -> String {
 
 /// The text a REST request signs.
 pub fn rest_prehash(timestamp: &str, method: &str, request_path: &str, query: &str, body: &str) -> String {
-    let mut s = String::with_capacity(timestamp.len() + method.len() + request_path.len() + query.len() + body.len() + 1);
+    let mut s =
+        String::with_capacity(timestamp.len() + method.len() + request_path.len() + query.len() + body.len() + 1);
     s.push_str(timestamp);
     s.push_str(&method.to_ascii_uppercase());
     s.push_str(request_path);
@@ -96,7 +97,10 @@ mod tests {
             ("productType", "USDT-FUTURES".into()),
         ]);
         assert_eq!(q, "limit=20&productType=USDT-FUTURES&symbol=BTCUSDT");
-        assert_eq!(canonicalize_raw_query("symbol=BTCUSDT&limit=20"), "limit=20&symbol=BTCUSDT");
+        assert_eq!(
+            canonicalize_raw_query("symbol=BTCUSDT&limit=20"),
+            "limit=20&symbol=BTCUSDT"
+        );
     }
 
     #[test]

@@ -157,7 +157,8 @@ impl BitgetHttpClient {
     ) -> Result<T, ApiFailure> {
         let body = serde_json::to_string(body)
             .map_err(|e| ExchangeError::Protocol(format!("cannot encode the request to {path}: {e}")))?;
-        self.with_retries(retry, || self.send_once("POST", path, "", &body, true)).await
+        self.with_retries(retry, || self.send_once("POST", path, "", &body, true))
+            .await
     }
 
     async fn with_retries<T, F, Fut>(&self, retry: Retry, mut attempt: F) -> Result<T, ApiFailure>
@@ -294,9 +295,21 @@ mod tests {
 
     #[test]
     fn envelope_success_yields_data_and_errors_are_typed() {
-        let v: Vec<u32> = parse_response("/p", 200, br#"{"code":"00000","msg":"success","requestTime":1,"data":[1,2]}"#, None).unwrap();
+        let v: Vec<u32> = parse_response(
+            "/p",
+            200,
+            br#"{"code":"00000","msg":"success","requestTime":1,"data":[1,2]}"#,
+            None,
+        )
+        .unwrap();
         assert_eq!(v, vec![1, 2]);
-        let e = parse_response::<serde_json::Value>("/p", 400, br#"{"code":"43012","msg":"Insufficient balance","data":null}"#, None).unwrap_err();
+        let e = parse_response::<serde_json::Value>(
+            "/p",
+            400,
+            br#"{"code":"43012","msg":"Insufficient balance","data":null}"#,
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(e.error, ExchangeError::InsufficientBalance(_)));
         assert_eq!(e.code.as_deref(), Some("43012"));
         let e = parse_response::<serde_json::Value>("/p", 200, b"{\"code\":\"000", None).unwrap_err();
@@ -305,7 +318,8 @@ mod tests {
         assert!(matches!(e.error, ExchangeError::Connectivity(_)));
         let e = parse_response::<serde_json::Value>("/p", 429, b"", Some(2000)).unwrap_err();
         assert_eq!(e.error, ExchangeError::RateLimited { retry_after_ms: 2000 });
-        let e = parse_response::<serde_json::Value>("/p", 400, br#"{"code":40786,"msg":"Duplicate clientOid"}"#, None).unwrap_err();
+        let e = parse_response::<serde_json::Value>("/p", 400, br#"{"code":40786,"msg":"Duplicate clientOid"}"#, None)
+            .unwrap_err();
         assert!(e.duplicate_client_oid);
     }
 }

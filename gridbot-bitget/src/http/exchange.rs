@@ -140,7 +140,11 @@ impl BitgetExchange {
 
     /// Symbols traded through this client.
     pub fn tracked_symbols(&self) -> Vec<Symbol> {
-        self.inner.tracked.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+        self.inner
+            .tracked
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every USDT-M contract's trading rules (refreshes the cache).
@@ -148,13 +152,19 @@ impl BitgetExchange {
         let records: Vec<ContractRecord> = self
             .inner
             .client
-            .get("/api/v2/mix/market/contracts", &[("productType", self.pt().to_owned())], false)
+            .get(
+                "/api/v2/mix/market/contracts",
+                &[("productType", self.pt().to_owned())],
+                false,
+            )
             .await?;
         let mut out = Vec::with_capacity(records.len());
         for r in &records {
             match r.to_instrument() {
                 Ok(i) => out.push(i),
-                Err(e) => tracing::warn!(symbol = %r.symbol, error = %e, "skipping a contract this adapter cannot read"),
+                Err(e) => {
+                    tracing::warn!(symbol = %r.symbol, error = %e, "skipping a contract this adapter cannot read")
+                }
             }
         }
         if let Ok(mut cache) = self.inner.instruments.write() {
@@ -184,13 +194,16 @@ impl BitgetExchange {
             .client
             .get(
                 "/api/v2/mix/position/all-position",
-                &[("productType", self.pt().to_owned()), ("marginCoin", self.coin().to_owned())],
+                &[
+                    ("productType", self.pt().to_owned()),
+                    ("marginCoin", self.coin().to_owned()),
+                ],
                 true,
             )
             .await?;
         let mut by_symbol: Vec<Position> = Vec::new();
         for r in records.iter().filter(|r| !r.total.is_zero()) {
-            let symbol = Symbol::new(&r.symbol).map_err(|e| ExchangeError::Protocol(format!("position: {e}")))?;
+            let symbol = Symbol::new(r.symbol()).map_err(|e| ExchangeError::Protocol(format!("position: {e}")))?;
             by_symbol.push(position_from(&symbol, std::slice::from_ref(r)));
         }
         Ok(by_symbol)
@@ -257,7 +270,12 @@ impl BitgetExchange {
     }
 
     async fn set_mode<B: serde::Serialize>(&self, path: &str, body: &B, what: &str) -> Result<(), ExchangeError> {
-        match self.inner.client.post::<serde_json::Value, _>(path, body, Retry::Safe).await {
+        match self
+            .inner
+            .client
+            .post::<serde_json::Value, _>(path, body, Retry::Safe)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(f) if f.error.is_transient() || matches!(f.error, ExchangeError::Auth(_)) => Err(f.error),
             Err(f) => {
@@ -272,7 +290,11 @@ impl BitgetExchange {
         let list: Vec<AccountRecord> = self
             .inner
             .client
-            .get("/api/v2/mix/account/accounts", &[("productType", self.pt().to_owned())], true)
+            .get(
+                "/api/v2/mix/account/accounts",
+                &[("productType", self.pt().to_owned())],
+                true,
+            )
             .await?;
         let coin = self.coin();
         list.into_iter()
@@ -281,7 +303,9 @@ impl BitgetExchange {
     }
 
     pub(crate) fn hub(&self) -> &ExecutionHub {
-        self.inner.hub.get_or_init(|| ExecutionHub::new(Arc::downgrade(&self.inner)))
+        self.inner
+            .hub
+            .get_or_init(|| ExecutionHub::new(Arc::downgrade(&self.inner)))
     }
 
     pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {

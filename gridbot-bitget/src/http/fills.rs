@@ -32,7 +32,11 @@ pub fn fill_id_after(id: &str, cursor: &str) -> bool {
 
 impl BitgetExchange {
     /// The port's `fills_since`.
-    pub(crate) async fn fill_page(&self, symbol: &Symbol, cursor: Option<FillCursor>) -> Result<FillPage, ExchangeError> {
+    pub(crate) async fn fill_page(
+        &self,
+        symbol: &Symbol,
+        cursor: Option<FillCursor>,
+    ) -> Result<FillPage, ExchangeError> {
         let after = cursor.as_ref().map(|c| c.0.clone());
         let (mut records, truncated) = self.fill_records(symbol, after.as_deref(), None).await?;
         let has_more = truncated || records.len() > MAX_FILLS_PER_PAGE;
@@ -92,7 +96,9 @@ impl BitgetExchange {
                 }
                 out.push(rec);
             }
-            let last_page = n < FILLS_PER_REQUEST || page.end_id.is_empty() || id_less_than.as_deref() == Some(page.end_id.as_str());
+            let last_page = n < FILLS_PER_REQUEST
+                || page.end_id.is_empty()
+                || id_less_than.as_deref() == Some(page.end_id.as_str());
             if reached || last_page {
                 truncated = false;
                 break;

@@ -203,8 +203,11 @@ pub struct BatchResult {
 #[serde(rename_all = "camelCase")]
 pub struct OrderRecord {
     /// Contract (`instId` on the WebSocket).
-    #[serde(default, alias = "instId", deserialize_with = "de_string")]
+    #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
+    /// Contract as the WebSocket spells it (`instId`); see `symbol()`.
+    #[serde(default, rename = "instId", deserialize_with = "de_string")]
+    pub inst_id: String,
     /// Ordered size.
     #[serde(default, deserialize_with = "de_decimal")]
     pub size: Decimal,
@@ -247,14 +250,26 @@ pub struct OrderRecord {
 }
 
 impl OrderRecord {
+    /// The contract, from `symbol` or `instId`.
+    pub fn symbol(&self) -> &str {
+        if self.symbol.is_empty() {
+            &self.inst_id
+        } else {
+            &self.symbol
+        }
+    }
+
     /// The order in the core model.
     pub fn to_order(&self) -> Result<Order, ExchangeError> {
-        let symbol = Symbol::new(&self.symbol)
-            .map_err(|e| ExchangeError::Protocol(format!("order {}: {e}", self.order_id)))?;
+        let symbol =
+            Symbol::new(&self.symbol).map_err(|e| ExchangeError::Protocol(format!("order {}: {e}", self.order_id)))?;
         let side = parse_side(&self.side)
             .ok_or_else(|| ExchangeError::Protocol(format!("order {}: unknown side {:?}", self.order_id, self.side)))?;
         let kind = parse_order_type(&self.order_type).ok_or_else(|| {
-            ExchangeError::Protocol(format!("order {}: unknown orderType {:?}", self.order_id, self.order_type))
+            ExchangeError::Protocol(format!(
+                "order {}: unknown orderType {:?}",
+                self.order_id, self.order_type
+            ))
         })?;
         let status = parse_order_state(&self.state).ok_or_else(|| {
             ExchangeError::Protocol(format!("order {}: unknown state {:?}", self.order_id, self.state))
@@ -320,8 +335,11 @@ pub struct FillRecord {
     #[serde(default, deserialize_with = "de_string")]
     pub trade_id: String,
     /// Contract.
-    #[serde(default, alias = "instId", deserialize_with = "de_string")]
+    #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
+    /// Contract as the WebSocket spells it (`instId`); see `symbol()`.
+    #[serde(default, rename = "instId", deserialize_with = "de_string")]
+    pub inst_id: String,
     /// Exchange order id.
     #[serde(default, deserialize_with = "de_string")]
     pub order_id: String,
@@ -356,6 +374,15 @@ pub struct FillRecord {
 }
 
 impl FillRecord {
+    /// The contract, from `symbol` or `instId`.
+    pub fn symbol(&self) -> &str {
+        if self.symbol.is_empty() {
+            &self.inst_id
+        } else {
+            &self.symbol
+        }
+    }
+
     /// Fee paid, positive (Bitget reports it negative).
     pub fn fee_paid(&self) -> Decimal {
         self.fee_detail
@@ -385,8 +412,11 @@ pub struct FillsData {
 #[serde(rename_all = "camelCase")]
 pub struct PositionRecord {
     /// Contract.
-    #[serde(default, alias = "instId", deserialize_with = "de_string")]
+    #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
+    /// Contract as the WebSocket spells it (`instId`); see `symbol()`.
+    #[serde(default, rename = "instId", deserialize_with = "de_string")]
+    pub inst_id: String,
     /// `long` / `short` (or `net`).
     #[serde(default, deserialize_with = "de_string")]
     pub hold_side: String,
@@ -414,6 +444,15 @@ pub struct PositionRecord {
 }
 
 impl PositionRecord {
+    /// The contract, from `symbol` or `instId`.
+    pub fn symbol(&self) -> &str {
+        if self.symbol.is_empty() {
+            &self.inst_id
+        } else {
+            &self.symbol
+        }
+    }
+
     /// Signed quantity: positive long, negative short.
     pub fn signed_qty(&self) -> Decimal {
         match self.hold_side.to_ascii_lowercase().as_str() {
@@ -500,7 +539,11 @@ impl ContractRecord {
     pub fn to_instrument(&self) -> Result<Instrument, ExchangeError> {
         let symbol = Symbol::new(&self.symbol).map_err(|e| ExchangeError::Protocol(format!("contract: {e}")))?;
         let place = |n: u32| Decimal::new(1, n.min(28));
-        let tick = place(self.price_place) * self.price_end_step.filter(|s| *s > Decimal::ZERO).unwrap_or(Decimal::ONE);
+        let tick = place(self.price_place)
+            * self
+                .price_end_step
+                .filter(|s| *s > Decimal::ZERO)
+                .unwrap_or(Decimal::ONE);
         let lot = self
             .size_multiplier
             .filter(|s| *s > Decimal::ZERO)
@@ -525,8 +568,11 @@ impl ContractRecord {
 #[serde(rename_all = "camelCase")]
 pub struct TickerRecord {
     /// Contract (`instId` on the WebSocket).
-    #[serde(default, alias = "instId", deserialize_with = "de_string")]
+    #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
+    /// Contract as the WebSocket spells it (`instId`); see `symbol()`.
+    #[serde(default, rename = "instId", deserialize_with = "de_string")]
+    pub inst_id: String,
     /// Last price.
     #[serde(default, deserialize_with = "de_decimal")]
     pub last_pr: Decimal,
@@ -535,11 +581,25 @@ pub struct TickerRecord {
     pub ts: i64,
 }
 
+impl TickerRecord {
+    /// The contract, from `symbol` or `instId`.
+    pub fn symbol(&self) -> &str {
+        if self.symbol.is_empty() {
+            &self.inst_id
+        } else {
+            &self.symbol
+        }
+    }
+}
+
 /// Parses a candle row `[ts, open, high, low, close, baseVolume, ...]`
 /// (strings or numbers, at least 6 fields).
 pub fn parse_candle_row(row: &[serde_json::Value]) -> Result<Candle, ExchangeError> {
     if row.len() < 6 {
-        return Err(ExchangeError::Protocol(format!("candle row has {} fields, expected at least 6", row.len())));
+        return Err(ExchangeError::Protocol(format!(
+            "candle row has {} fields, expected at least 6",
+            row.len()
+        )));
     }
     let text = |i: usize| -> Option<String> {
         match row.get(i)? {
@@ -568,5 +628,6 @@ pub fn parse_candle_row(row: &[serde_json::Value]) -> Result<Candle, ExchangeErr
 
 /// The side of a fill record.
 pub fn fill_side(rec: &FillRecord) -> Result<Side, ExchangeError> {
-    parse_side(&rec.side).ok_or_else(|| ExchangeError::Protocol(format!("fill {}: unknown side {:?}", rec.trade_id, rec.side)))
+    parse_side(&rec.side)
+        .ok_or_else(|| ExchangeError::Protocol(format!("fill {}: unknown side {:?}", rec.trade_id, rec.side)))
 }

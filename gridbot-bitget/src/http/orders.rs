@@ -70,7 +70,14 @@ pub fn encode_order(inst: &Instrument, req: &OrderRequest) -> Result<OrderItem, 
             None
         }
     };
-    let preset = |p: Option<Decimal>| p.map(|v| format_at(inst.round_price(v, gridbot_core::model::Rounding::Nearest), inst.tick_size));
+    let preset = |p: Option<Decimal>| {
+        p.map(|v| {
+            format_at(
+                inst.round_price(v, gridbot_core::model::Rounding::Nearest),
+                inst.tick_size,
+            )
+        })
+    };
     Ok(OrderItem {
         size: format_at(req.qty, inst.lot_size),
         price,
@@ -156,12 +163,16 @@ impl BitgetExchange {
             attempt += 1;
             let failure = match self.send_place(symbol, &pending).await {
                 Ok((acks, failures)) => {
-                    self.settle_answer(symbol, orders, &pending, acks, failures, &mut done).await;
+                    self.settle_answer(symbol, orders, &pending, acks, failures, &mut done)
+                        .await;
                     return Ok(done);
                 }
                 Err(f) => f,
             };
-            let ambiguous = matches!(failure.error, ExchangeError::Timeout(_) | ExchangeError::Connectivity(_));
+            let ambiguous = matches!(
+                failure.error,
+                ExchangeError::Timeout(_) | ExchangeError::Connectivity(_)
+            );
             if !ambiguous {
                 if done.is_empty() {
                     return Err(failure.error);
@@ -283,7 +294,11 @@ impl BitgetExchange {
     }
 
     /// One order by exchange id or client id.
-    pub(crate) async fn order_detail(&self, symbol: &Symbol, key: (&str, &str)) -> Result<Option<Order>, ExchangeError> {
+    pub(crate) async fn order_detail(
+        &self,
+        symbol: &Symbol,
+        key: (&str, &str),
+    ) -> Result<Option<Order>, ExchangeError> {
         let r: Result<OrderRecord, ExchangeError> = self
             .client()
             .get(
@@ -320,7 +335,10 @@ impl BitgetExchange {
             if let Some(id) = &id_less_than {
                 params.push(("idLessThan", id.clone()));
             }
-            let page: PendingOrders = self.client().get("/api/v2/mix/order/orders-pending", &params, true).await?;
+            let page: PendingOrders = self
+                .client()
+                .get("/api/v2/mix/order/orders-pending", &params, true)
+                .await?;
             let list = page.entrusted_list.unwrap_or_default();
             let n = list.len();
             for rec in &list {
@@ -397,7 +415,9 @@ impl BitgetExchange {
                 } else if let Some(f) = fails.iter().find(|f| f.client_oid == id.as_str()) {
                     out.push(Err(from_api_code(&f.error_code, &f.error_msg)));
                 } else {
-                    out.push(Err(ExchangeError::NotFound(format!("order {id} was not cancelled: Bitget did not mention it"))));
+                    out.push(Err(ExchangeError::NotFound(format!(
+                        "order {id} was not cancelled: Bitget did not mention it"
+                    ))));
                 }
             }
         }
@@ -443,7 +463,13 @@ mod tests {
         assert_eq!(format_at(dec!(0.0100), dec!(0.0001)), "0.0100");
         assert_eq!(format_at(dec!(2), dec!(1)), "2");
         let inst = Instrument::btcusdt();
-        let req = OrderRequest::limit(ClientOrderId::new("g1-2-3"), inst.symbol.clone(), Side::Buy, dec!(30000), dec!(0.001));
+        let req = OrderRequest::limit(
+            ClientOrderId::new("g1-2-3"),
+            inst.symbol.clone(),
+            Side::Buy,
+            dec!(30000),
+            dec!(0.001),
+        );
         let item = encode_order(&inst, &req).unwrap();
         assert_eq!(item.price.as_deref(), Some("30000.0"));
         assert_eq!(item.size, "0.0010");
@@ -455,10 +481,19 @@ mod tests {
     fn off_tick_or_too_small_orders_are_refused_before_sending() {
         let inst = Instrument::btcusdt();
         let s = inst.symbol.clone();
-        let off = OrderRequest::limit(ClientOrderId::new("a"), s.clone(), Side::Buy, dec!(30000.05), dec!(0.001));
+        let off = OrderRequest::limit(
+            ClientOrderId::new("a"),
+            s.clone(),
+            Side::Buy,
+            dec!(30000.05),
+            dec!(0.001),
+        );
         assert!(matches!(encode_order(&inst, &off), Err(ExchangeError::Precision(_))));
         let small = OrderRequest::limit(ClientOrderId::new("a"), s.clone(), Side::Buy, dec!(30000), dec!(0.0001));
-        assert!(matches!(encode_order(&inst, &small), Err(ExchangeError::BelowMinimum(_))));
+        assert!(matches!(
+            encode_order(&inst, &small),
+            Err(ExchangeError::BelowMinimum(_))
+        ));
         let mkt = OrderRequest::market(ClientOrderId::new("a"), s, Side::Sell, dec!(0.00015));
         assert!(matches!(encode_order(&inst, &mkt), Err(ExchangeError::Precision(_))));
     }

@@ -162,6 +162,9 @@ mod tests {
         assert_eq!(c.limit_of("/api/v2/mix/order/place-order"), 10);
         assert_eq!(c.limit_of("/api/v2/mix/order/batch-place-order"), 5);
         assert_eq!(c.limit_of("/api/v2/mix/market/candles"), 20);
-        assert_eq!(RateLimitConfig::scaled(10).limit_of("/api/v2/mix/order/place-order"), 100);
+        assert_eq!(
+            RateLimitConfig::scaled(10).limit_of("/api/v2/mix/order/place-order"),
+            100
+        );
     }
 }

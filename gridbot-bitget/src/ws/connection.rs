@@ -21,7 +21,9 @@ pub async fn connect(url: &str, timeout: Duration) -> Result<WsStream, String> {
 
 /// Sends a text frame.
 pub async fn send_text(ws: &mut WsStream, text: String) -> Result<(), String> {
-    ws.send(Message::Text(text.into())).await.map_err(|e| format!("send failed: {e}"))
+    ws.send(Message::Text(text.into()))
+        .await
+        .map_err(|e| format!("send failed: {e}"))
 }
 
 /// Doubling delays between `initial` and `max`.

@@ -74,7 +74,9 @@ impl ExecutionHub {
                 }
             }
         }
-        Box::pin(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }))
+        Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        }))
     }
 }
 
@@ -199,7 +201,15 @@ async fn session(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory, backoff:
         .iter()
         .map(|c| ChannelArg::new(inst_type, c, "default"))
         .collect();
-    send_text(&mut ws, serde_json::to_string(&OpRequest { op: "subscribe", args: &args }).unwrap_or_default()).await?;
+    send_text(
+        &mut ws,
+        serde_json::to_string(&OpRequest {
+            op: "subscribe",
+            args: &args,
+        })
+        .unwrap_or_default(),
+    )
+    .await?;
     mem.gap_pending = true;
     gap_fill(w, subs, mem).await;
     let mut ping = tokio::time::interval(ws_cfg.ping_interval);
@@ -329,8 +339,8 @@ async fn handle_private(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory, t
                         continue;
                     }
                 };
-                let Ok(symbol) = Symbol::new(&rec.symbol) else {
-                    tracing::warn!(symbol = %rec.symbol, "fill push with an unreadable symbol");
+                let Ok(symbol) = Symbol::new(rec.symbol()) else {
+                    tracing::warn!(symbol = %rec.symbol(), "fill push with an unreadable symbol");
                     continue;
                 };
                 ex.track(&symbol);
@@ -344,7 +354,7 @@ async fn handle_private(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory, t
             let mut by_symbol: HashMap<String, Vec<PositionRecord>> = HashMap::new();
             for item in data {
                 match serde_json::from_value::<PositionRecord>(item) {
-                    Ok(r) => by_symbol.entry(r.symbol.clone()).or_default().push(r),
+                    Ok(r) => by_symbol.entry(r.symbol().to_owned()).or_default().push(r),
                     Err(e) => tracing::warn!(error = %e, "unreadable position push"),
                 }
             }

@@ -73,7 +73,9 @@ pub struct BitgetMarketData {
 
 impl std::fmt::Debug for BitgetMarketData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BitgetMarketData").field("url", &self.inner.url).finish()
+        f.debug_struct("BitgetMarketData")
+            .field("url", &self.inner.url)
+            .finish()
     }
 }
 
@@ -228,7 +230,11 @@ impl MarketData for BitgetMarketData {
         start: TimestampMs,
         end: TimestampMs,
     ) -> Result<Vec<Candle>, MarketDataError> {
-        self.inner.rest.candles(symbol, interval, start, end).await.map_err(md_err)
+        self.inner
+            .rest
+            .candles(symbol, interval, start, end)
+            .await
+            .map_err(md_err)
     }
 
     async fn last_price(&self, symbol: &Symbol) -> Result<Decimal, MarketDataError> {
@@ -264,7 +270,12 @@ fn op_text(op: &str, args: &[ChannelArg]) -> String {
 }
 
 /// One public connection: owns its symbols, reconnects and resubscribes.
-async fn run_connection(url: String, inst_type: &'static str, ws_cfg: WsConfig, mut cmds: mpsc::UnboundedReceiver<ConnCmd>) {
+async fn run_connection(
+    url: String,
+    inst_type: &'static str,
+    ws_cfg: WsConfig,
+    mut cmds: mpsc::UnboundedReceiver<ConnCmd>,
+) {
     let mut listeners: HashMap<Symbol, Listener> = HashMap::new();
     let mut backoff = Backoff::new(ws_cfg.reconnect_backoff, ws_cfg.reconnect_backoff_max);
     loop {
@@ -325,7 +336,10 @@ async fn run_connection(url: String, inst_type: &'static str, ws_cfg: WsConfig, 
 }
 
 /// Applies queued commands while disconnected. Err when the owner is gone.
-fn drain_commands(cmds: &mut mpsc::UnboundedReceiver<ConnCmd>, listeners: &mut HashMap<Symbol, Listener>) -> Result<(), ()> {
+fn drain_commands(
+    cmds: &mut mpsc::UnboundedReceiver<ConnCmd>,
+    listeners: &mut HashMap<Symbol, Listener>,
+) -> Result<(), ()> {
     loop {
         match cmds.try_recv() {
             Ok(ConnCmd::Subscribe(s, tx)) => {
