@@ -2,7 +2,9 @@
 //!
 //! `memory` → in-memory; `postgres://` / `postgresql://` → PostgreSQL;
 //! `sqlite:` URLs and plain file paths → SQLite. A plain path becomes
-//! `sqlite://<path>?mode=rwc` (created when missing).
+//! `sqlite://<path>?mode=rwc`, and a `sqlite://` file URL without a `mode`
+//! gets `mode=rwc`: the embedded database (and its folder) is created when
+//! missing. Say `mode=rw` to refuse a missing file instead.
 
 use std::path::PathBuf;
 
@@ -33,7 +35,14 @@ impl DbUrl {
             return Ok(DbUrl::Postgres(url.to_owned()));
         }
         if url.starts_with("sqlite:") {
-            return Ok(DbUrl::Sqlite(url.to_owned()));
+            let has_mode = url
+                .split_once('?')
+                .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("mode=")));
+            if has_mode || sqlite_file(url).is_none() {
+                return Ok(DbUrl::Sqlite(url.to_owned()));
+            }
+            let sep = if url.contains('?') { '&' } else { '?' };
+            return Ok(DbUrl::Sqlite(format!("{url}{sep}mode=rwc")));
         }
         if url.contains("://") {
             return Err(unsupported(url));
@@ -100,6 +109,18 @@ mod tests {
         assert_eq!(
             DbUrl::parse("data/x?.db").unwrap(),
             DbUrl::Sqlite("sqlite://data/x%3F.db?mode=rwc".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite://gridbot-data/gridbot.db").unwrap(),
+            DbUrl::Sqlite("sqlite://gridbot-data/gridbot.db?mode=rwc".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite://a.db?mode=rw").unwrap(),
+            DbUrl::Sqlite("sqlite://a.db?mode=rw".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite::memory:").unwrap(),
+            DbUrl::Sqlite("sqlite::memory:".into())
         );
         assert!(DbUrl::parse("mysql://x").is_err());
         assert!(DbUrl::parse("  ").is_err());
