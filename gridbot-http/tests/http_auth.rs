@@ -154,6 +154,7 @@ async fn login_attempts_past_the_limit_are_429_with_retry_after() {
     let app = spawn_with(Options {
         login_burst: 3,
         register_burst: 100,
+        ..Options::default()
     })
     .await;
     app.user("ann").await;
@@ -192,6 +193,7 @@ async fn registrations_past_the_limit_per_address_are_429() {
     let app = spawn_with(Options {
         login_burst: 100,
         register_burst: 2,
+        ..Options::default()
     })
     .await;
     app.user("ann").await;

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{error_code, spawn, TestApp};
+use common::{error_code, spawn, spawn_with, Options, TestApp};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -255,7 +255,24 @@ async fn another_users_bot_answers_404_everywhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_parallel_starts_end_with_at_most_five_bots_distinct_symbols_within_balance() {
-    let app = spawn().await;
+    race(spawn().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_start_race_holds_on_sqlite_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("race.db").display());
+    race(
+        spawn_with(Options {
+            db,
+            ..Options::default()
+        })
+        .await,
+    )
+    .await;
+}
+
+async fn race(app: TestApp) {
     let t = app.user("ann").await;
     let (_, templates) = app.get("/api/v1/multibot/templates", &t).await;
     let ids: Vec<i64> = templates

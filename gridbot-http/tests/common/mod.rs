@@ -198,6 +198,8 @@ pub struct TestApp {
 pub struct Options {
     pub login_burst: u32,
     pub register_burst: u32,
+    /// Store URL (`memory` by default).
+    pub db: String,
 }
 
 impl Default for Options {
@@ -205,6 +207,7 @@ impl Default for Options {
         Options {
             login_burst: 1000,
             register_burst: 1000,
+            db: "memory".into(),
         }
     }
 }
@@ -214,7 +217,7 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(opts: Options) -> TestApp {
-    let store = gridbot_store::open("memory").await.unwrap();
+    let store = gridbot_store::open(&opts.db).await.unwrap();
     for t in gridbot_core::templates::default_templates() {
         store.upsert_template(&t).await.unwrap();
     }
