@@ -262,7 +262,7 @@ impl OrderRecord {
     /// The order in the core model.
     pub fn to_order(&self) -> Result<Order, ExchangeError> {
         let symbol =
-            Symbol::new(&self.symbol).map_err(|e| ExchangeError::Protocol(format!("order {}: {e}", self.order_id)))?;
+            Symbol::new(self.symbol()).map_err(|e| ExchangeError::Protocol(format!("order {}: {e}", self.order_id)))?;
         let side = parse_side(&self.side)
             .ok_or_else(|| ExchangeError::Protocol(format!("order {}: unknown side {:?}", self.order_id, self.side)))?;
         let kind = parse_order_type(&self.order_type).ok_or_else(|| {
