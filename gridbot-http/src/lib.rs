@@ -38,7 +38,7 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    use routes::{account, auth, gridbot, health, market, multibot, stream};
+    use routes::{account, auth, backtest, gridbot, health, market, multibot, stream};
     let api = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grid-bot/{id}/performance", get(gridbot::performance))
         .route("/market/symbols", get(market::symbols))
         .route("/stream", get(stream::stream))
+        .route("/backtest", post(backtest::backtest))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .route("/", get(dashboard::index))

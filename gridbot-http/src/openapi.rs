@@ -20,7 +20,7 @@ use crate::routes;
         routes::multibot::summary, routes::multibot::balance_check,
         routes::gridbot::analyze, routes::gridbot::preview, routes::gridbot::create, routes::gridbot::start,
         routes::gridbot::stop, routes::gridbot::list, routes::gridbot::performance,
-        routes::market::symbols, routes::stream::stream,
+        routes::market::symbols, routes::stream::stream, routes::backtest::backtest,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use gridbot_core::advisor::GridBacktester;
 use gridbot_core::manager::{ManagerError, MultiBotManager};
 use gridbot_core::ports::{Advisor, MarketData};
 use serde_json::json;
@@ -18,6 +19,8 @@ pub struct Services {
     pub market: Arc<dyn MarketData>,
     /// Grid recommendations.
     pub advisor: Arc<dyn Advisor>,
+    /// Single grid backtests (`POST /backtest`).
+    pub backtester: Arc<dyn GridBacktester>,
 }
 
 impl From<ManagerError> for ApiError {

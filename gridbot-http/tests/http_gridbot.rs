@@ -177,3 +177,34 @@ async fn performance_shows_figures_curve_levels_orders_trades_and_price() {
     let (s, _) = app.get("/api/v1/grid-bot/424242/performance", &t).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn backtest_replays_recent_candles_and_answers_roi_drawdown_and_curve() {
+    let app = spawn().await;
+    let t = app.user("ann").await;
+    let (s, v) = app
+        .post(
+            "/api/v1/backtest",
+            &t,
+            json!({"config": btc_grid(), "days": 2, "timeframe": "1h"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["symbol"], "BTCUSDT");
+    let n = v["candles"].as_u64().unwrap();
+    assert!((48..=49).contains(&n), "2 days of hours (plus the current one): {n}");
+    assert_eq!(v["roi_pct"], "1.5");
+    assert_eq!(v["equity_curve"].as_array().unwrap().len(), 2);
+    let (s, v) = app
+        .post("/api/v1/backtest", &t, json!({"config": btc_grid(), "days": 31}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["details"]["field"], "days");
+    let mut many = btc_grid();
+    many["grids"] = json!(150);
+    let (s, v) = app.post("/api/v1/backtest", &t, json!({"config": many})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&v), "no_viable_grid");
+    let (s, _) = app.post("/api/v1/backtest", &t, json!({"days": 2})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}

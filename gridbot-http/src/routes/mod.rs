@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod backtest;
 pub mod gridbot;
 pub mod health;
 pub mod market;

@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 
+use gridbot_core::advisor::{BacktestOutcome, GridBacktester};
 use gridbot_core::clock::{Clock, SystemClock};
+use gridbot_core::grid::GridConfig;
 use gridbot_core::manager::{BotLauncher, EventBus, ManagerError, MultiBotManager};
 use gridbot_core::model::{AccountBalance, Bot, BotId, BotStatus, Candle, Instrument, Interval, Symbol, TimestampMs};
 use gridbot_core::paper::{PaperConfig, PaperExchange};
@@ -172,6 +174,34 @@ impl Advisor for FixedAdvisor {
     }
 }
 
+/// Backtester double: reports the candle span and a flat curve, or
+/// refuses configs with more than 100 grids (the real one is proven in
+/// gridbot-core; here only the route's mapping is).
+pub struct SpanBacktester;
+
+impl GridBacktester for SpanBacktester {
+    fn backtest(
+        &self,
+        config: &GridConfig,
+        _instrument: &Instrument,
+        candles: &[Candle],
+    ) -> Result<BacktestOutcome, AdvisorError> {
+        if config.grids > 100 {
+            return Err(AdvisorError::NoViableGrid("too many grids".into()));
+        }
+        let (first, last) = (candles[0].ts, candles[candles.len() - 1].ts);
+        Ok(BacktestOutcome {
+            days: Decimal::from(last - first) / Decimal::from(86_400_000),
+            roi_pct: dec!(1.5),
+            apr_pct: dec!(78),
+            max_drawdown_pct: dec!(2),
+            round_trips: 3,
+            liquidated: false,
+            equity_curve: vec![(first, config.investment), (last, config.investment * dec!(1.015))],
+        })
+    }
+}
+
 /// Credential verifier double: key `good-key` passes with a 1234 USDT balance.
 pub struct KeyVerifier;
 
@@ -250,6 +280,7 @@ pub async fn spawn_with(opts: Options) -> TestApp {
             manager,
             market: Arc::new(VenueMarket { venue: venue.clone() }),
             advisor: Arc::new(FixedAdvisor),
+            backtester: Arc::new(SpanBacktester),
         },
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
