@@ -58,6 +58,9 @@ mod url;
 
 use std::sync::Arc;
 
+/// The database driver, for tools, tests and benches that need a raw connection.
+pub use sqlx;
+
 pub use gridbot_core::ports::{BotLimits, Store};
 pub use gridbot_core::StoreError;
 pub use memory::MemoryStore;

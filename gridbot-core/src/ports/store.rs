@@ -8,7 +8,12 @@
 //!   bot limit, the symbol rule and the balance and write in one
 //!   transaction, so two concurrent starts can never both pass.
 //! - Fills are unique by exchange fill id: inserting one again is a no-op.
+//!   The key is scoped to the bot (exchange fill ids are unique per account,
+//!   not across accounts; a fill books to one bot through its client id).
 //! - Orders are unique by client order id: upserting replaces the record.
+//! - A bot holding nothing (`Created`, `Stopped`) comes to hold an
+//!   allocation only through a guarded start: [`Store::set_bot_status`]
+//!   refuses that move with [`StoreError::Conflict`].
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;

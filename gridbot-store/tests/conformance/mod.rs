@@ -2,8 +2,6 @@
 //! and instantiated for each implementation with [`conformance_suite!`].
 //! Each case gets a fresh, empty store.
 
-#![allow(dead_code)] // the PnL helpers are used by some cases only
-
 mod bots;
 mod records;
 mod trading;
@@ -42,6 +40,7 @@ macro_rules! conformance_suite {
             advisor_cache_answers_until_expiry,
             audit_events_come_back_newest_first_per_user,
             leases_are_exclusive_until_they_expire,
+            one_of_many_racing_runners_gets_a_free_lease,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {

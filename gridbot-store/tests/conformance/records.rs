@@ -180,3 +180,21 @@ pub async fn leases_are_exclusive_until_they_expire(store: Arc<dyn Store>) {
         Err(StoreError::NotFound(_))
     ));
 }
+
+pub async fn one_of_many_racing_runners_gets_a_free_lease(store: Arc<dyn Store>) {
+    let u = store.create_user("alice", "h", 0).await.unwrap();
+    let bot = store.create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.acquire_lease(bot.id, &format!("runner-{i}"), 1_000, 30_000).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
