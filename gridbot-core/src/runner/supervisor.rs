@@ -217,6 +217,12 @@ impl Supervisor {
     }
 }
 
+impl From<RunnerError> for ManagerError {
+    fn from(e: RunnerError) -> Self {
+        runner_err(e)
+    }
+}
+
 fn runner_err(e: RunnerError) -> ManagerError {
     match e {
         RunnerError::Exchange(e) => ManagerError::Exchange(e),
