@@ -16,6 +16,7 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
+use super::book::Slot;
 use crate::model::{Candle, Side, TimestampMs};
 
 /// Offsets (ms from the candle's open time) at which the walk reaches the
@@ -97,25 +98,52 @@ pub fn to_ticks(price: Decimal, tick: Decimal) -> Option<i64> {
     units.to_i64()
 }
 
+/// `price / tick` as an exact integer fraction `(num, den)`, `den > 0`,
+/// from the decimals' mantissas and scales (no decimal division).
+fn tick_ratio(price: Decimal, tick: Decimal) -> Option<(i128, i128)> {
+    const POW10: [i128; 29] = {
+        let mut t = [1i128; 29];
+        let mut i = 1;
+        while i < 29 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let num = price.mantissa().checked_mul(*POW10.get(tick.scale() as usize)?)?;
+    let den = tick.mantissa().checked_mul(*POW10.get(price.scale() as usize)?)?;
+    (den > 0).then_some((num, den))
+}
+
+fn saturate(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// The lowest tick count whose price is at or above `price` (saturating).
 pub fn ticks_ceil(price: Decimal, tick: Decimal) -> i64 {
-    match price.checked_div(tick) {
-        Some(u) => u
-            .ceil()
-            .to_i64()
-            .unwrap_or(if u.is_sign_negative() { i64::MIN } else { i64::MAX }),
-        None => i64::MAX,
+    match tick_ratio(price, tick) {
+        Some((num, den)) => saturate(-((-num).div_euclid(den))),
+        None => match price.checked_div(tick) {
+            Some(u) => u
+                .ceil()
+                .to_i64()
+                .unwrap_or(if u.is_sign_negative() { i64::MIN } else { i64::MAX }),
+            None => i64::MAX,
+        },
     }
 }
 
 /// The highest tick count whose price is at or below `price` (saturating).
 pub fn ticks_floor(price: Decimal, tick: Decimal) -> i64 {
-    match price.checked_div(tick) {
-        Some(u) => u
-            .floor()
-            .to_i64()
-            .unwrap_or(if u.is_sign_negative() { i64::MIN } else { i64::MAX }),
-        None => i64::MAX,
+    match tick_ratio(price, tick) {
+        Some((num, den)) => saturate(num.div_euclid(den)),
+        None => match price.checked_div(tick) {
+            Some(u) => u
+                .floor()
+                .to_i64()
+                .unwrap_or(if u.is_sign_negative() { i64::MIN } else { i64::MAX }),
+            None => i64::MAX,
+        },
     }
 }
 
@@ -163,6 +191,101 @@ pub fn market_fill_price(side: Side, price: Decimal, slippage_bps: Decimal, tick
         Side::Sell => units.floor(),
     } * tick;
     snapped.max(tick).normalize()
+}
+
+/// A walk segment with its touch bounds in ticks, computed once and shared
+/// by every book walked over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentBounds {
+    /// The segment.
+    pub seg: Segment,
+    /// Bids at or above this many ticks are touched: `ceil(min(from, to) / tick)`.
+    pub bid_min: i64,
+    /// Asks at or below this many ticks are touched: `floor(max(from, to) / tick)`.
+    pub ask_max: i64,
+}
+
+impl SegmentBounds {
+    /// The bounds of `seg` on a `tick` grid.
+    pub fn new(seg: Segment, tick: Decimal) -> Self {
+        SegmentBounds {
+            seg,
+            bid_min: ticks_ceil(seg.from.min(seg.to), tick),
+            ask_max: ticks_floor(seg.from.max(seg.to), tick),
+        }
+    }
+}
+
+/// Resting orders and a position, as the walk sees them. Implemented by a
+/// paper account (per symbol) and by the backtester's book.
+pub trait Resting {
+    /// The first bid a walk down to `min_ticks` touches (highest price,
+    /// oldest first) and its limit price.
+    fn first_bid(&self, min_ticks: i64) -> Option<(Slot, Decimal)>;
+    /// The first ask a walk up to `max_ticks` touches (lowest price, oldest
+    /// first) and its limit price.
+    fn first_ask(&self, max_ticks: i64) -> Option<(Slot, Decimal)>;
+    /// `(is_long, liquidation price)` of the open position, if any.
+    fn liquidation(&self) -> Option<(bool, Decimal)>;
+    /// Fills resting order `slot` at its limit `price` (maker) at `ts`.
+    fn fill(&mut self, slot: Slot, price: Decimal, ts: TimestampMs);
+    /// Liquidates the position at `ts`.
+    fn liquidate(&mut self, ts: TimestampMs);
+}
+
+/// Walks one monotonic segment over `book`, filling and liquidating in the
+/// order the price meets them:
+/// - a position already past its liquidation price at the segment's start
+///   is liquidated first;
+/// - falling: the highest touched bid or the long's liquidation price,
+///   whichever is higher (liquidation on a tie), until neither is reached;
+/// - rising: the lowest touched ask or the short's liquidation price,
+///   whichever is lower (liquidation on a tie);
+/// - flat (a gap of zero or the first price): every bid at or above and
+///   every ask at or below the price.
+///
+/// Resting bids are always below the last price and asks above it (a
+/// crossing order fills on placement), so a falling walk only meets bids
+/// and a rising one only asks. Orders placed by `fill` callbacks join the
+/// walk at once: a bid placed below the price during a fall is met later in
+/// the same segment.
+pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
+    let seg = b.seg;
+    loop {
+        let liq = book.liquidation();
+        if let Some((long, l)) = liq {
+            let qty_sign = if long { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+            if is_breached(qty_sign, l, seg.from) {
+                book.liquidate(seg.ts);
+                continue;
+            }
+        }
+        if seg.to < seg.from {
+            let bid = book.first_bid(b.bid_min);
+            let liq = liq.filter(|(long, l)| *long && *l >= seg.to).map(|(_, l)| l);
+            match (bid, liq) {
+                (Some((_, p)), Some(l)) if l >= p => book.liquidate(seg.ts),
+                (Some((slot, p)), _) => book.fill(slot, p, seg.ts),
+                (None, Some(_)) => book.liquidate(seg.ts),
+                (None, None) => return,
+            }
+        } else if seg.to > seg.from {
+            let ask = book.first_ask(b.ask_max);
+            let liq = liq.filter(|(long, l)| !*long && *l <= seg.to).map(|(_, l)| l);
+            match (ask, liq) {
+                (Some((_, p)), Some(l)) if l <= p => book.liquidate(seg.ts),
+                (Some((slot, p)), _) => book.fill(slot, p, seg.ts),
+                (None, Some(_)) => book.liquidate(seg.ts),
+                (None, None) => return,
+            }
+        } else if let Some((slot, p)) = book.first_bid(b.bid_min) {
+            book.fill(slot, p, seg.ts);
+        } else if let Some((slot, p)) = book.first_ask(b.ask_max) {
+            book.fill(slot, p, seg.ts);
+        } else {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +349,9 @@ mod tests {
             prop_assert_eq!(limit_ticks >= ticks_ceil(b, tick), touches(Side::Buy, limit, above, b));
             prop_assert_eq!(limit_ticks <= ticks_floor(b, tick), touches(Side::Sell, limit, dec!(0), b));
             prop_assert_eq!(to_ticks(limit, tick), Some(limit_ticks));
+            let exact = b / tick;
+            prop_assert_eq!(Decimal::from(ticks_ceil(b, tick)), exact.ceil());
+            prop_assert_eq!(Decimal::from(ticks_floor(b, tick)), exact.floor());
         }
     }
 }

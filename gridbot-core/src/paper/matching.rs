@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::account::{AccountState, OrderEntry};
 use super::book::Slot;
 use super::config::PaperConfig;
-use super::fill_model::{market_fill_price, ticks_ceil, ticks_floor, to_ticks, Segment};
+use super::fill_model::{market_fill_price, to_ticks, walk_segment, Resting, SegmentBounds};
 use crate::error::ExchangeError;
 use crate::model::{
     ClientOrderId, ExecutionEvent, Fill, Instrument, Liquidity, Order, OrderKind, OrderRequest, OrderStatus, Rounding,
@@ -25,48 +25,6 @@ pub(crate) struct Market<'a> {
     pub config: &'a PaperConfig,
     pub price: Option<Decimal>,
     pub now: TimestampMs,
-}
-
-/// A walk segment with its touch bounds in ticks, computed once per symbol
-/// and shared by every account.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SegmentBounds {
-    pub seg: Segment,
-    /// Bids at or above this many ticks are touched.
-    pub bid_min: i64,
-    /// Asks at or below this many ticks are touched.
-    pub ask_max: i64,
-}
-
-impl SegmentBounds {
-    pub fn new(seg: Segment, tick: Decimal) -> Self {
-        SegmentBounds {
-            seg,
-            bid_min: ticks_ceil(seg.from.min(seg.to), tick),
-            ask_max: ticks_floor(seg.from.max(seg.to), tick),
-        }
-    }
-}
-
-/// What happens next along a walk.
-#[derive(Debug, Clone, Copy)]
-enum Next {
-    Liquidation,
-    Order(Slot),
-}
-
-/// How far along a segment starting at `from` the price `p` is reached.
-/// `falling` is true when the price must fall to `p` (bids, long
-/// liquidations). Something already crossed at the start is at distance 0.
-fn distance(seg: &Segment, p: Decimal, falling: bool) -> Decimal {
-    let down = seg.is_down();
-    if down && falling {
-        (seg.from - p).max(Decimal::ZERO)
-    } else if !down && !falling && seg.to != seg.from {
-        (p - seg.from).max(Decimal::ZERO)
-    } else {
-        Decimal::ZERO
-    }
 }
 
 fn internal(symbol: &str) -> ExchangeError {
@@ -461,47 +419,9 @@ impl AccountState {
     }
 
     /// Walks one segment of the price over this account's orders and
-    /// position on `inst`'s symbol, in the order the walk meets them.
+    /// position on `inst`'s symbol (the shared [`walk_segment`]).
     pub fn walk(&mut self, inst: &Instrument, b: &SegmentBounds) {
-        let seg = &b.seg;
-        loop {
-            let Some(st) = self.symbols.get(&inst.symbol) else {
-                return;
-            };
-            if st.book.is_empty() && st.liq.is_none() {
-                return;
-            }
-            let mut best: Option<(Decimal, Next)> = None;
-            let mut consider = |d: Decimal, next: Next| {
-                if best.is_none_or(|(bd, _)| d < bd) {
-                    best = Some((d, next));
-                }
-            };
-            if let Some(liq) = st.liq {
-                let long = st.position.qty.is_sign_positive();
-                let reached = if long {
-                    seg.from.min(seg.to) <= liq
-                } else {
-                    seg.from.max(seg.to) >= liq
-                };
-                if reached {
-                    consider(distance(seg, liq, long), Next::Liquidation);
-                }
-            }
-            if let Some((_, slot)) = st.book.first_bid_at_or_above(b.bid_min) {
-                let p = self.limit_price(slot);
-                consider(distance(seg, p, true), Next::Order(slot));
-            }
-            if let Some((_, slot)) = st.book.first_ask_at_or_below(b.ask_max) {
-                let p = self.limit_price(slot);
-                consider(distance(seg, p, false), Next::Order(slot));
-            }
-            match best {
-                None => return,
-                Some((_, Next::Liquidation)) => self.liquidate(inst, seg.ts),
-                Some((_, Next::Order(slot))) => self.fill_resting(slot, inst, seg.ts),
-            }
-        }
+        walk_segment(&mut PaperWalk { account: self, inst }, b);
     }
 
     fn limit_price(&self, slot: Slot) -> Decimal {
@@ -521,4 +441,37 @@ fn insufficient(required: Decimal, available: Decimal, req: &OrderRequest, lever
         req.symbol,
         available.round_dp(4).normalize()
     ))
+}
+
+/// One account on one symbol, as the shared walk sees it.
+struct PaperWalk<'a> {
+    account: &'a mut AccountState,
+    inst: &'a Instrument,
+}
+
+impl Resting for PaperWalk<'_> {
+    fn first_bid(&self, min_ticks: i64) -> Option<(Slot, Decimal)> {
+        let st = self.account.symbols.get(&self.inst.symbol)?;
+        let (_, slot) = st.book.first_bid_at_or_above(min_ticks)?;
+        Some((slot, self.account.limit_price(slot)))
+    }
+
+    fn first_ask(&self, max_ticks: i64) -> Option<(Slot, Decimal)> {
+        let st = self.account.symbols.get(&self.inst.symbol)?;
+        let (_, slot) = st.book.first_ask_at_or_below(max_ticks)?;
+        Some((slot, self.account.limit_price(slot)))
+    }
+
+    fn liquidation(&self) -> Option<(bool, Decimal)> {
+        let st = self.account.symbols.get(&self.inst.symbol)?;
+        st.liq.map(|l| (st.position.qty.is_sign_positive(), l))
+    }
+
+    fn fill(&mut self, slot: Slot, _price: Decimal, ts: TimestampMs) {
+        self.account.fill_resting(slot, self.inst, ts);
+    }
+
+    fn liquidate(&mut self, ts: TimestampMs) {
+        self.account.liquidate(self.inst, ts);
+    }
 }

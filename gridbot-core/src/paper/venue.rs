@@ -16,8 +16,8 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::account::AccountState;
 use super::config::PaperConfig;
-use super::fill_model::{candle_segments, Segment};
-use super::matching::{Market, SegmentBounds};
+use super::fill_model::{candle_segments, Segment, SegmentBounds};
+use super::matching::Market;
 use crate::error::ExchangeError;
 use crate::model::{
     AccountBalance, Candle, ClientOrderId, Fill, FillCursor, Instrument, Order, OrderRequest, Position, Side, Symbol,
