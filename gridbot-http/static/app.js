@@ -141,6 +141,7 @@ async function loadSymbols() {
   state.symbols = await api('GET', '/market/symbols');
   for (const id of ['ai-symbol', 'm-symbol']) {
     $(id).replaceChildren(...state.symbols.map(s => h('option', { value: s.symbol }, s.symbol)));
+    if (state.symbols.some(s => s.symbol === 'BTCUSDT')) $(id).value = 'BTCUSDT';
   }
   fillManualDefaults();
 }
