@@ -191,3 +191,50 @@ async fn with_sockets_dropped_every_few_hundred_ms_and_events_doubled_and_reorde
         "sockets were dropped and re-opened"
     );
 }
+
+#[tokio::test]
+async fn a_fill_with_an_unknown_trade_side_or_garbage_pushes_never_stop_the_stream() {
+    let fake = fake().await;
+    let ex = exchange(&fake);
+    let mut events = ex.execution_events();
+    assert!(eventually(5, || fake.ws_stats().logins == 1).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let o = ex
+        .place_orders(&[limit("odd-1", Side::Buy, dec!(29000), dec!(0.01))])
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    fake.push_private_raw(
+        "fill",
+        "{\"action\":\"snapshot\",\"arg\":{\"channel\":\"fill\"},\"data\":[{\"tradeId\":".into(),
+    );
+    fake.push_private_raw(
+        "fill",
+        serde_json::json!({"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel": "fill", "instId": "default"},
+            "data": [{"tradeId": "77", "symbol": "BTCUSDT", "orderId": o.id, "price": "29000", "baseVolume": "0.01",
+                      "side": "buy", "tradeSide": "brand_new_side", "tradeScope": "maker", "cTime": "1700000000000",
+                      "feeDetail": [{"feeCoin": "USDT", "totalFee": "-0.058"}]}],
+            "ts": 1700000000000i64})
+        .to_string(),
+    );
+    let got = collect_until(&mut events, 5, |e| {
+        e.iter().any(|x| matches!(x, ExecutionEvent::Fill(_)))
+    })
+    .await;
+    let fill = got
+        .iter()
+        .find_map(|e| {
+            if let ExecutionEvent::Fill(f) = e {
+                Some(f.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert_eq!(
+        (fill.id.as_str(), fill.client_id.as_str(), fill.is_liquidation),
+        ("77", "odd-1", false)
+    );
+    assert_eq!(fill.fee, dec!(0.058));
+}

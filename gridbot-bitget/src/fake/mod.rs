@@ -363,6 +363,12 @@ impl FakeBitget {
         self.with_book(|b| b.positions.get(symbol.as_str()).map(|p| p.qty).unwrap_or_default())
     }
 
+    /// Pushes a raw message on the private channel `channel` (`orders`,
+    /// `fill`, `positions`) to every logged-in socket subscribed to it.
+    pub fn push_private_raw(&self, channel: &'static str, text: String) {
+        let _ = self.shared.private_tx.send((channel, text));
+    }
+
     /// Closes every private WebSocket now.
     pub fn drop_private_sockets(&self) {
         self.shared.drop_private.send_modify(|g| *g += 1);
