@@ -21,6 +21,7 @@
 
 pub mod advisor;
 pub mod analysis;
+pub mod backtest;
 pub mod balance;
 pub mod clock;
 pub mod engine;

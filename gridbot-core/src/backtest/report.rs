@@ -1,0 +1,170 @@
+//! What a backtest reports, and the running statistics behind it.
+//!
+//! - `total_pnl` = final equity − investment (equity = wallet + unrealised
+//!   PnL at the last close).
+//! - `grid_profit` and `round_trips` / `win_rate` come from the engine's own
+//!   stats ([`crate::model::BotStats`]); `position_pnl` = `total_pnl` −
+//!   `grid_profit` (what holding the position and its unmatched fees made).
+//! - `roi_pct` = total_pnl / investment × 100; `apr_pct` = roi × 365 / days,
+//!   where days span the first candle's open to the last candle's close.
+//! - `max_drawdown_pct`: the largest fall of equity from a previous peak, in
+//!   percent of that peak, measured on candle closes (and at liquidation).
+//! - The equity curve keeps at most `max_curve_points` evenly spaced closes,
+//!   the first and the last always included.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::StopReason;
+use crate::model::TimestampMs;
+
+/// The result of one backtest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BacktestReport {
+    /// Candles processed (fewer than given when the bot finished early).
+    pub candles: usize,
+    /// Open time of the first candle.
+    pub start_ts: TimestampMs,
+    /// Close time of the last candle processed.
+    pub end_ts: TimestampMs,
+    /// Days covered.
+    pub days: Decimal,
+    /// First candle's open.
+    pub start_price: Decimal,
+    /// Last processed candle's close.
+    pub end_price: Decimal,
+    /// Investment (initial equity), USDT.
+    pub investment: Decimal,
+    /// Equity at the end, USDT.
+    pub final_equity: Decimal,
+    /// Final equity − investment, USDT.
+    pub total_pnl: Decimal,
+    /// Profit of completed grid round trips after their fees (engine stats), USDT.
+    pub grid_profit: Decimal,
+    /// `total_pnl − grid_profit`, USDT.
+    pub position_pnl: Decimal,
+    /// Fees paid (a liquidation's forfeited margin included), USDT.
+    pub fees: Decimal,
+    /// Return on investment, percent (4 dp).
+    pub roi_pct: Decimal,
+    /// ROI annualised (simple), percent (4 dp).
+    pub apr_pct: Decimal,
+    /// Largest peak-to-trough equity fall, percent of the peak (4 dp).
+    pub max_drawdown_pct: Decimal,
+    /// Completed round trips (engine stats).
+    pub round_trips: u64,
+    /// Fills booked.
+    pub fills: u64,
+    /// Winning round trips / round trips, percent (engine stats).
+    pub win_rate: Decimal,
+    /// Whether the position was liquidated.
+    pub liquidated: bool,
+    /// Why the engine finished, if it did.
+    pub stop_reason: Option<StopReason>,
+    /// `(ts, equity)` points, at most the configured number.
+    pub equity_curve: Vec<(TimestampMs, Decimal)>,
+}
+
+/// Running peak-to-trough tracking (divides only at a new trough).
+#[derive(Debug, Clone)]
+pub(crate) struct Drawdown {
+    peak: Decimal,
+    trough: Decimal,
+    max: Decimal,
+}
+
+impl Drawdown {
+    pub fn new(start: Decimal) -> Self {
+        Drawdown {
+            peak: start,
+            trough: start,
+            max: Decimal::ZERO,
+        }
+    }
+
+    pub fn observe(&mut self, equity: Decimal) {
+        if equity > self.peak {
+            self.peak = equity;
+            self.trough = equity;
+        } else if equity < self.trough {
+            self.trough = equity;
+            if self.peak > Decimal::ZERO {
+                let dd = (self.peak - equity) / self.peak * Decimal::ONE_HUNDRED;
+                self.max = self.max.max(dd);
+            }
+        }
+    }
+
+    /// The largest drawdown seen, percent.
+    pub fn max_pct(&self) -> Decimal {
+        self.max.round_dp(4)
+    }
+}
+
+/// Keeps every `stride`-th point so that at most `max` are kept, plus the last.
+#[derive(Debug, Clone)]
+pub(crate) struct Curve {
+    stride: usize,
+    points: Vec<(TimestampMs, Decimal)>,
+    last: Option<(TimestampMs, Decimal)>,
+    max: usize,
+}
+
+impl Curve {
+    /// A curve for `n` observations kept to at most `max` points (≥ 2).
+    pub fn new(n: usize, max: usize) -> Self {
+        let max = max.max(2);
+        let stride = n.div_ceil(max - 1).max(1);
+        Curve {
+            stride,
+            points: Vec::with_capacity(max),
+            last: None,
+            max,
+        }
+    }
+
+    pub fn observe(&mut self, i: usize, ts: TimestampMs, equity: Decimal) {
+        if i % self.stride == 0 && self.points.len() < self.max - 1 {
+            self.points.push((ts, equity));
+            self.last = None;
+        } else {
+            self.last = Some((ts, equity));
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<(TimestampMs, Decimal)> {
+        if let Some(p) = self.last {
+            self.points.push(p);
+        }
+        self.points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_keeps_at_most_max_points_with_first_and_last() {
+        for n in [1usize, 2, 499, 500, 501, 43_200] {
+            let mut c = Curve::new(n, 500);
+            for i in 0..n {
+                c.observe(i, i as i64, Decimal::from(i));
+            }
+            let pts = c.finish();
+            assert!(pts.len() <= 500 && !pts.is_empty(), "n={n}: {}", pts.len());
+            assert_eq!(pts[0].0, 0);
+            assert_eq!(pts.last().unwrap().0, n as i64 - 1);
+        }
+    }
+
+    #[test]
+    fn drawdown_is_the_largest_fall_from_a_previous_peak() {
+        let mut d = Drawdown::new(Decimal::from(100));
+        for e in [110, 99, 120, 90, 130, 125] {
+            d.observe(Decimal::from(e));
+        }
+        assert_eq!(d.max_pct(), Decimal::from(25)); // 120 → 90
+    }
+}
