@@ -10,6 +10,7 @@ mod multibot_sim;
 
 use std::sync::Arc;
 
+use gridbot_core::clock::Clock;
 use gridbot_core::model::{BotOrderStatus, BotStats, BotStatus, ClientOrderId, Fill, Interval, Symbol, TrendDirection};
 use gridbot_core::paper::PaperExchange;
 use gridbot_core::ports::{Exchange, Store};
