@@ -132,3 +132,37 @@ fn every_sample_error_code_maps_to_what_the_caller_must_do() {
         assert_eq!(kind, c["expect"].as_str().unwrap(), "code {}", c["code"]);
     }
 }
+
+#[test]
+fn websocket_pushes_parse_with_inst_id_spelling() {
+    use gridbot_bitget::ws::messages::{parse_incoming, Incoming};
+    let push = |text: &str| match parse_incoming(text) {
+        Some(Incoming::Push { arg, data, .. }) => (arg.channel, data),
+        other => panic!("not a push: {other:?}"),
+    };
+    let (ch, data) = push(include_str!("data/ws_orders_push.json"));
+    assert_eq!(ch, "orders");
+    let o = serde_json::from_value::<OrderRecord>(data[0].clone())
+        .unwrap()
+        .to_order()
+        .unwrap();
+    assert_eq!(
+        (o.symbol.as_str(), o.client_id.as_str(), o.status),
+        ("BTCUSDT", "g3-4-5", OrderStatus::Filled)
+    );
+    assert_eq!(
+        (o.filled_qty, o.updated_at, o.reduce_only),
+        (dec!(0.01), 1_700_000_000_100, false)
+    );
+    let (ch, data) = push(include_str!("data/ws_fill_push.json"));
+    assert_eq!(ch, "fill");
+    let f: gridbot_bitget::http::models::FillRecord = serde_json::from_value(data[0].clone()).unwrap();
+    assert_eq!(
+        (f.symbol(), f.trade_id.as_str(), f.fee_paid()),
+        ("BTCUSDT", "1111111111111111301", dec!(0.06))
+    );
+    let (ch, data) = push(include_str!("data/ws_positions_push.json"));
+    assert_eq!(ch, "positions");
+    let p: PositionRecord = serde_json::from_value(data[0].clone()).unwrap();
+    assert_eq!((p.symbol(), p.signed_qty(), p.leverage), ("BTCUSDT", dec!(-0.01), 10));
+}
