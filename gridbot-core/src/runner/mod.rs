@@ -23,3 +23,6 @@ pub use engines::{build_engine, restore_engine};
 pub use hub::MarketHub;
 pub use retry::RetryPolicy;
 pub use supervisor::Supervisor;
+
+#[cfg(test)]
+mod tests;
