@@ -7,6 +7,8 @@
 //!   grids the backtest advisor sweeps.
 //! - [`sweep`] and [`report`]: planning, backtesting and judging each
 //!   candidate in parallel, and the figures of a recommendation.
+//! - [`core_backtester`]: [`CoreBacktester`], the sweep's backtests on the
+//!   core backtester.
 //! - [`backtest_advisor`]: [`BacktestAdvisor`], the embedded default.
 //! - [`cache`]: [`CachedAdvisor`], one hour per (symbol, timeframe) over any
 //!   advisor, with an upstream call budget and single-flight.
@@ -14,6 +16,7 @@
 pub mod backtest_advisor;
 pub mod cache;
 pub mod candidates;
+pub mod core_backtester;
 pub mod profile;
 pub mod proposal;
 pub mod report;
@@ -21,5 +24,6 @@ pub mod sweep;
 
 pub use backtest_advisor::{BacktestAdvisor, BacktestAdvisorConfig};
 pub use cache::{CacheConfig, CachedAdvisor};
+pub use core_backtester::{CoreBacktester, GridEngineFactory};
 pub use proposal::{GridProposal, ProposalBounds, Rebacktest};
 pub use sweep::{BacktestOutcome, GridBacktester};
