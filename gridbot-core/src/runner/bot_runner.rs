@@ -35,17 +35,17 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::engines::{build_engine, restore_engine};
+use super::engines::{build_engine, build_warmed_engine, restore_engine};
 use super::RetryPolicy;
 use crate::clock::Clock;
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::error::{ExchangeError, MarketDataError, StoreError, ValidationError};
 use crate::manager::{BotEvent, EventBus};
 use crate::model::{
-    AuditEvent, Bot, BotOrder, BotStats, BotStatus, ClientOrderId, EquitySnapshot, Fill, FillCursor, Instrument,
-    MarketEvent, TimestampMs,
+    AuditEvent, Bot, BotKind, BotOrder, BotStats, BotStatus, ClientOrderId, EquitySnapshot, Fill, FillCursor,
+    Instrument, MarketEvent, TimestampMs,
 };
-use crate::ports::{Exchange, Store};
+use crate::ports::{Exchange, MarketData, Store};
 
 /// Most rounds of "execute commands, fetch the fills they caused" per event.
 const MAX_ROUNDS: usize = 16;
@@ -199,6 +199,29 @@ impl BotRunner {
     /// True once the bot has finished (stopped by itself or by request).
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Warms a trend bot that never ran up with recent closed candles of its
+    /// interval (three slow periods), so its first signal does not wait
+    /// hours. Without history (or for other kinds) nothing changes.
+    pub async fn warm_up(&mut self, market: &dyn MarketData) -> Result<(), RunnerError> {
+        let BotKind::Trend(cfg) = &self.bot.kind else {
+            return Ok(());
+        };
+        if self.engine.phase() != EnginePhase::Waiting || self.last_candle_ts.is_some() {
+            return Ok(());
+        }
+        let span = cfg.interval.millis().saturating_mul(i64::from(cfg.slow_period) * 3 + 1);
+        let end = cfg.interval.floor(self.ctx.clock.now_ms());
+        let history = match market.candles(&self.bot.symbol, cfg.interval, end - span, end).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::info!(bot = %self.bot.id, error = %e, "no history to warm up with; starting cold");
+                return Ok(());
+            }
+        };
+        self.engine = build_warmed_engine(self.bot.id, &self.bot.kind, self.instrument.clone(), &history)?;
+        Ok(())
     }
 
     /// Starts or resumes trading at `price`: books missed fills, lets the

@@ -6,13 +6,31 @@
 use crate::engine::trend::TrendEngine;
 use crate::engine::BotEngine;
 use crate::error::ValidationError;
-use crate::model::{BotId, BotKind, Instrument};
+use crate::model::{BotId, BotKind, Candle, Instrument};
 
 /// A fresh engine for a bot, validated against the instrument.
 pub fn build_engine(bot: BotId, kind: &BotKind, instrument: Instrument) -> Result<Box<dyn BotEngine>, ValidationError> {
     match kind {
         BotKind::Trend(c) => Ok(Box::new(TrendEngine::new(bot, c.clone(), instrument)?)),
         BotKind::Grid(c) => grid_engine(bot, c, instrument),
+    }
+}
+
+/// A fresh trend engine whose EMAs are warmed up with closed candles of its
+/// interval (oldest first); other kinds are built as by [`build_engine`].
+pub fn build_warmed_engine(
+    bot: BotId,
+    kind: &BotKind,
+    instrument: Instrument,
+    history: &[Candle],
+) -> Result<Box<dyn BotEngine>, ValidationError> {
+    match kind {
+        BotKind::Trend(c) => {
+            let mut e = TrendEngine::new(bot, c.clone(), instrument)?;
+            e.warm_up(history);
+            Ok(Box::new(e))
+        }
+        BotKind::Grid(_) => build_engine(bot, kind, instrument),
     }
 }
 

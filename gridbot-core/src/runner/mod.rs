@@ -19,7 +19,7 @@ mod supervisor;
 mod task;
 
 pub use bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions};
-pub use engines::{build_engine, restore_engine};
+pub use engines::{build_engine, build_warmed_engine, restore_engine};
 pub use hub::MarketHub;
 pub use retry::RetryPolicy;
 pub use supervisor::Supervisor;

@@ -52,6 +52,9 @@ pub(super) async fn run_bot(
         Ok(p) => p,
         Err(e) => return fail(&ctx, &bot, &e.into()).await,
     };
+    if let Err(e) = runner.warm_up(&*market).await {
+        return fail(&ctx, &bot, &e).await;
+    }
     if let Err(e) = runner.resume(price, ctx.clock.now_ms()).await {
         return fail(&ctx, &bot, &e).await;
     }

@@ -278,3 +278,42 @@ async fn a_persistent_exchange_error_puts_the_bot_in_error_with_the_message() {
         .unwrap()
         .expect("the bot was put in error");
 }
+
+#[tokio::test]
+async fn a_new_trend_bot_warms_its_emas_up_from_history_and_can_trade_on_the_next_close() {
+    use crate::engine::EngineEvent;
+    use crate::model::Candle;
+    let mut ex = MockExchange::new();
+    ex.expect_instrument().returning(|_| Ok(Instrument::btcusdt()));
+    ex.expect_fills_since().returning(|_, c| Ok(empty_page(c)));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut runner = BotRunner::load(bot(), ctx(recording_store(log), ex)).await.unwrap();
+    let candle = |i: i64, close: rust_decimal::Decimal| Candle {
+        ts: i * 60_000,
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: dec!(1),
+    };
+    let mut market = MockMarketData::new();
+    market
+        .expect_candles()
+        .withf(|_, interval, start, end| *interval == Interval::M1 && *end == 0 && *start == -40 * 60_000)
+        .times(1)
+        .returning(move |_, _, _, _| {
+            Ok((0..40)
+                .map(|i| candle(i - 40, dec!(30000) - rust_decimal::Decimal::from(i)))
+                .collect())
+        });
+    runner.warm_up(&market).await.unwrap();
+    runner.feed(&EngineEvent::Start {
+        price: dec!(29960),
+        ts: 0,
+    });
+    let cmds = runner.feed(&EngineEvent::Candle(candle(0, dec!(30500))));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Place(r)] if r.side == Side::Buy),
+        "{cmds:?}"
+    );
+}
