@@ -22,6 +22,19 @@
 //! The three implementations pass one conformance suite
 //! (`gridbot-store/tests/conformance`).
 //!
+//! Decisions worth knowing:
+//! - Fills are unique per `(bot, exchange fill id)`: exchange fill ids are
+//!   unique per account, not across accounts, and a fill books to exactly
+//!   one bot through its client order id. Replays insert nothing.
+//! - Each bot keeps a `fill_count` column, moved in the same transaction as
+//!   the fills it counts, so the summary query never scans fills.
+//! - Durability costs one `fsync` per commit on SQLite (`synchronous =
+//!   FULL`): write fills in batches (one transaction per call), not one by
+//!   one. Measured on the project's VM disk (≈ 5 ms per fsync) that caps a
+//!   SQLite writer near 20,000 fills/s in batches of 100.
+//! - PostgreSQL keeps exact NUMERIC and JSONB columns; the statements read
+//!   them back as text so both databases decode through the same code.
+//!
 //! Open a store from a URL with [`open`]:
 //!
 //! | url | store |
