@@ -11,6 +11,19 @@
 //! (client, models, errors, rate limits, the `Exchange`), [`ws`] (public,
 //! private, messages). Money is `Decimal` end to end; prices and sizes are
 //! written at the instrument's precision.
+//!
+//! ```no_run
+//! use gridbot_bitget::{BitgetConfig, BitgetExchange, Credentials};
+//! use gridbot_core::ports::Exchange;
+//!
+//! # async fn demo() -> Result<(), gridbot_core::ExchangeError> {
+//! // Demo trading with keys from GRIDBOT_BITGET_API_KEY / _SECRET / _PASSPHRASE.
+//! let ex = BitgetExchange::new(BitgetConfig::demo(Credentials::from_env()))?;
+//! let balance = ex.balance().await?;
+//! println!("{} USDT available", balance.available);
+//! # Ok(())
+//! # }
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
