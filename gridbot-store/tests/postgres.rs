@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod migrations;
 mod race;
+mod schema;
 
 conformance_suite!(common::postgres);
 
@@ -47,6 +48,19 @@ async fn fifty_concurrent_guarded_starts_never_break_the_rules_on_postgres() {
             race::fifty_concurrent_starts(&stores, user.id).await;
         }
         drop(stores);
+        fx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schema_refuses_two_active_bots_of_a_user_on_one_symbol() {
+    if let Some(fx) = common::postgres().await {
+        let store = gridbot_store::PostgresStore::open(fx.url.as_deref().unwrap())
+            .await
+            .unwrap();
+        schema::database_refuses_two_active_bots_of_a_user_on_one_symbol(&store, store.sql().pool()).await;
+        schema::a_corrupt_amount_is_reported_not_guessed(&store, store.sql().pool(), true).await;
+        store.sql().close().await;
         fx.finish().await;
     }
 }

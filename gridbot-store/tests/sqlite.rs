@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod migrations;
 mod race;
+mod schema;
 
 conformance_suite!(common::sqlite);
 
@@ -65,5 +66,16 @@ async fn fifty_concurrent_guarded_starts_never_break_the_rules_on_a_sqlite_file(
         race::fifty_concurrent_starts(&stores, user.id).await;
     }
     drop(stores);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schema_refuses_two_active_bots_of_a_user_on_one_symbol() {
+    let fx = common::sqlite().await.unwrap();
+    let store = gridbot_store::SqliteStore::open(fx.url.as_deref().unwrap())
+        .await
+        .unwrap();
+    schema::database_refuses_two_active_bots_of_a_user_on_one_symbol(&store, store.sql().pool()).await;
+    schema::a_corrupt_amount_is_reported_not_guessed(&store, store.sql().pool(), false).await;
     fx.finish().await;
 }
