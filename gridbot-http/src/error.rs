@@ -172,10 +172,12 @@ impl From<ExchangeError> for ApiError {
             ExchangeError::Precision(_) | ExchangeError::BelowMinimum(_) | ExchangeError::InvalidOrder(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "validation", e.to_string())
             }
-            ExchangeError::Auth(_) => ApiError::new(
+            ExchangeError::Auth(ref why) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "exchange_auth",
-                "the exchange refused the API credentials; check the key, secret, passphrase and demo flag",
+                format!(
+                    "exchange credentials missing or refused ({why}); check the key, secret, passphrase and demo flag"
+                ),
             ),
             ExchangeError::RateLimited { retry_after_ms } => ApiError::rate_limited(
                 "the exchange is rate limiting; retry shortly",

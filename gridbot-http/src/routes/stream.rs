@@ -43,6 +43,7 @@ struct Conn {
     tick: tokio::time::Interval,
     ticks: u64,
     dirty: bool,
+    bus_open: bool,
     last: Option<String>,
     _open: Open,
 }
@@ -73,7 +74,7 @@ impl Conn {
         }
         loop {
             tokio::select! {
-                ev = self.rx.recv() => match ev {
+                ev = self.rx.recv(), if self.bus_open => match ev {
                     Ok(ev) if ev.user_id() == self.user.id => {
                         self.dirty = true;
                         if let Ok(data) = serde_json::to_string(&ev) {
@@ -83,7 +84,7 @@ impl Conn {
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => self.dirty = true,
                     // The bus is gone: keep serving periodic summaries.
-                    Err(RecvError::Closed) => self.rx = self.rx.resubscribe(),
+                    Err(RecvError::Closed) => self.bus_open = false,
                 },
                 _ = self.tick.tick() => {
                     self.ticks += 1;
@@ -118,6 +119,7 @@ pub async fn stream(
         tick,
         ticks: 0,
         dirty: false,
+        bus_open: true,
         last: None,
     };
     let events = stream::unfold(conn, |mut c| async move {

@@ -251,6 +251,11 @@ pub async fn spawn_with(opts: Options) -> TestApp {
     for t in gridbot_core::templates::default_templates() {
         store.upsert_template(&t).await.unwrap();
     }
+    spawn_on(store, opts).await
+}
+
+/// The app over a given store (templates not seeded).
+pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
     let venue = Arc::new(PaperExchange::with_instruments(PaperConfig::default(), instruments()));
     let now = SystemClock.now_ms();
     for (s, _, _, p) in MARKETS {
