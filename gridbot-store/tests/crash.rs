@@ -86,7 +86,8 @@ fn a_killed_writer_leaves_every_batch_whole_or_absent() {
     let (tx, rx) = mpsc::channel::<u64>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(n) = line.strip_prefix("committed ").and_then(|n| n.parse().ok()) {
+            // The harness prints `test <name> ... ` on the same line as the first report.
+            if let Some(n) = line.split_once("committed ").and_then(|(_, n)| n.parse().ok()) {
                 if tx.send(n).is_err() {
                     return;
                 }
@@ -136,6 +137,7 @@ fn a_killed_writer_leaves_every_batch_whole_or_absent() {
             );
         }
         let last = *fill_batches.keys().last().unwrap();
+        eprintln!("writer killed after reporting batch {reported}; batches on disk: 0..={last}");
         assert!(last <= reported + 1, "batches appear in order");
         assert!((0..=last).all(|n| fill_batches.contains_key(&n)), "no gaps");
         assert_eq!(
