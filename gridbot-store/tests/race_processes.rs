@@ -8,7 +8,6 @@ mod common;
 use std::process::{Command, Stdio};
 
 use gridbot_core::model::UserId;
-use gridbot_core::ports::Store;
 use gridbot_core::StoreError;
 use rust_decimal::Decimal;
 
