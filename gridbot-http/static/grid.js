@@ -3,7 +3,7 @@
 // profit per grid and liquidation price, or the errors inline.
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { h, money } from './views.js';
+import { h, money, num } from './views.js';
 
 export function readGridForm(form) {
   const f = new FormData(form);
@@ -39,8 +39,8 @@ export function bindManualForm(form, onStart) {
         item('p.levels', lv.length ? `${lv.length} · ${lv[0]} … ${lv[lv.length - 1]}` : '–', 'preview-levels'),
         item('p.qty', p.qty_per_grid, 'preview-qty'),
         item('p.margin', money(p.required_margin) + ' USDT', 'preview-margin'),
-        item('p.profit', `${p.profit_per_grid_pct.min} – ${p.profit_per_grid_pct.max} %`, 'preview-profit'),
-        item('p.liq', p.liquidation_price || t('p.none'), 'preview-liq')));
+        item('p.profit', `${num(p.profit_per_grid_pct.min).toFixed(2)} – ${num(p.profit_per_grid_pct.max).toFixed(2)} %`, 'preview-profit'),
+        item('p.liq', p.liquidation_price ? money(p.liquidation_price) : t('p.none'), 'preview-liq')));
       showErrors(p.error_messages || []);
       startBtn.disabled = !p.viable;
     } catch (e) {

@@ -89,6 +89,7 @@ export function renderDetail(perf) {
     ...row('detail.price', perf.current_price ? money(perf.current_price) : '–'));
   const eq = (perf.equity_curve || []).map(p => [p.ts, num(p.equity)]);
   document.getElementById('detail-equity').replaceChildren(lineChart(eq, { label: t('detail.equity') }));
+  document.getElementById('detail-grid-block').hidden = bot.kind !== 'grid';
   const levels = (perf.levels || []).map(num);
   const orders = (perf.open_orders || []).filter(o => o.price).map(o => ({ side: o.side, price: num(o.price) }));
   document.getElementById('detail-grid').replaceChildren(gridChart(levels, orders, perf.current_price ? num(perf.current_price) : null, { label: t('detail.grid') }));
