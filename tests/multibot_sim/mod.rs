@@ -200,7 +200,10 @@ impl SimLauncher {
     }
 
     async fn start_runner(&self, bot: Bot) -> Result<(), RunnerError> {
-        let price = self.venue.last_price(&bot.symbol).unwrap_or(Decimal::ONE);
+        let price = self
+            .venue
+            .last_price(&bot.symbol)
+            .ok_or_else(|| ExchangeError::InvalidOrder(format!("no price for {} yet", bot.symbol)))?;
         let id = bot.id;
         let mut r = BotRunner::load(bot.clone(), self.ctx(bot.user_id)).await?;
         r.resume(price, self.clock.now_ms()).await?;
@@ -346,11 +349,17 @@ impl Sim {
     }
 }
 
-/// Candles of several symbols merged by open time (symbols in name order).
+/// Candles of several symbols merged by open time (symbols in name order),
+/// from the first time every symbol has a candle.
 pub fn timeline(series: &[(Symbol, Vec<Candle>)]) -> Vec<Vec<(Symbol, Candle)>> {
+    let start = series
+        .iter()
+        .filter_map(|(_, cs)| cs.first().map(|c| c.ts))
+        .max()
+        .unwrap_or(0);
     let mut by_ts: BTreeMap<i64, Vec<(Symbol, Candle)>> = BTreeMap::new();
     for (s, cs) in series {
-        for c in cs {
+        for c in cs.iter().filter(|c| c.ts >= start) {
             by_ts.entry(c.ts).or_default().push((s.clone(), *c));
         }
     }

@@ -344,12 +344,12 @@ impl BotRunner {
 
     /// Saves the engine state and the fill cursor together.
     pub async fn save(&mut self) -> Result<(), RunnerError> {
-        let state = SavedState {
-            engine: self.engine.snapshot(),
-            last_candle_ts: self.last_candle_ts,
-        };
-        let value = serde_json::to_value(&state)
-            .map_err(|e| ValidationError::new("engine_state", format!("cannot encode runner state: {e}")))?;
+        // Built by hand (the shape of `SavedState`) so the engine snapshot is
+        // moved, not copied.
+        let mut map = serde_json::Map::with_capacity(2);
+        map.insert("engine".to_owned(), self.engine.snapshot());
+        map.insert("last_candle_ts".to_owned(), self.last_candle_ts.into());
+        let value = serde_json::Value::Object(map);
         let cursor = self.cursor.as_ref().map(|c| c.0.clone());
         self.ctx
             .store

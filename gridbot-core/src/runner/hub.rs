@@ -39,6 +39,9 @@ pub struct MarketHub {
     topics: Topics,
     next_id: std::sync::atomic::AtomicU64,
     capacity: usize,
+    /// Serialises opening upstream subscriptions, so two first listeners of
+    /// a symbol arriving together open it once.
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl MarketHub {
@@ -54,6 +57,7 @@ impl MarketHub {
             topics: Arc::new(Mutex::new(HashMap::new())),
             next_id: std::sync::atomic::AtomicU64::new(1),
             capacity: capacity.max(1),
+            opening: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -124,11 +128,12 @@ impl MarketData for MarketHub {
         if let Some((id, rx)) = self.join(symbol) {
             return Ok(subscription(&self.topics, symbol, id, rx));
         }
-        let mut upstream = self.upstream.subscribe(symbol).await?;
-        // Another subscriber may have opened the topic while we awaited.
+        let _opening = self.opening.lock().await;
+        // Another subscriber may have opened the topic while we waited.
         if let Some((id, rx)) = self.join(symbol) {
             return Ok(subscription(&self.topics, symbol, id, rx));
         }
+        let mut upstream = self.upstream.subscribe(symbol).await?;
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = broadcast::channel(self.capacity);
         let pump_tx = tx.clone();

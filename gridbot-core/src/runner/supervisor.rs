@@ -260,14 +260,20 @@ impl BotLauncher for Supervisor {
             message: None,
             ts: ctx.clock.now_ms(),
         });
-        let (reply, rx) = oneshot::channel();
-        let sent = match self.live_control(bot.id) {
-            Some(tx) => tx.send(Control::Stop(reply)).await.is_ok(),
-            None => false,
+        let live = match self.live_control(bot.id) {
+            Some(tx) => {
+                let (reply, rx) = oneshot::channel();
+                if tx.send(Control::Stop(reply)).await.is_ok() {
+                    rx.await.ok()
+                } else {
+                    None
+                }
+            }
+            None => None,
         };
-        let result = match (sent, rx.await) {
-            (true, Ok(r)) => r,
-            _ => {
+        let result = match live {
+            Some(r) => r,
+            None => {
                 let mut fresh = bot.clone();
                 fresh.status = BotStatus::Stopping;
                 let latest = ctx.store.bot(bot.id).await?.unwrap_or(fresh);
