@@ -71,6 +71,8 @@ async fn five_bots_over_a_month_keep_exact_accounts_and_stop_flat() {
             assert_eq!(stopped.stats.unrealized_pnl, Decimal::ZERO);
             assert!(account.position(&b.symbol).await.unwrap().is_flat());
             assert!(account.open_orders(&b.symbol).await.unwrap().is_empty());
+            let left = store.orders_for_bot(b.id, true).await.unwrap();
+            assert!(left.is_empty(), "{}: no order left intended or open: {left:?}", b.name);
         }
         let bots = store.bots_for_user(*user, None).await.unwrap();
         let booked: Decimal = bots.iter().map(|b| b.stats.realized_pnl - b.stats.fees).sum();
