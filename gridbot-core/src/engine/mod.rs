@@ -11,6 +11,7 @@
 //! The same engines run live (runner), on paper and in the backtester.
 
 pub mod ema;
+pub mod grid;
 pub mod trend;
 
 use rust_decimal::Decimal;
