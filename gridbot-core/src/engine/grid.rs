@@ -3,7 +3,7 @@
 //! # Life
 //!
 //! - [`GridEngine::new`] validates the settings (everything
-//!   [`crate::grid::plan`] checks except the liquidation estimate, which
+//!   [`plan()`](fn@crate::grid::plan) checks except the liquidation estimate, which
 //!   depends on the start price) and waits ([`EnginePhase::Waiting`]).
 //! - [`EngineEvent::Start`] at price `S`: without a trigger price the grid
 //!   starts at once. With one, it stays waiting until a price reaches the
@@ -41,6 +41,27 @@
 //!   reasons).
 //! - After `Finish`, fills are still booked (a cancel can race a fill) but
 //!   no order is placed.
+//!
+//! ```
+//! use gridbot_core::engine::grid::GridEngine;
+//! use gridbot_core::engine::{BotEngine, Command, EngineEvent, EnginePhase};
+//! use gridbot_core::grid::{GridConfig, GridMode, Spacing};
+//! use gridbot_core::model::{BotId, Instrument};
+//! use gridbot_core::Decimal;
+//!
+//! let i = Instrument::btcusdt();
+//! let config = GridConfig::new(i.symbol.clone(), Decimal::from(25_000), Decimal::from(35_000), 10,
+//!     Spacing::Arithmetic, GridMode::Neutral, Decimal::from(1000), 3);
+//! let mut engine = GridEngine::new(BotId(1), config, i).unwrap();
+//! let mut out = Vec::new();
+//! engine.on_event(&EngineEvent::Start { price: Decimal::from(30_000), ts: 0 }, &mut out);
+//! assert_eq!(engine.phase(), EnginePhase::Active);
+//! // One resting order per cell, no market order in neutral mode.
+//! assert_eq!(out.iter().filter(|c| matches!(c, Command::Place(_))).count(), 10);
+//! let cell = engine.cell(4).unwrap(); // [29000, 30000]: waits to buy at 29000
+//! assert_eq!(cell.price, Decimal::from(29_000));
+//! assert_eq!(cell.client_id(BotId(1)).as_str(), "g1-4-0");
+//! ```
 //!
 //! # Client ids
 //!
@@ -202,7 +223,7 @@ pub struct GridEngine {
 
 impl GridEngine {
     /// A grid engine for `bot`, validated: every rule of
-    /// [`crate::grid::plan`] except the liquidation estimate (checked at the
+    /// [`plan()`](fn@crate::grid::plan) except the liquidation estimate (checked at the
     /// real start price by whoever previews the plan) must hold.
     pub fn new(bot: BotId, config: GridConfig, instrument: Instrument) -> Result<GridEngine, ValidationError> {
         let mid = (config.lower + config.upper) / Decimal::TWO;
