@@ -22,7 +22,9 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use gridbot_core::engine::grid::GridEngine;
 use gridbot_core::engine::{BotEngine, Command, EngineEvent, EnginePhase};
 use gridbot_core::grid::{cell_profit, GridConfig, GridMode, OutOfRange, Spacing};
-use gridbot_core::model::{BotId, ClientOrderId, Fill, Instrument, Liquidity, OrderKind, OrderRequest, Side, Symbol};
+use gridbot_core::model::{
+    BotId, Candle, ClientOrderId, Fill, Instrument, Liquidity, OrderKind, OrderRequest, Side, Symbol,
+};
 use gridbot_core::Decimal;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -228,9 +230,32 @@ impl Sim {
     }
 
     /// Moves the price and fills every resting order it crosses.
+    /// Moves the price (a price event, or a candle from the last price, and
+    /// sometimes a resume `Start` first), then fills every resting order the
+    /// new price crosses.
     fn move_to(&mut self, price: Decimal) -> Result<(), TestCaseError> {
+        let d = self.die();
+        if d < 12 {
+            self.send(EngineEvent::Start {
+                price: self.price,
+                ts: 0,
+            })?;
+        }
+        let open = self.price;
         self.price = price;
-        self.send(EngineEvent::Price { price, ts: 0 })?;
+        if d % 3 == 0 {
+            let candle = Candle {
+                ts: 0,
+                open,
+                high: (open.max(price) * dec!(1.01)).round_dp(2),
+                low: (open.min(price) * dec!(0.99)).round_dp(2),
+                close: price,
+                volume: Decimal::ONE,
+            };
+            self.send(EngineEvent::Candle(candle))?;
+        } else {
+            self.send(EngineEvent::Price { price, ts: 0 })?;
+        }
         for _ in 0..200 {
             let mut crossed: Vec<ClientOrderId> = self
                 .book
@@ -356,13 +381,19 @@ fn case() -> impl Strategy<Value = Case> {
         0u32..=100,                                  // start, percent across the range
         prop::collection::vec(-300i32..=300, 1..60), // steps, thousandths of the range
         prop::collection::vec(any::<u8>(), 16..64),
-        (any::<bool>(), prop::option::of(0u32..=100)), // stop out of range, trigger
+        // stop out of range, trigger, stop-loss, take-profit (percent across the range)
+        (
+            any::<bool>(),
+            prop::option::of(0i32..=100),
+            prop::option::of(-50i32..=150),
+            prop::option::of(-50i32..=150),
+        ),
     )
         .prop_map(
-            |(mode, spacing, lower, width, grids, investment, leverage, start, path, dice, (oor, trigger))| {
+            |(mode, spacing, lower, width, grids, investment, leverage, start, path, dice, (oor, trigger, sl, tp))| {
                 let lower = Decimal::from(lower);
                 let upper = lower + lower * Decimal::from(width) / dec!(100);
-                let at = |pct: u32| (lower + (upper - lower) * Decimal::from(pct) / dec!(100)).round_dp(2);
+                let at = |pct: i32| (lower + (upper - lower) * Decimal::from(pct) / dec!(100)).round_dp(2);
                 let config = GridConfig::new(
                     Symbol::new("TESTUSDT").unwrap(),
                     lower,
@@ -374,10 +405,11 @@ fn case() -> impl Strategy<Value = Case> {
                     leverage,
                 )
                 .with_out_of_range(if oor { OutOfRange::Stop } else { OutOfRange::Keep })
-                .with_trigger(trigger.map(at));
+                .with_trigger(trigger.map(at))
+                .with_stops(sl.map(at), tp.map(at));
                 Case {
                     config,
-                    start: at(start),
+                    start: at(start as i32),
                     path,
                     dice,
                 }
