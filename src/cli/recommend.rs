@@ -1,12 +1,204 @@
-//! `gridbot recommend`. Not built yet: its issue fills this module.
+//! `gridbot recommend`: three grid setups (conservative, moderate,
+//! aggressive) for a symbol from a candle file, each one a backtest of the
+//! file's last 7 days.
+//!
+//! `--advisor backtest` (default) sweeps candidates with the embedded
+//! [`BacktestAdvisor`]; `--advisor deepseek` asks DeepSeek (key from
+//! `GRIDBOT_DEEPSEEK_API_KEY`) and re-backtests its proposals, falling back
+//! to the backtest picks on any failure (the output says so). The sweep
+//! shows a progress bar on a terminal (stderr). `--json` prints
+//! `{"analysis":{..},"recommendations":[..],"source":..,"fallback_reason":..}`
+//! with decimals as strings.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gridbot_core::advisor::{BacktestAdvisor, BacktestAdvisorConfig, CoreBacktester, Rebacktest};
+use gridbot_core::model::{Interval, Symbol};
+use gridbot_core::ports::{Advisor, AdvisorRequest, RecommendationSet};
+use gridbot_deepseek::{ChatClient, DeepSeekAdvisor, DeepSeekConfig};
+use rust_decimal::Decimal;
+
+use super::backtest::{load_candles, progress_bar, InstrumentArgs};
 use super::CliError;
+
+/// Which advisor answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AdvisorKind {
+    /// The embedded sweep of backtested candidates.
+    Backtest,
+    /// DeepSeek proposals, re-backtested; falls back to `backtest`.
+    Deepseek,
+}
 
 /// Arguments of `gridbot recommend`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Contract symbol, e.g. BTCUSDT.
+    #[arg(long)]
+    pub symbol: String,
+    /// Candle CSV (`ts_ms,open,high,low,close,volume`, oldest first); its last 7 days are backtested.
+    #[arg(long, value_name = "FILE.csv")]
+    pub candles: PathBuf,
+    /// Candle interval of the file (1m, 5m, 1h, ...); inferred from the timestamps when omitted.
+    #[arg(long)]
+    pub interval: Option<Interval>,
+    /// Which advisor answers.
+    #[arg(long, value_enum, default_value = "backtest")]
+    pub advisor: AdvisorKind,
+    /// Margin every candidate is backtested with, USDT.
+    #[arg(long, default_value = "1000")]
+    pub investment: Decimal,
+    /// Sweep threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// The contract's trading rules.
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
+}
 
 /// Runs `gridbot recommend`.
-pub async fn run(_args: Args) -> Result<(), CliError> {
-    Err(CliError::new("`gridbot recommend` is not available in this build yet"))
+pub async fn run(args: Args) -> Result<(), CliError> {
+    let symbol = Symbol::new(&args.symbol)?;
+    let instrument = args.instrument.instrument(symbol)?;
+    if args.investment <= Decimal::ZERO {
+        return Err(CliError::new(format!(
+            "--investment must be greater than 0, got {}",
+            args.investment
+        )));
+    }
+    let (candles, interval) = load_candles(&args.candles, args.interval)?;
+    let now = candles.last().map_or(0, |c| c.ts + interval.millis());
+    let request = AdvisorRequest::new(instrument, interval, Arc::new(candles), now);
+
+    let bar = progress_bar("sweeping candidates");
+    let progress_bar = bar.clone();
+    let backtest = BacktestAdvisor::new(
+        Arc::new(CoreBacktester::default()),
+        BacktestAdvisorConfig {
+            investment: args.investment,
+            threads: args.threads,
+            ..BacktestAdvisorConfig::default()
+        },
+    )
+    .with_progress(Arc::new(move |done, total| {
+        progress_bar.set_length(total as u64);
+        progress_bar.set_position(done as u64);
+    }));
+    let advisor: Arc<dyn Advisor> = match args.advisor {
+        AdvisorKind::Backtest => Arc::new(backtest),
+        AdvisorKind::Deepseek => {
+            let config = DeepSeekConfig::from_env().map_err(|e| CliError::new(e.to_string()))?;
+            let client = ChatClient::new(config).map_err(|e| CliError::new(e.to_string()))?;
+            let backtest = Arc::new(backtest);
+            let rebacktest: Arc<dyn Rebacktest> = backtest.clone();
+            Arc::new(DeepSeekAdvisor::new(client, backtest, rebacktest))
+        }
+    };
+    let result = advisor.recommend(&request).await;
+    bar.finish_and_clear();
+    let set = result.map_err(|e| CliError::new(e.to_string()))?;
+    if args.json {
+        print_json(&set)
+    } else {
+        print!("{}", render(&set));
+        Ok(())
+    }
+}
+
+fn print_json(set: &RecommendationSet) -> Result<(), CliError> {
+    let value = serde_json::json!({
+        "analysis": set.analysis,
+        "recommendations": set.recommendations,
+        "source": set.source,
+        "fallback_reason": set.fallback_reason,
+        "generated_at": set.generated_at,
+    });
+    let text = serde_json::to_string_pretty(&value)
+        .map_err(|e| CliError::runtime(format!("cannot encode the answer as JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// The human report: the analysis, then one table of the picks.
+pub fn render(set: &RecommendationSet) -> String {
+    let a = &set.analysis;
+    let levels = |v: &[Decimal]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.iter().map(Decimal::to_string).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&format!("Market analysis for {} ({} candles)\n", a.symbol, a.candles));
+    let rows = [
+        ("price", a.current_price.to_string()),
+        ("24h high / low", format!("{} / {}", a.high_24h, a.low_24h)),
+        ("24h change", format!("{} %", a.change_24h_pct)),
+        ("trend", format!("{:?}", a.trend).to_lowercase()),
+        (
+            "volatility",
+            format!(
+                "{:.2} % daily, {:.2} % annualised",
+                a.volatility_24h_pct, a.volatility_annual_pct
+            ),
+        ),
+        ("ATR(14)", format!("{:.4} % of price", a.atr_pct)),
+        ("support", levels(&a.support)),
+        ("resistance", levels(&a.resistance)),
+    ];
+    for (k, v) in rows {
+        out.push_str(&format!("  {k:<16} {v}\n"));
+    }
+    out.push('\n');
+    match &set.fallback_reason {
+        Some(reason) => out.push_str(&format!("Recommendations ({}; fallback: {reason})\n", set.source)),
+        None => out.push_str(&format!("Recommendations ({})\n", set.source)),
+    }
+    let header = [
+        "profile",
+        "mode",
+        "spacing",
+        "lower",
+        "upper",
+        "grids",
+        "lev",
+        "ROI 7d %",
+        "ROI 30d %",
+        "APR %",
+        "max DD %",
+        "trips",
+        "min inv",
+        "liquidation",
+        "duration",
+    ];
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| (*s).to_owned()).collect()];
+    for r in &set.recommendations {
+        table.push(vec![
+            r.risk_level.as_str().to_owned(),
+            r.mode.as_str().to_owned(),
+            r.spacing.as_str().to_owned(),
+            r.lower.to_string(),
+            r.upper.to_string(),
+            r.grids.to_string(),
+            format!("{}x", r.leverage),
+            r.roi_pct.to_string(),
+            r.expected_roi_30d.to_string(),
+            r.apr_pct.to_string(),
+            r.max_drawdown_pct.to_string(),
+            r.round_trips.to_string(),
+            r.min_investment.to_string(),
+            r.liquidation_price.map_or_else(|| "none".to_owned(), |p| p.to_string()),
+            r.recommended_duration.clone(),
+        ]);
+    }
+    out.push_str(&super::backtest::table(&table));
+    for r in &set.recommendations {
+        out.push_str(&format!("\n{}: {}\n", r.name, r.description));
+    }
+    out
 }

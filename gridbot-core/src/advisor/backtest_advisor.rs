@@ -120,11 +120,17 @@ impl BacktestAdvisor {
         let input = self.input(request, &analysis, window);
         let results = sweep(&list, &input, self.config.threads, self.progress.as_ref());
         let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
+        let mut first_failure: Option<String> = None;
         let mut survivors = Vec::new();
         for r in results {
             match r {
                 Ok(s) => survivors.push(s),
-                Err(e) => *rejected.entry(rejection_name(&e)).or_default() += 1,
+                Err(e) => {
+                    if let Rejection::Backtest(msg) = &e {
+                        first_failure.get_or_insert_with(|| msg.clone());
+                    }
+                    *rejected.entry(rejection_name(&e)).or_default() += 1;
+                }
             }
         }
         let recommendations: Vec<_> = RiskLevel::ALL
@@ -134,8 +140,11 @@ impl BacktestAdvisor {
             .collect();
         if recommendations.is_empty() {
             let reasons: Vec<String> = rejected.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let failure = first_failure
+                .map(|m| format!("; first backtest failure: {m}"))
+                .unwrap_or_default();
             return Err(AdvisorError::NoViableGrid(format!(
-                "all {} candidates were dropped ({})",
+                "all {} candidates were dropped ({}){failure}",
                 list.len(),
                 reasons.join(", ")
             )));

@@ -2,7 +2,9 @@
 //! backtester ([`crate::backtest::run`]) and a grid engine.
 //!
 //! Each backtest builds a fresh engine for the grid (through the
-//! [`GridEngineFactory`]), runs it over the candles from the first open with
+//! [`GridEngineFactory`]; by default the runner's
+//! [`crate::runner::build_engine`], so a backtest trades exactly as
+//! a live grid bot would), runs it over the candles from the first open with
 //! the grid's investment as isolated margin and the backtester's default
 //! market slippage (2 bp), and keeps the report's figures and equity curve
 //! (≤ 500 points).
@@ -16,7 +18,8 @@ use crate::backtest::{self, BacktestConfig, BacktestReport};
 use crate::engine::BotEngine;
 use crate::error::AdvisorError;
 use crate::grid::GridConfig;
-use crate::model::{Candle, Instrument};
+use crate::model::{BotId, BotKind, Candle, Instrument};
+use crate::runner::build_engine;
 
 /// Builds the engine that trades `config` on `instrument`.
 pub type GridEngineFactory =
@@ -59,6 +62,15 @@ impl CoreBacktester {
         }
         backtest::run(engine.as_mut(), instrument, candles, &settings)
             .map_err(|e| AdvisorError::NotEnoughData(format!("cannot backtest: {e}")))
+    }
+}
+
+impl Default for CoreBacktester {
+    /// Grid engines built as the runner builds a grid bot's engine.
+    fn default() -> Self {
+        CoreBacktester::new(Arc::new(|config: &GridConfig, instrument: &Instrument| {
+            build_engine(BotId(0), &BotKind::Grid(config.clone()), instrument.clone()).map_err(AdvisorError::from)
+        }))
     }
 }
 
