@@ -319,3 +319,43 @@ fn leverage_above_the_instrument_limit_is_an_error() {
         max_leverage: 125
     }));
 }
+
+#[test]
+fn extreme_inputs_are_refused_or_planned_without_overflow() {
+    // Lines at 10^14 on a tick of 1: products of two prices exceed Decimal.
+    let coarse = Instrument::new(
+        Instrument::btcusdt().symbol,
+        dec!(1),
+        dec!(0.0001),
+        dec!(0.0001),
+        dec!(5),
+        125,
+        dec!(0.0002),
+        dec!(0.0006),
+        dec!(0.004),
+    )
+    .unwrap();
+    for mode in [GridMode::Long, GridMode::Short, GridMode::Neutral] {
+        let c = config(
+            dec!(100000000000000),
+            dec!(900000000000000),
+            200,
+            Spacing::Geometric,
+            mode,
+            dec!(1000000000),
+            125,
+        );
+        assert!(plan(&c, &coarse, dec!(500000000000000)).is_ok());
+    }
+    let i = Instrument::btcusdt();
+    for mode in [GridMode::Long, GridMode::Short, GridMode::Neutral] {
+        for spacing in [Spacing::Arithmetic, Spacing::Geometric] {
+            let c = config(dec!(0.1), dec!(0.3), 2, spacing, mode, dec!(1000000000), u32::MAX);
+            for price in [dec!(0.1), dec!(0.2), dec!(100000000000000)] {
+                if let Ok(p) = plan(&c, &i, price) {
+                    assert!(!p.is_viable());
+                }
+            }
+        }
+    }
+}

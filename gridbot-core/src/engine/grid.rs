@@ -226,7 +226,10 @@ impl GridEngine {
     /// [`plan()`](fn@crate::grid::plan) except the liquidation estimate (checked at the
     /// real start price by whoever previews the plan) must hold.
     pub fn new(bot: BotId, config: GridConfig, instrument: Instrument) -> Result<GridEngine, ValidationError> {
-        let mid = (config.lower + config.upper) / Decimal::TWO;
+        let mid = config
+            .lower
+            .checked_add(config.upper)
+            .map_or(config.upper, |s| s / Decimal::TWO);
         let probe = plan(&config, &instrument, mid.max(instrument.tick_size))?;
         if let Some(e) = probe
             .errors

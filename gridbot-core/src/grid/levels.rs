@@ -66,7 +66,6 @@ impl TickScale {
     /// `price / tick` rounded to the nearest whole tick (ties away from
     /// zero); refuses prices beyond [`MAX_TICKS`].
     pub fn to_ticks(&self, field: &str, price: Decimal) -> Result<i64, ValidationError> {
-        let units = (price / self.tick).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         let too_large = || {
             ValidationError::new(
                 field,
@@ -76,6 +75,10 @@ impl TickScale {
                 ),
             )
         };
+        let units = price
+            .checked_div(self.tick)
+            .ok_or_else(too_large)?
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         let t = i64::try_from(units.mantissa() / 10i128.pow(units.scale())).map_err(|_| too_large())?;
         if t.abs() > MAX_TICKS {
             return Err(too_large());

@@ -32,12 +32,12 @@ pub fn liquidation_price(
     let mmr = instrument.maint_margin_rate;
     match side {
         Side::Buy => {
-            let p = (cost - margin).checked_div(qty * (Decimal::ONE - mmr))?;
+            let p = cost.checked_sub(margin)?.checked_div(qty * (Decimal::ONE - mmr))?;
             let p = instrument.round_price(p, Rounding::Up);
             (p > Decimal::ZERO).then_some(p)
         }
         Side::Sell => {
-            let p = (cost + margin).checked_div(qty * (Decimal::ONE + mmr))?;
+            let p = cost.checked_add(margin)?.checked_div(qty * (Decimal::ONE + mmr))?;
             Some(instrument.round_price(p, Rounding::Down))
         }
     }

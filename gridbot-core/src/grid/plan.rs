@@ -270,6 +270,7 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
     }
     let lt = scale.to_ticks("lower", config.lower)?;
     let ut = scale.to_ticks("upper", config.upper)?;
+    scale.to_ticks("price", start_price)?;
     if lt <= 0 {
         return Err(ValidationError::new(
             "lower",
@@ -356,8 +357,22 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
     let buy_ticks: i128 = ticks[..b].iter().map(|&t| t as i128).sum();
     let sell_ticks: i128 = ticks[b + 1..].iter().map(|&t| t as i128).sum();
     let limit_value = q * Decimal::from_i128_with_scale(buy_ticks + sell_ticks, 0) * tick;
-    let market_value = market.map_or(Decimal::ZERO, |(_, k)| q * Decimal::from(k) * s);
-    plan.fee_reserve = instrument.taker_fee * market_value + instrument.maker_fee * limit_value;
+    // Only the start price is unbounded relative to the range: products with
+    // it are checked (a start price absurdly far from the range is refused).
+    let too_far = || {
+        ValidationError::new(
+            "price",
+            format!("{start_price} is too far from the range {lower}–{upper} to plan"),
+        )
+    };
+    let at_start = |count: usize| (q * Decimal::from(count)).checked_mul(s).ok_or_else(too_far);
+    let market_value = match market {
+        Some((_, k)) => at_start(k)?,
+        None => Decimal::ZERO,
+    };
+    plan.fee_reserve = (instrument.taker_fee * market_value)
+        .checked_add(instrument.maker_fee * limit_value)
+        .ok_or_else(too_far)?;
     plan.required_margin = plan.initial_margin + plan.fee_reserve;
 
     // Profit per grid.
@@ -390,14 +405,18 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
     let price_of = |t: i128| Decimal::from_i128_with_scale(t, 0) * tick;
     let (long_liq, short_liq) = match config.mode {
         GridMode::Long => {
-            let cost = q * (price_of(buy_ticks) + Decimal::from(sells) * s);
+            let cost = (q * price_of(buy_ticks))
+                .checked_add(at_start(sells)?)
+                .ok_or_else(too_far)?;
             (
                 liquidation_price(Side::Buy, q * Decimal::from(n), cost, m, instrument),
                 None,
             )
         }
         GridMode::Short => {
-            let cost = q * (price_of(sell_ticks) + Decimal::from(b) * s);
+            let cost = (q * price_of(sell_ticks))
+                .checked_add(at_start(b)?)
+                .ok_or_else(too_far)?;
             (
                 None,
                 liquidation_price(Side::Sell, q * Decimal::from(n), cost, m, instrument),
@@ -417,7 +436,7 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
     plan.liquidation_price = match (long_liq, short_liq) {
         (Some(l), Some(h)) => {
             // The side relatively closer to (or deeper into) the range.
-            if (lower - l) * upper <= (h - upper) * lower {
+            if (lower - l) / lower <= (h - upper) / upper {
                 Some(l)
             } else {
                 Some(h)
