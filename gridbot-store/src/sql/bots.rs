@@ -262,6 +262,9 @@ impl SqlStore {
         rows.into_iter().map(BotRow::into_bot).collect()
     }
 
+    /// One conditional UPDATE, so the transition rule is checked against the
+    /// row as it is when written (a concurrent stop cannot be overwritten
+    /// by a stale "running"); a refused or missing bot is then explained.
     pub(crate) async fn set_bot_status(
         &self,
         id: BotId,
@@ -269,26 +272,33 @@ impl SqlStore {
         error: Option<String>,
         now: TimestampMs,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let current: Option<(String,)> = sqlx::query_as("SELECT status FROM bots WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let current = bot_status(&current.ok_or_else(|| StoreError::NotFound(format!("bot {id}")))?.0)?;
-        transition_allowed(id, current, status)?;
-        sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE bots SET status = $1, error_message = $2, updated_at = $3, \
-             stopped_at = CASE WHEN $1 = 'stopped' THEN $3 ELSE stopped_at END WHERE id = $4",
-        )
+             stopped_at = CASE WHEN $1 = 'stopped' THEN $3 ELSE stopped_at END \
+             WHERE id = $4 AND (status NOT IN {NON_HOLDING_SQL} OR $5 = 0)"
+        ))
         .bind(status.as_str())
         .bind(error)
         .bind(now)
         .bind(id.0)
-        .execute(&mut *tx)
+        .bind(i64::from(status.holds_allocation()))
+        .execute(&self.pool)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let current: Option<(String,)> = sqlx::query_as("SELECT status FROM bots WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let current = bot_status(&current.ok_or_else(|| StoreError::NotFound(format!("bot {id}")))?.0)?;
+        transition_allowed(id, current, status)?;
+        Err(StoreError::Conflict(format!(
+            "bot {id} changed status while being set to {}; read it again and retry",
+            status.as_str()
+        )))
     }
 
     pub(crate) async fn update_bot_stats(&self, id: BotId, s: &BotStats, now: TimestampMs) -> Result<(), StoreError> {
