@@ -405,3 +405,23 @@ pub async fn bots_are_listed_newest_first_and_filtered_by_status(store: Arc<dyn 
     );
     assert_eq!(ids(store.bots_with_status(&[]).await.unwrap()), vec![]);
 }
+
+pub async fn a_stop_racing_a_status_change_always_ends_stopped(store: Arc<dyn Store>) {
+    let u = store.create_user("alice", "h", 0).await.unwrap();
+    let lim = limits(50, "100000");
+    for round in 0..10 {
+        let bot = store
+            .start_bot_guarded(&grid_bot(u.id, &format!("COIN{round}USDT"), d("10")), lim, 0)
+            .await
+            .unwrap();
+        store.set_bot_status(bot.id, BotStatus::Running, None, 1).await.unwrap();
+        let (s1, s2) = (store.clone(), store.clone());
+        let stop = tokio::spawn(async move { s1.set_bot_status(bot.id, BotStatus::Stopped, None, 2).await });
+        let pause = tokio::spawn(async move { s2.set_bot_status(bot.id, BotStatus::Paused, None, 2).await });
+        stop.await.unwrap().unwrap();
+        if let Err(e) = pause.await.unwrap() {
+            assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+        }
+        assert_eq!(store.bot(bot.id).await.unwrap().unwrap().status, BotStatus::Stopped);
+    }
+}

@@ -28,6 +28,7 @@ macro_rules! conformance_suite {
             guarded_start_refuses_unknown_users_and_templates,
             activation_applies_the_start_rules_to_created_and_stopped_bots,
             status_changes_cannot_bypass_the_guarded_start,
+            a_stop_racing_a_status_change_always_ends_stopped,
             stats_and_engine_state_round_trip,
             bots_are_listed_newest_first_and_filtered_by_status,
             orders_are_upserted_by_client_id_and_read_oldest_first,
