@@ -128,7 +128,12 @@ async fn a_recommendation_is_created_with_an_amount_or_a_ratio_of_available() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{bot}");
-    assert_eq!(bot["allocation"], "2500");
+    let allocation: rust_decimal::Decimal = bot["allocation"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        allocation,
+        rust_decimal::Decimal::from(2500),
+        "a quarter of 10000 available"
+    );
     assert_eq!(bot["source"]["source"], "recommendation");
     let (s, v) = create(
         &app,
