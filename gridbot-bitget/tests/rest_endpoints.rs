@@ -466,3 +466,40 @@ async fn wrong_secret_or_stale_clock_is_an_auth_error() {
         Err(ExchangeError::Auth(_))
     ));
 }
+
+#[tokio::test]
+async fn the_fake_refuses_stale_timestamps_and_tampered_queries_like_bitget() {
+    let fake = fake().await;
+    let http = reqwest::Client::new();
+    let send = |ts: i64, signed_query: &'static str, sent_query: &'static str| {
+        let ts = ts.to_string();
+        let sign = sign_rest(
+            FAKE_SECRET,
+            &ts,
+            "GET",
+            "/api/v2/mix/account/accounts",
+            signed_query,
+            "",
+        );
+        http.get(format!("{}/api/v2/mix/account/accounts?{sent_query}", fake.base_url()))
+            .header("ACCESS-KEY", FAKE_API_KEY)
+            .header("ACCESS-PASSPHRASE", FAKE_PASSPHRASE)
+            .header("ACCESS-TIMESTAMP", ts)
+            .header("ACCESS-SIGN", sign)
+            .send()
+    };
+    let now = gridbot_bitget::http::client::now_ms();
+    let code = |r: reqwest::Response| async move { r.json::<serde_json::Value>().await.unwrap()["code"].clone() };
+    let ok = send(now, "productType=USDT-FUTURES", "productType=USDT-FUTURES")
+        .await
+        .unwrap();
+    assert_eq!(code(ok).await, json!("00000"));
+    let stale = send(now - 120_000, "productType=USDT-FUTURES", "productType=USDT-FUTURES")
+        .await
+        .unwrap();
+    assert_eq!(code(stale).await, json!("40008"));
+    let tampered = send(now, "productType=USDT-FUTURES", "productType=SUSDT-FUTURES")
+        .await
+        .unwrap();
+    assert_eq!(code(tampered).await, json!("40009"));
+}

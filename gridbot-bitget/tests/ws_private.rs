@@ -238,3 +238,21 @@ async fn a_fill_with_an_unknown_trade_side_or_garbage_pushes_never_stop_the_stre
     );
     assert_eq!(fill.fee, dec!(0.058));
 }
+
+#[tokio::test]
+async fn a_login_with_a_wrong_secret_is_refused_by_signature_check() {
+    let fake = fake().await;
+    let mut cfg = fake.config();
+    cfg.credentials = Some(gridbot_bitget::Credentials::new(
+        gridbot_bitget::fake::FAKE_API_KEY,
+        "not-the-secret",
+        gridbot_bitget::fake::FAKE_PASSPHRASE,
+    ));
+    let ex = exchange_with(cfg);
+    let _events = ex.execution_events();
+    assert!(
+        eventually(5, || fake.ws_stats().login_failures >= 2).await,
+        "refused and retried"
+    );
+    assert_eq!(fake.ws_stats().logins, 0);
+}

@@ -11,7 +11,7 @@
 //! - Market orders fill at the current price (taker).
 //! - Fees: maker / taker rate × notional, subtracted from the wallet.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use gridbot_core::model::{Candle, OrderKind, OrderStatus, Side};
 use rust_decimal::Decimal;
@@ -163,6 +163,8 @@ pub struct Book {
     pub orders: BTreeMap<u64, FakeOrder>,
     /// Order id by client id.
     pub by_client_oid: HashMap<String, u64>,
+    /// Ids of the orders still open (an index over `orders`).
+    pub open: BTreeSet<u64>,
     /// Every fill, oldest first.
     pub fills: Vec<FakeFill>,
     /// Positions.
@@ -217,9 +219,10 @@ impl Book {
             .map(|(s, p)| p.qty.abs() * p.entry / Decimal::from(self.leverage_of(s)))
             .sum();
         let ord: Decimal = self
-            .orders
-            .values()
-            .filter(|o| o.status.is_open() && !o.reduce_only)
+            .open
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .filter(|o| !o.reduce_only)
             .map(|o| (o.size - o.filled) * o.price.unwrap_or_default() / Decimal::from(self.leverage_of(&o.symbol)))
             .sum();
         pos + ord
@@ -300,6 +303,7 @@ impl Book {
         };
         self.by_client_oid.insert(o.client_oid.clone(), id);
         self.orders.insert(id, order.clone());
+        self.open.insert(id);
         events.push(BookEvent::Order(order));
         let crosses = match (o.kind, o.price) {
             (OrderKind::Market, _) => true,
@@ -330,6 +334,7 @@ impl Book {
     }
 
     fn finish(&mut self, id: u64, status: OrderStatus, now: i64, events: &mut Vec<BookEvent>) {
+        self.open.remove(&id);
         if let Some(o) = self.orders.get_mut(&id) {
             o.status = status;
             o.u_time = now.max(o.u_time + 1);
@@ -341,9 +346,10 @@ impl Book {
     pub fn set_price(&mut self, symbol: &str, price: Decimal, now: i64, events: &mut Vec<BookEvent>) {
         self.prices.insert(symbol.to_owned(), price);
         let crossed: Vec<(u64, Decimal)> = self
-            .orders
-            .values()
-            .filter(|o| o.symbol == symbol && o.status.is_open() && o.kind == OrderKind::Limit)
+            .open
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .filter(|o| o.symbol == symbol && o.kind == OrderKind::Limit)
             .filter_map(|o| {
                 let p = o.price?;
                 let hit = (o.side == Side::Buy && price <= p) || (o.side == Side::Sell && price >= p);
@@ -417,6 +423,7 @@ impl Book {
             ts: now,
         };
         self.fills.push(f.clone());
+        self.open.remove(&id);
         if let Some(ord) = self.orders.get_mut(&id) {
             ord.filled += qty;
             ord.avg_price = Some(price);

@@ -353,10 +353,11 @@ fn orders_pending(s: &Shared, r: &Req) -> Result<Value, Refusal> {
     let limit = page_limit(r);
     let book = lock(&s.book);
     let page: Vec<Value> = book
-        .orders
-        .values()
+        .open
+        .iter()
         .rev()
-        .filter(|o| o.status.is_open() && o.id < before && sym.is_none_or(|x| *x == o.symbol))
+        .filter_map(|id| book.orders.get(id))
+        .filter(|o| o.id < before && sym.is_none_or(|x| *x == o.symbol))
         .take(limit)
         .map(|o| j::order(o, &book, coin, "status"))
         .collect();
@@ -559,9 +560,10 @@ fn batch_cancel(s: &Shared, r: &Req) -> Result<Value, Refusal> {
             }
             None => {
                 let ids: Vec<(u64, String)> = book
-                    .orders
-                    .values()
-                    .filter(|o| o.symbol == symbol && o.status.is_open())
+                    .open
+                    .iter()
+                    .filter_map(|id| book.orders.get(id))
+                    .filter(|o| o.symbol == symbol)
                     .map(|o| (o.id, o.client_oid.clone()))
                     .collect();
                 if ids.is_empty() {
@@ -615,7 +617,11 @@ fn set_margin_mode(s: &Shared, r: &Req) -> Result<Value, Refusal> {
     }
     let mut book = lock(&s.book);
     let busy = book.positions.get(&symbol).is_some_and(|p| !p.qty.is_zero())
-        || book.orders.values().any(|o| o.symbol == symbol && o.status.is_open());
+        || book
+            .open
+            .iter()
+            .filter_map(|id| book.orders.get(id))
+            .any(|o| o.symbol == symbol);
     if busy && book.margin_mode.get(&symbol) != Some(&mode) {
         return Err((
             "40920",
@@ -636,7 +642,7 @@ fn set_position_mode(s: &Shared, r: &Req) -> Result<Value, Refusal> {
         return Err(("40017", format!("Parameter posMode error: {mode}")));
     }
     let mut book = lock(&s.book);
-    let busy = book.positions.values().any(|p| !p.qty.is_zero()) || book.orders.values().any(|o| o.status.is_open());
+    let busy = book.positions.values().any(|p| !p.qty.is_zero()) || !book.open.is_empty();
     if busy && book.pos_mode != mode {
         return Err((
             "40920",
