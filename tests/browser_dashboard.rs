@@ -196,10 +196,15 @@ async fn a_user_starts_a_recommended_bot_watches_its_pnl_and_stops_it() {
     b.clear(&amount).await.unwrap();
     b.type_text(&amount, "1000").await.unwrap();
     wait_until("balance check allows 1000", long, || async {
-        b.exec("return document.getElementById('start-check').dataset.allowed", vec![])
+        let allowed = b
+            .exec("return document.getElementById('start-check').dataset.allowed", vec![])
             .await
-            .ok()
-            == Some(serde_json::json!("true"))
+            .ok();
+        allowed == Some(serde_json::json!("true"))
+            && b.text_of("#start-check")
+                .await
+                .unwrap_or_default()
+                .starts_with("1,000.00 USDT")
     })
     .await;
     b.screenshot(&shots.join("04-start-dialog.png")).await.unwrap();
@@ -210,7 +215,14 @@ async fn a_user_starts_a_recommended_bot_watches_its_pnl_and_stops_it() {
     })
     .await;
     assert_eq!(b.text_of("#balance-active-bots").await.unwrap(), "1");
-    assert_eq!(shown(&b.text_of("#balance-available").await.unwrap()), 9000.0);
+    // available = total − used (the total moves with fees and PnL once trading)
+    wait_until("available is total minus used", long, || async {
+        let total = shown(&b.text_of("#balance-total").await.unwrap_or_default());
+        let used = shown(&b.text_of("#balance-used").await.unwrap_or_default());
+        let available = shown(&b.text_of("#balance-available").await.unwrap_or_default());
+        (total - used - available).abs() < 0.006 && used == 1000.0 && total > 9_000.0
+    })
+    .await;
     b.screenshot(&shots.join("05-bot-started.png")).await.unwrap();
 
     // The simulated market runs: the bot's PnL changes.

@@ -209,6 +209,7 @@ async function runCheck() {
     const c = await api('GET', '/multibot/balance-check?' + q);
     if (mine !== checkSeq) return;
     state.pending.checked = c;
+    state.pending.checkedQuery = q;
     const vars = { amount: money(c.requested), available: money(c.available), remaining: money(c.remaining) };
     el.textContent = c.allowed ? t('start.ok', vars) : t('start.bad', vars);
     el.className = 'check ' + (c.allowed ? 'ok' : 'bad');
@@ -224,6 +225,7 @@ async function runCheck() {
 async function confirmStart() {
   const p = state.pending;
   if (!p || !p.checked) return;
+  if (p.checkedQuery !== startQuery()) { runCheck(); return; }
   const amount = p.checked.requested;
   const err = $('start-error');
   err.hidden = true;
@@ -296,7 +298,12 @@ function init() {
   bindTabs();
   $('ai-form').addEventListener('submit', analyze);
   $('bots-filter').addEventListener('change', renderBots);
-  $('start-amount').addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(runCheck, 200); });
+  $('start-amount').addEventListener('input', () => {
+    // Nothing can be confirmed until the new amount has been checked.
+    $('start-confirm').disabled = true;
+    $('start-check').dataset.allowed = 'pending';
+    clearTimeout(checkTimer); checkTimer = setTimeout(runCheck, 200);
+  });
   for (const r of document.querySelectorAll('[name=start-mode]')) r.addEventListener('change', runCheck);
   $('start-cancel').addEventListener('click', () => $('start-dialog').close());
   $('start-confirm').addEventListener('click', confirmStart);
