@@ -20,6 +20,7 @@
 //!   hold exactly the open limit orders.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 use tokio::sync::broadcast;
@@ -29,6 +30,32 @@ use super::fill_model::liquidation_price;
 use crate::model::{
     AccountBalance, ClientOrderId, ExecutionEvent, Fill, NetPosition, Order, Position, Side, Symbol, TimestampMs,
 };
+
+/// FNV-1a: a fast hash for the client-id index (short strings, one per
+/// order; hash flooding is not a concern for a paper venue's own ids).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// The client-id index of an account.
+pub(crate) type ClientIndex = HashMap<ClientOrderId, Slot, BuildHasherDefault<Fnv>>;
 
 /// An accepted order and its price in ticks (0 for market orders).
 #[derive(Debug, Clone)]
@@ -84,14 +111,24 @@ impl SymbolState {
         }
     }
 
-    /// Margin reserved by resting opening orders.
-    pub fn order_margin(&self) -> Decimal {
+    /// Notional of the resting opening orders that margin is reserved for:
+    /// the larger side, leaving out what would only close the position.
+    pub fn order_notional(&self) -> Decimal {
         let q = self.position.qty;
         let short = if q.is_sign_negative() { -q } else { Decimal::ZERO };
         let long = if q.is_sign_positive() { q } else { Decimal::ZERO };
         let buy = self.buys.opening_notional(short);
         let sell = self.sells.opening_notional(long);
-        buy.max(sell) / Decimal::from(self.leverage.max(1))
+        buy.max(sell)
+    }
+
+    /// Margin reserved by resting opening orders.
+    pub fn order_margin(&self) -> Decimal {
+        let n = self.order_notional();
+        if n.is_zero() {
+            return n;
+        }
+        n / Decimal::from(self.leverage.max(1))
     }
 
     /// Position margin plus order margin.
@@ -150,7 +187,7 @@ pub(crate) struct AccountState {
     pub wallet: Decimal,
     pub symbols: BTreeMap<Symbol, SymbolState>,
     pub orders: Vec<OrderEntry>,
-    pub by_client: HashMap<ClientOrderId, Slot>,
+    pub by_client: ClientIndex,
     pub fills: Vec<Fill>,
     pub events: broadcast::Sender<ExecutionEvent>,
 }
@@ -164,7 +201,7 @@ impl AccountState {
             wallet: deposit,
             symbols: BTreeMap::new(),
             orders: Vec::new(),
-            by_client: HashMap::new(),
+            by_client: ClientIndex::default(),
             fills: Vec::new(),
             events,
         }

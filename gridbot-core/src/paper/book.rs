@@ -6,7 +6,7 @@
 //! a price finds the touched bids in `O(log n + k)`: the highest bid first,
 //! then the next, until the next bid is below the walk's bound.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeSet;
 
 use crate::model::Side;
 
@@ -14,11 +14,15 @@ use crate::model::Side;
 pub type Slot = u32;
 
 /// Resting orders of one account on one symbol, by price.
+///
+/// Both sides are ordered sets of `(ticks, key)` (no allocation per price
+/// level): bids use `key = −slot`, so the largest entry is the highest price
+/// and, within it, the oldest order; asks use `key = slot`, so the smallest
+/// entry is the lowest price and the oldest order.
 #[derive(Debug, Clone, Default)]
 pub struct OrderBook {
-    bids: BTreeMap<i64, VecDeque<Slot>>,
-    asks: BTreeMap<i64, VecDeque<Slot>>,
-    len: usize,
+    bids: BTreeSet<(i64, i64)>,
+    asks: BTreeSet<(i64, i64)>,
 }
 
 impl OrderBook {
@@ -27,79 +31,72 @@ impl OrderBook {
         OrderBook::default()
     }
 
-    fn side_mut(&mut self, side: Side) -> &mut BTreeMap<i64, VecDeque<Slot>> {
+    fn key(side: Side, ticks: i64, slot: Slot) -> (i64, i64) {
         match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
+            Side::Buy => (ticks, -i64::from(slot)),
+            Side::Sell => (ticks, i64::from(slot)),
         }
     }
 
-    /// Rests `slot` on `side` at `ticks`, behind orders already at that price.
+    fn slot_of(key: i64) -> Slot {
+        Slot::try_from(key.unsigned_abs()).unwrap_or(Slot::MAX)
+    }
+
+    /// Rests `slot` on `side` at `ticks`, behind orders already at that price
+    /// (slots grow with placement time).
     pub fn insert(&mut self, side: Side, ticks: i64, slot: Slot) {
-        self.side_mut(side).entry(ticks).or_default().push_back(slot);
-        self.len += 1;
+        let key = Self::key(side, ticks, slot);
+        match side {
+            Side::Buy => self.bids.insert(key),
+            Side::Sell => self.asks.insert(key),
+        };
     }
 
     /// Removes `slot` from `side` at `ticks`; false when it was not there.
     pub fn remove(&mut self, side: Side, ticks: i64, slot: Slot) -> bool {
-        let book = self.side_mut(side);
-        let Some(level) = book.get_mut(&ticks) else {
-            return false;
-        };
-        let Some(pos) = level.iter().position(|s| *s == slot) else {
-            return false;
-        };
-        level.remove(pos);
-        if level.is_empty() {
-            book.remove(&ticks);
+        let key = Self::key(side, ticks, slot);
+        match side {
+            Side::Buy => self.bids.remove(&key),
+            Side::Sell => self.asks.remove(&key),
         }
-        self.len -= 1;
-        true
     }
 
     /// The first bid a walk down to `min_ticks` touches: the highest bid at
     /// or above `min_ticks`, oldest first within the price.
     pub fn first_bid_at_or_above(&self, min_ticks: i64) -> Option<(i64, Slot)> {
-        let (&ticks, level) = self.bids.last_key_value()?;
-        if ticks < min_ticks {
-            return None;
-        }
-        level.front().map(|s| (ticks, *s))
+        let &(ticks, key) = self.bids.last()?;
+        (ticks >= min_ticks).then(|| (ticks, Self::slot_of(key)))
     }
 
     /// The first ask a walk up to `max_ticks` touches: the lowest ask at or
     /// below `max_ticks`, oldest first within the price.
     pub fn first_ask_at_or_below(&self, max_ticks: i64) -> Option<(i64, Slot)> {
-        let (&ticks, level) = self.asks.first_key_value()?;
-        if ticks > max_ticks {
-            return None;
-        }
-        level.front().map(|s| (ticks, *s))
+        let &(ticks, key) = self.asks.first()?;
+        (ticks <= max_ticks).then(|| (ticks, Self::slot_of(key)))
     }
 
     /// Every resting slot: bids from the highest price, then asks from the
-    /// lowest, FIFO within a price.
+    /// lowest, oldest first within a price.
     pub fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        let bids = self.bids.values().rev().flat_map(|l| l.iter().copied());
-        let asks = self.asks.values().flat_map(|l| l.iter().copied());
+        let bids = self.bids.iter().rev().map(|&(_, k)| Self::slot_of(k));
+        let asks = self.asks.iter().map(|&(_, k)| Self::slot_of(k));
         bids.chain(asks)
     }
 
     /// Number of resting orders.
     pub fn len(&self) -> usize {
-        self.len
+        self.bids.len() + self.asks.len()
     }
 
     /// True when nothing rests.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.bids.is_empty() && self.asks.is_empty()
     }
 
     /// Removes every order.
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();
-        self.len = 0;
     }
 }
 

@@ -86,18 +86,6 @@ pub fn touches(side: Side, limit: Decimal, from: Decimal, to: Decimal) -> bool {
     }
 }
 
-/// `price` in whole ticks, when it lies on the tick grid and fits an `i64`.
-pub fn to_ticks(price: Decimal, tick: Decimal) -> Option<i64> {
-    if tick <= Decimal::ZERO {
-        return None;
-    }
-    let units = price.checked_div(tick)?;
-    if !units.fract().is_zero() {
-        return None;
-    }
-    units.to_i64()
-}
-
 /// `price / tick` as an exact integer fraction `(num, den)`, `den > 0`,
 /// from the decimals' mantissas and scales (no decimal division).
 fn tick_ratio(price: Decimal, tick: Decimal) -> Option<(i128, i128)> {
@@ -113,6 +101,23 @@ fn tick_ratio(price: Decimal, tick: Decimal) -> Option<(i128, i128)> {
     let num = price.mantissa().checked_mul(*POW10.get(tick.scale() as usize)?)?;
     let den = tick.mantissa().checked_mul(*POW10.get(price.scale() as usize)?)?;
     (den > 0).then_some((num, den))
+}
+
+/// `price` in whole ticks, when it lies on the tick grid and fits an `i64`.
+pub fn to_ticks(price: Decimal, tick: Decimal) -> Option<i64> {
+    if tick <= Decimal::ZERO {
+        return None;
+    }
+    match tick_ratio(price, tick) {
+        Some((num, den)) => (num % den == 0).then(|| i64::try_from(num / den).ok()).flatten(),
+        None => {
+            let units = price.checked_div(tick)?;
+            if !units.fract().is_zero() {
+                return None;
+            }
+            units.to_i64()
+        }
+    }
 }
 
 fn saturate(v: i128) -> i64 {

@@ -140,14 +140,17 @@ impl AccountState {
                 .symbols
                 .get_mut(&inst.symbol)
                 .ok_or_else(|| internal(inst.symbol.as_str()))?;
-            let before = st.order_margin();
+            let before = st.order_notional();
             st.count_order(req.side, price, req.qty, Decimal::ONE);
-            let delta = st.order_margin() - before;
-            if delta > *available {
-                st.count_order(req.side, price, req.qty, Decimal::NEGATIVE_ONE);
-                return Err(insufficient(delta, *available, req, &leverage));
+            let grown = st.order_notional() - before;
+            if grown > Decimal::ZERO {
+                let delta = grown / leverage;
+                if delta > *available {
+                    st.count_order(req.side, price, req.qty, Decimal::NEGATIVE_ONE);
+                    return Err(insufficient(delta, *available, req, &leverage));
+                }
+                *available -= delta;
             }
-            *available -= delta;
         }
         let slot = self.record(req, m.now, ticks);
         if let Some(st) = self.symbols.get_mut(&inst.symbol) {
