@@ -20,10 +20,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use gridbot_core::clock::{Clock, ManualClock};
+use gridbot_core::grid::{GridConfig, GridMode, Spacing};
 use gridbot_core::manager::{BotLauncher, EventBus, ExchangeMap, ManagerError, MultiBotManager};
 use gridbot_core::model::{
-    AccountBalance, Bot, BotId, BotStatus, Candle, ClientOrderId, FillCursor, Instrument, Interval, MarketEvent, Order,
-    OrderRequest, Position, StrategyTemplate, Symbol, TemplateId, TrendDirection, UserId,
+    AccountBalance, Bot, BotId, BotSource, BotStatus, Candle, ClientOrderId, FillCursor, Instrument, Interval,
+    MarketEvent, Order, OrderRequest, Position, StrategyTemplate, Symbol, TrendDirection, UserId,
 };
 use gridbot_core::paper::{PaperAccount, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Exchange, ExecutionStream, FillPage, Store};
@@ -409,11 +410,34 @@ pub fn fresh_venue(first: &[(Symbol, Candle)]) -> PaperExchange {
     venue
 }
 
-/// One bot of a scenario: user index, template, amount.
-pub type PlanItem = (usize, StrategyTemplate, Decimal);
+/// What a scenario bot is.
+pub enum PlanBot {
+    /// A trend bot started from this template.
+    Trend(StrategyTemplate),
+    /// A grid bot with these settings (its investment is the amount).
+    Grid(GridConfig),
+}
 
-/// The month scenario: trend bots long and short on 1m to 1h candles, with
-/// and without stops, leverage 1 to 10.
+/// One bot of a scenario: user index, bot, amount.
+pub type PlanItem = (usize, PlanBot, Decimal);
+
+/// A grid for the simulations.
+pub fn grid(symbol: &str, lower: i64, upper: i64, grids: u32, mode: GridMode, leverage: u32) -> PlanBot {
+    PlanBot::Grid(GridConfig::new(
+        Symbol::new(symbol).unwrap(),
+        Decimal::from(lower),
+        Decimal::from(upper),
+        grids,
+        Spacing::Arithmetic,
+        mode,
+        Decimal::ZERO,
+        leverage,
+    ))
+}
+
+/// The month scenario (20 Apr – 20 May 2021): a long and a short trend bot,
+/// long, short and neutral grids, leverage 1 to 3, on two symbols and three
+/// accounts.
 pub fn month_plan() -> Vec<PlanItem> {
     use rust_decimal_macros::dec;
     use Interval::*;
@@ -421,52 +445,36 @@ pub fn month_plan() -> Vec<PlanItem> {
     vec![
         (
             0,
-            trend_template("BTCUSDT", Long, M15, 9, 21, 3, dec!(2), dec!(4)),
+            PlanBot::Trend(trend_template("BTCUSDT", Long, M15, 9, 21, 3, dec!(2), dec!(4))),
             dec!(2000),
         ),
-        (
-            0,
-            trend_template("ETHUSDT", Short, M5, 9, 21, 2, dec!(3), dec!(6)),
-            dec!(1500),
-        ),
+        (0, grid("ETHUSDT", 1800, 4600, 40, GridMode::Neutral, 1), dec!(3000)),
+        (1, grid("BTCUSDT", 30000, 65000, 30, GridMode::Long, 2), dec!(3000)),
         (
             1,
-            trend_template("BTCUSDT", Short, H1, 5, 13, 5, dec!(1.5), dec!(3)),
-            dec!(3000),
-        ),
-        (
-            1,
-            trend_template("ETHUSDT", Long, M1, 12, 26, 1, dec!(0), dec!(0)),
+            PlanBot::Trend(trend_template("ETHUSDT", Short, M5, 12, 26, 2, dec!(3), dec!(6))),
             dec!(1000),
         ),
-        (
-            2,
-            trend_template("BTCUSDT", Long, M5, 8, 21, 10, dec!(1), dec!(2)),
-            dec!(500),
-        ),
+        (2, grid("BTCUSDT", 40000, 64000, 20, GridMode::Short, 2), dec!(2000)),
     ]
 }
 
-/// Inserts the plan's templates; returns (user index, template id, amount).
-pub async fn seed_templates(store: &MemoryStore, plan: Vec<PlanItem>) -> Vec<(usize, TemplateId, Decimal)> {
-    let mut out = Vec::new();
-    for (user, t, amount) in plan {
-        let t = store.upsert_template(&t).await.unwrap();
-        out.push((user, t.id, amount));
-    }
-    out
-}
-
-/// Starts every bot of a seeded plan through the manager.
-pub async fn start_plan(sim: &Sim, plan: &[(usize, TemplateId, Decimal)]) {
-    for (user, template, amount) in plan {
-        sim.manager
-            .start_from_template(
-                sim.user(*user),
-                *template,
-                gridbot_core::balance::Investment::Amount(*amount),
-            )
-            .await
-            .unwrap();
+/// Starts every bot of a plan through the manager, in order.
+pub async fn start_plan(sim: &Sim, plan: Vec<PlanItem>) {
+    for (user, bot, amount) in plan {
+        let user = sim.user(user);
+        let result = match bot {
+            PlanBot::Trend(t) => {
+                let t = sim.store.upsert_template(&t).await.unwrap();
+                sim.manager
+                    .start_from_template(user, t.id, gridbot_core::balance::Investment::Amount(amount))
+                    .await
+            }
+            PlanBot::Grid(mut g) => {
+                g.investment = amount;
+                sim.manager.start_grid(user, g, BotSource::Manual).await
+            }
+        };
+        result.unwrap();
     }
 }

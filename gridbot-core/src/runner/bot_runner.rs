@@ -3,11 +3,13 @@
 //! simulations drive it directly, one market event at a time.
 //!
 //! Crash-safety design (what survives a kill at any instant):
-//! - Engine state and fill cursor are saved *together* after every closed
-//!   candle and after every event that produced commands or fills
-//!   ([`Store::save_engine_state`]). So the saved engine has booked exactly
-//!   the bot's fills up to the saved cursor, and every candle up to
-//!   `last_candle_ts`.
+//! - Engine state and fill cursor are saved *together* after every event
+//!   that produced commands or fills, after every closed candle for trend
+//!   bots (their EMAs move), and for grid bots after at most 30 quiet
+//!   candles (a grid's state changes only through fills and commands; a
+//!   quiet candle only moves its last price) ([`Store::save_engine_state`]).
+//!   So the saved engine has booked exactly the bot's fills up to the saved
+//!   cursor, and every candle that mattered up to `last_candle_ts`.
 //! - Every order is written to the store as `intended`, with its
 //!   deterministic client id, before it is sent (`exec.rs`).
 //! - On (re)start ([`BotRunner::load`] then [`BotRunner::resume`]): the engine
@@ -51,6 +53,9 @@ use crate::ports::{Exchange, MarketData, Store};
 const MAX_ROUNDS: usize = 16;
 /// Fill ids remembered to drop duplicates an exchange may send.
 pub(super) const RECENT_FILLS_CAP: usize = 4096;
+/// Quiet candles (no fill, no command) after which a grid bot's state is
+/// saved anyway.
+const QUIET_GRID_SAVE_EVERY: u32 = 30;
 
 /// Why a runner stopped working. Exchange errors here are persistent (or
 /// transient ones that outlasted the retries).
@@ -130,6 +135,8 @@ pub struct BotRunner {
     pub(super) saved_stats: BotStats,
     pub(super) last_equity_ts: Option<TimestampMs>,
     pub(super) finished: bool,
+    /// Candles handled since the last save.
+    pub(super) quiet_candles: u32,
 }
 
 impl BotRunner {
@@ -167,6 +174,7 @@ impl BotRunner {
             live_orders: HashMap::new(),
             last_equity_ts: None,
             finished: false,
+            quiet_candles: 0,
         };
         if fresh {
             runner.skip_fill_history().await?;
@@ -273,14 +281,27 @@ impl BotRunner {
                 if self.last_candle_ts.is_some_and(|last| candle.ts <= last) {
                     return Ok(());
                 }
+                let fills_before = self.engine.stats().fills;
+                let mut acted = false;
                 if self.ctx.options.sync_fills_every_candle {
                     let cmds = self.sync_fills().await?;
+                    acted |= !cmds.is_empty();
                     self.process(cmds).await?;
                 }
                 let cmds = self.feed(&EngineEvent::Candle(*candle));
+                acted |= !cmds.is_empty();
                 self.process(cmds).await?;
+                acted |= self.engine.stats().fills != fills_before;
                 self.last_candle_ts = Some(candle.ts);
-                self.save().await?;
+                self.quiet_candles = self.quiet_candles.saturating_add(1);
+                // A grid engine's state changes only through its start, fills
+                // and the commands it issues; a quiet candle changes nothing
+                // but the last price, so its save can wait. Trend engines
+                // move their EMAs on every candle: always saved.
+                let grid = matches!(self.bot.kind, BotKind::Grid(_));
+                if acted || !grid || self.quiet_candles >= QUIET_GRID_SAVE_EVERY {
+                    self.save().await?;
+                }
                 self.record_equity(candle.ts).await?;
                 self.save_stats(candle.ts).await?;
             }
@@ -344,6 +365,7 @@ impl BotRunner {
 
     /// Saves the engine state and the fill cursor together.
     pub async fn save(&mut self) -> Result<(), RunnerError> {
+        self.quiet_candles = 0;
         // Built by hand (the shape of `SavedState`) so the engine snapshot is
         // moved, not copied.
         let mut map = serde_json::Map::with_capacity(2);

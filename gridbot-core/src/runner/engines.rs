@@ -3,6 +3,7 @@
 //! The runner saves `{"engine": <engine snapshot>, "last_candle_ts": ..}`
 //! as the bot's engine state; [`restore_engine`] takes the inner snapshot.
 
+use crate::engine::grid::GridEngine;
 use crate::engine::trend::TrendEngine;
 use crate::engine::BotEngine;
 use crate::error::ValidationError;
@@ -43,19 +44,13 @@ pub fn restore_engine(kind: &BotKind, snapshot: &serde_json::Value) -> Result<Bo
 }
 
 fn grid_engine(
-    _bot: BotId,
-    _config: &crate::grid::GridConfig,
-    _instrument: Instrument,
+    bot: BotId,
+    config: &crate::grid::GridConfig,
+    instrument: Instrument,
 ) -> Result<Box<dyn BotEngine>, ValidationError> {
-    Err(ValidationError::new(
-        "kind",
-        "grid bots are not available in this build yet",
-    ))
+    Ok(Box::new(GridEngine::new(bot, config.clone(), instrument)?))
 }
 
-fn grid_restore(_snapshot: &serde_json::Value) -> Result<Box<dyn BotEngine>, ValidationError> {
-    Err(ValidationError::new(
-        "kind",
-        "grid bots are not available in this build yet",
-    ))
+fn grid_restore(snapshot: &serde_json::Value) -> Result<Box<dyn BotEngine>, ValidationError> {
+    Ok(Box::new(GridEngine::restore(snapshot)?))
 }
