@@ -13,7 +13,8 @@
 //!   (realised + unrealised − fees; the value at 00:00 is the last equity
 //!   snapshot before midnight, zero for bots started today). When the loss
 //!   reaches the limit the user's bots are paused (orders cancelled,
-//!   positions kept or closed as configured, an alert recorded) and new
+//!   positions kept or closed as configured — grid positions are always kept,
+//!   see [`crate::runner::BotRunner::pause`] — an alert recorded) and new
 //!   starts are refused until the next UTC day.
 
 use std::collections::HashMap;

@@ -346,9 +346,14 @@ impl BotRunner {
 
     /// Pauses the bot (risk rule): cancels its orders, closes its position
     /// when `close_position`, keeps its allocation, marks it paused.
+    ///
+    /// Only trend bots close on pause: a trend engine books every fill on its
+    /// symbol, while a grid engine books only its own cells' and closing
+    /// orders, so a grid's position is kept (its accounting stays exact and
+    /// its cells resume where they were).
     pub async fn pause(&mut self, close_position: bool, reason: &str) -> Result<(), RunnerError> {
         self.cancel_all_mine().await?;
-        if close_position {
+        if close_position && matches!(self.bot.kind, BotKind::Trend(_)) {
             let id = ClientOrderId::action(self.bot.id, "pause", self.ctx.clock.now_ms().unsigned_abs());
             self.close_position(id).await?;
         }
