@@ -105,7 +105,15 @@ impl PgSchema {
                 if std::env::var_os("CI").is_some() {
                     panic!("PostgreSQL at {base} is required when CI is set: {why}");
                 }
-                eprintln!("skipping PostgreSQL test: no server at {base} ({why}); set GRIDBOT_TEST_POSTGRES_URL");
+                // Written to the real stderr (not the captured one), once per test binary.
+                static SKIP_NOTICE: std::sync::Once = std::sync::Once::new();
+                SKIP_NOTICE.call_once(|| {
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "skipping PostgreSQL tests: no server at {base} ({why}); set GRIDBOT_TEST_POSTGRES_URL"
+                    );
+                });
                 return None;
             }
         };
