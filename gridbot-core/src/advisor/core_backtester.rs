@@ -2,9 +2,9 @@
 //! backtester ([`crate::backtest::run`]) and a grid engine.
 //!
 //! Each backtest builds a fresh engine for the grid (through the
-//! [`GridEngineFactory`]; by default the runner's
-//! [`crate::runner::build_engine`], so a backtest trades exactly as
-//! a live grid bot would), runs it over the candles from the first open with
+//! [`GridEngineFactory`]; by default the live bots' own
+//! [`crate::engine::grid::GridEngine`], so a backtest trades exactly as a
+//! live grid bot would), runs it over the candles from the first open with
 //! the grid's investment as isolated margin and the backtester's default
 //! market slippage (2 bp), and keeps the report's figures and equity curve
 //! (≤ 500 points).
@@ -15,11 +15,11 @@ use rust_decimal::Decimal;
 
 use super::sweep::{BacktestOutcome, GridBacktester, MAX_CURVE_POINTS};
 use crate::backtest::{self, BacktestConfig, BacktestReport};
+use crate::engine::grid::GridEngine;
 use crate::engine::BotEngine;
 use crate::error::AdvisorError;
 use crate::grid::GridConfig;
-use crate::model::{BotId, BotKind, Candle, Instrument};
-use crate::runner::build_engine;
+use crate::model::{BotId, Candle, Instrument};
 
 /// Builds the engine that trades `config` on `instrument`.
 pub type GridEngineFactory =
@@ -66,10 +66,11 @@ impl CoreBacktester {
 }
 
 impl Default for CoreBacktester {
-    /// Grid engines built as the runner builds a grid bot's engine.
+    /// The live grid engine ([`GridEngine`]).
     fn default() -> Self {
         CoreBacktester::new(Arc::new(|config: &GridConfig, instrument: &Instrument| {
-            build_engine(BotId(0), &BotKind::Grid(config.clone()), instrument.clone()).map_err(AdvisorError::from)
+            let engine = GridEngine::new(BotId(0), config.clone(), instrument.clone())?;
+            Ok(Box::new(engine) as Box<dyn BotEngine>)
         }))
     }
 }
