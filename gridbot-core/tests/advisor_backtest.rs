@@ -1,0 +1,131 @@
+//! The backtest advisor on real BTC/USDT minutes (the last 7 days of
+//! ../shared/data/binance_BTCUSDT_1m.csv, and the week of the May 2021
+//! crash): every recommendation is viable, its liquidation price lies
+//! outside its range, and re-running its backtest reproduces its numbers.
+//! Skips with a message when the data is absent.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use gridbot_core::advisor::profile::Profile;
+use gridbot_core::advisor::sweep::GridBacktester;
+use gridbot_core::advisor::{BacktestAdvisor, BacktestAdvisorConfig, CoreBacktester, GridProposal, Rebacktest};
+use gridbot_core::analysis::{window, DAY_MS};
+use gridbot_core::feed::read_candles;
+use gridbot_core::grid::{plan, GridConfig};
+use gridbot_core::model::{Candle, Instrument, Interval};
+use gridbot_core::ports::{AdvisorRequest, RecommendationSet};
+use rust_decimal::Decimal;
+
+const BTC_1M: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/binance_BTCUSDT_1m.csv");
+
+fn minutes() -> Option<Vec<Candle>> {
+    if !Path::new(BTC_1M).exists() {
+        eprintln!("skipping: {BTC_1M} not found");
+        return None;
+    }
+    Some(read_candles(Path::new(BTC_1M)).unwrap())
+}
+
+/// A request for the week of minutes before `until`.
+fn week_before(all: &[Candle], until: i64) -> AdvisorRequest {
+    let upto: Vec<Candle> = all.iter().copied().filter(|c| c.ts < until).collect();
+    let week = window(&upto, Interval::M1, 7 * DAY_MS).to_vec();
+    let now = week.last().unwrap().ts + 60_000;
+    AdvisorRequest::new(Instrument::btcusdt(), Interval::M1, Arc::new(week), now)
+}
+
+fn advisor() -> BacktestAdvisor {
+    BacktestAdvisor::new(Arc::new(CoreBacktester::default()), BacktestAdvisorConfig::default())
+}
+
+/// Every rule a recommendation must satisfy, checked independently of the
+/// advisor: viable plan, liquidation outside the range, drawdown within the
+/// profile, and a fresh backtest giving the same numbers.
+fn check(set: &RecommendationSet, request: &AdvisorRequest, a: &BacktestAdvisor) {
+    let price = set.analysis.current_price;
+    let backtester = CoreBacktester::default();
+    let window = a.window(request).unwrap();
+    for r in &set.recommendations {
+        let config = GridConfig::new(
+            request.instrument.symbol.clone(),
+            r.lower,
+            r.upper,
+            r.grids,
+            r.spacing,
+            r.mode,
+            r.backtest_investment,
+            r.leverage,
+        );
+        let p = plan(&config, &request.instrument, price).unwrap();
+        assert!(p.is_viable(), "{}: {:?}", r.name, p.errors);
+        assert_eq!(p.liquidation_price, r.liquidation_price);
+        if let Some(liq) = r.liquidation_price {
+            assert!(
+                liq < r.lower || liq > r.upper,
+                "{}: liquidation {liq} inside {}–{}",
+                r.name,
+                r.lower,
+                r.upper
+            );
+        }
+        assert!(r.max_drawdown_pct <= Profile::of(r.risk_level).max_drawdown_pct);
+        assert!((10..=100).contains(&r.grids));
+
+        let again = backtester.backtest(&config, &request.instrument, window).unwrap();
+        assert!(!again.liquidated);
+        assert_eq!(again.roi_pct.round_dp(2), r.roi_pct, "{}", r.name);
+        assert_eq!(again.apr_pct.round_dp(2), r.apr_pct, "{}", r.name);
+        assert_eq!(again.max_drawdown_pct.round_dp(2), r.max_drawdown_pct, "{}", r.name);
+        assert_eq!(again.round_trips, r.round_trips, "{}", r.name);
+        assert_eq!(again.days.round_dp(2), r.backtest_days);
+
+        let proposal = GridProposal {
+            risk_level: r.risk_level,
+            mode: r.mode,
+            spacing: r.spacing,
+            lower: r.lower,
+            upper: r.upper,
+            grids: r.grids,
+            leverage: r.leverage,
+            rationale: String::new(),
+        };
+        assert_eq!(&a.rebacktest(request, &proposal).unwrap(), r);
+    }
+}
+
+#[test]
+fn a_calm_week_gives_viable_reproducible_recommendations_with_liquidation_outside_the_range() {
+    let Some(all) = minutes() else { return };
+    // The week up to 2021-05-10 00:00 UTC (sideways around 55-60k).
+    let request = week_before(&all, 1_620_604_800_000);
+    let a = advisor();
+    let (_, candidates) = a.candidates(&request).unwrap();
+    assert!(candidates.len() >= 300);
+    let set = a.recommend_blocking(&request).unwrap();
+    assert_eq!(set.recommendations.len(), 3);
+    check(&set, &request, &a);
+    assert!(set
+        .recommendations
+        .iter()
+        .all(|r| r.roi_curve.len() <= 500 && r.min_investment > Decimal::ZERO));
+}
+
+#[test]
+fn the_last_week_of_the_file_follows_the_same_rules_or_is_refused_with_reasons() {
+    let Some(all) = minutes() else { return };
+    // The file's last 7 days hold the May 2021 crash: grids centred on the
+    // final price mostly break their drawdown limits there.
+    let request = week_before(&all, i64::MAX);
+    let a = advisor();
+    match a.recommend_blocking(&request) {
+        Ok(set) => check(&set, &request, &a),
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("no viable grid") && msg.contains("candidates were dropped"),
+                "{msg}"
+            );
+        }
+    }
+}
