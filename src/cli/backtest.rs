@@ -9,8 +9,10 @@
 //! paper exchange's (see `gridbot_core::backtest`).
 //!
 //! The plan is checked at the start price first: invalid input exits 2; a
-//! plan that breaks a viability rule is still backtested, its errors shown
-//! as warnings on stderr (a backtest is how to see what they cost).
+//! plan's viability errors are shown as warnings on stderr. The grid engine
+//! refuses every broken rule but one (exit 2 with the rule): a liquidation
+//! price inside the range is backtested, since a backtest is how to see
+//! what it costs.
 //!
 //! JSON: the report's fields (`candles, start_ts, end_ts, days, start_price,
 //! end_price, investment, final_equity, total_pnl, grid_profit,
