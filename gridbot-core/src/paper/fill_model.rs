@@ -124,10 +124,18 @@ fn saturate(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// `num / den` rounded down, in 64-bit arithmetic when both fit (the common case).
+fn div_floor(num: i128, den: i128) -> i128 {
+    match (i64::try_from(num), i64::try_from(den)) {
+        (Ok(n), Ok(d)) => i128::from(n.div_euclid(d)),
+        _ => num.div_euclid(den),
+    }
+}
+
 /// The lowest tick count whose price is at or above `price` (saturating).
 pub fn ticks_ceil(price: Decimal, tick: Decimal) -> i64 {
     match tick_ratio(price, tick) {
-        Some((num, den)) => saturate(-((-num).div_euclid(den))),
+        Some((num, den)) => saturate(-div_floor(-num, den)),
         None => match price.checked_div(tick) {
             Some(u) => u
                 .ceil()
@@ -141,7 +149,7 @@ pub fn ticks_ceil(price: Decimal, tick: Decimal) -> i64 {
 /// The highest tick count whose price is at or below `price` (saturating).
 pub fn ticks_floor(price: Decimal, tick: Decimal) -> i64 {
     match tick_ratio(price, tick) {
-        Some((num, den)) => saturate(num.div_euclid(den)),
+        Some((num, den)) => saturate(div_floor(num, den)),
         None => match price.checked_div(tick) {
             Some(u) => u
                 .floor()
@@ -204,20 +212,27 @@ pub fn market_fill_price(side: Side, price: Decimal, slippage_bps: Decimal, tick
 pub struct SegmentBounds {
     /// The segment.
     pub seg: Segment,
-    /// Bids at or above this many ticks are touched: `ceil(min(from, to) / tick)`.
+    /// Bids at or above this many ticks are touched: `ceil(min(from, to) / tick)`
+    /// (`i64::MAX` on a rising segment).
     pub bid_min: i64,
-    /// Asks at or below this many ticks are touched: `floor(max(from, to) / tick)`.
+    /// Asks at or below this many ticks are touched: `floor(max(from, to) / tick)`
+    /// (`i64::MIN` on a falling segment).
     pub ask_max: i64,
 }
 
 impl SegmentBounds {
-    /// The bounds of `seg` on a `tick` grid.
+    /// The bounds of `seg` on a `tick` grid. Only the side a segment can
+    /// touch is computed (bids falling, asks rising, both when flat); the
+    /// other is set so that it touches nothing.
     pub fn new(seg: Segment, tick: Decimal) -> Self {
-        SegmentBounds {
-            seg,
-            bid_min: ticks_ceil(seg.from.min(seg.to), tick),
-            ask_max: ticks_floor(seg.from.max(seg.to), tick),
-        }
+        let (bid_min, ask_max) = if seg.to < seg.from {
+            (ticks_ceil(seg.to, tick), i64::MIN)
+        } else if seg.to > seg.from {
+            (i64::MAX, ticks_floor(seg.to, tick))
+        } else {
+            (ticks_ceil(seg.to, tick), ticks_floor(seg.to, tick))
+        };
+        SegmentBounds { seg, bid_min, ask_max }
     }
 }
 
