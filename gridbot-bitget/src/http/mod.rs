@@ -1,6 +1,6 @@
 //! The REST side: a signed HTTP client with the envelope, typed errors,
 //! client-side rate limits and retries ([`client`]), the wire models
-//! ([`models`]) and the [`gridbot_core::ports::Exchange`] implementation
+//! ([`models`], [`requests`]) and the [`gridbot_core::ports::Exchange`] implementation
 //! ([`exchange`], with placement in [`orders`] and fill paging in [`fills`]).
 
 pub mod client;
@@ -10,3 +10,4 @@ pub mod fills;
 pub mod models;
 pub mod orders;
 pub mod rate_limit;
+pub mod requests;
