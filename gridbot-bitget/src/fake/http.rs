@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use gridbot_core::model::{OrderKind, Side};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::book::{BookEvent, NewOrder, Refusal};
+use super::book::Refusal;
 use super::faults::Fault;
+use super::trading;
 use super::{json as j, lock, now_ms, RecordedRequest, Shared, FAKE_API_KEY, FAKE_PASSPHRASE, FAKE_SECRET};
 use crate::common::signing::sign_rest;
 
@@ -42,25 +42,25 @@ fn ok(data: Value) -> Answer {
     (StatusCode::OK, j::envelope(data, now_ms()))
 }
 
-struct Req {
-    query: HashMap<String, String>,
-    body: Value,
+pub(super) struct Req {
+    pub(super) query: HashMap<String, String>,
+    pub(super) body: Value,
 }
 
 impl Req {
-    fn q(&self, k: &str) -> Result<&str, Refusal> {
+    pub(super) fn q(&self, k: &str) -> Result<&str, Refusal> {
         self.query
             .get(k)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
             .ok_or(("40019", format!("Parameter {k} cannot be empty")))
     }
-    fn b(&self, k: &str) -> Result<String, Refusal> {
+    pub(super) fn b(&self, k: &str) -> Result<String, Refusal> {
         field(&self.body, k)
     }
 }
 
-fn field(v: &Value, k: &str) -> Result<String, Refusal> {
+pub(super) fn field(v: &Value, k: &str) -> Result<String, Refusal> {
     match v.get(k) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
@@ -68,12 +68,12 @@ fn field(v: &Value, k: &str) -> Result<String, Refusal> {
     }
 }
 
-fn dec(s: &str, k: &str) -> Result<Decimal, Refusal> {
+pub(super) fn dec(s: &str, k: &str) -> Result<Decimal, Refusal> {
     Decimal::from_str(s).map_err(|_| ("40017", format!("Parameter {k} error: {s}")))
 }
 
 /// `USDT-FUTURES` → `USDT`; `SUSDT-FUTURES` → `SUSDT`.
-fn margin_coin(pt: &str) -> Result<&'static str, Refusal> {
+pub(super) fn margin_coin(pt: &str) -> Result<&'static str, Refusal> {
     match pt.to_ascii_uppercase().as_str() {
         "USDT-FUTURES" => Ok("USDT"),
         "SUSDT-FUTURES" => Ok("SUSDT"),
@@ -212,10 +212,10 @@ fn answer(
         ("GET", "/api/v2/mix/order/orders-pending") => orders_pending,
         ("GET", "/api/v2/mix/order/detail") => detail,
         ("GET", "/api/v2/mix/order/fills") => fills,
-        ("POST", "/api/v2/mix/order/place-order") => place_order,
-        ("POST", "/api/v2/mix/order/batch-place-order") => batch_place,
-        ("POST", "/api/v2/mix/order/cancel-order") => cancel_order,
-        ("POST", "/api/v2/mix/order/batch-cancel-orders") => batch_cancel,
+        ("POST", "/api/v2/mix/order/place-order") => trading::place_order,
+        ("POST", "/api/v2/mix/order/batch-place-order") => trading::batch_place,
+        ("POST", "/api/v2/mix/order/cancel-order") => trading::cancel_order,
+        ("POST", "/api/v2/mix/order/batch-cancel-orders") => trading::batch_cancel,
         ("POST", "/api/v2/mix/account/set-leverage") => set_leverage,
         ("POST", "/api/v2/mix/account/set-margin-mode") => set_margin_mode,
         ("POST", "/api/v2/mix/account/set-position-mode") => set_position_mode,
@@ -407,178 +407,6 @@ fn fills(s: &Shared, r: &Req) -> Result<Value, Refusal> {
         .collect();
     let end_id = page.last().and_then(|v| v.get("tradeId").cloned()).unwrap_or(json!(""));
     Ok(json!({"fillList": if page.is_empty() { Value::Null } else { Value::Array(page) }, "endId": end_id}))
-}
-
-fn parse_new_order(symbol: &str, item: &Value) -> Result<NewOrder, Refusal> {
-    let side = match field(item, "side")?.as_str() {
-        "buy" => Side::Buy,
-        "sell" => Side::Sell,
-        other => return Err(("40017", format!("Parameter side error: {other}"))),
-    };
-    let kind = match field(item, "orderType")?.as_str() {
-        "limit" => OrderKind::Limit,
-        "market" => OrderKind::Market,
-        other => return Err(("40017", format!("Parameter orderType error: {other}"))),
-    };
-    let price = match kind {
-        OrderKind::Limit => Some(dec(&field(item, "price")?, "price")?),
-        OrderKind::Market => None,
-    };
-    let reduce_only = match item.get("reduceOnly").and_then(Value::as_str) {
-        None | Some("NO") => false,
-        Some("YES") => true,
-        Some(other) => return Err(("40017", format!("Parameter reduceOnly error: {other}"))),
-    };
-    let force = item.get("force").and_then(Value::as_str).unwrap_or("gtc").to_owned();
-    if !["gtc", "post_only", "ioc", "fok"].contains(&force.as_str()) {
-        return Err(("40017", format!("Parameter force error: {force}")));
-    }
-    Ok(NewOrder {
-        symbol: symbol.to_owned(),
-        side,
-        kind,
-        price,
-        size: dec(&field(item, "size")?, "size")?,
-        client_oid: field(item, "clientOid")?,
-        reduce_only,
-        force,
-    })
-}
-
-fn order_context(r: &Req) -> Result<(String, &'static str), Refusal> {
-    let coin = margin_coin(&r.b("productType")?)?;
-    if r.b("marginCoin")?.to_ascii_uppercase() != coin {
-        return Err(("40017", "Parameter marginCoin error".into()));
-    }
-    let mode = r.b("marginMode")?;
-    if mode != "isolated" && mode != "crossed" {
-        return Err(("40017", format!("Parameter marginMode error: {mode}")));
-    }
-    Ok((r.b("symbol")?, coin))
-}
-
-fn place_with_mode(s: &Shared, o: NewOrder, events: &mut Vec<BookEvent>) -> Result<u64, Refusal> {
-    let mut book = lock(&s.book);
-    if book.pos_mode != "one_way_mode" {
-        return Err((
-            "40774",
-            "The order type for unilateral position must also be the unilateral position type.".into(),
-        ));
-    }
-    book.place(o, now_ms(), events)
-}
-
-fn place_order(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let (symbol, coin) = order_context(r)?;
-    let o = parse_new_order(&symbol, &r.body)?;
-    let coid = o.client_oid.clone();
-    let mut events = Vec::new();
-    let id = place_with_mode(s, o, &mut events);
-    s.emit(events, "USDT-FUTURES", coin);
-    Ok(json!({"orderId": id?.to_string(), "clientOid": coid}))
-}
-
-fn batch_place(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let (symbol, coin) = order_context(r)?;
-    let list = r
-        .body
-        .get("orderList")
-        .and_then(Value::as_array)
-        .ok_or(("40019", "Parameter orderList cannot be empty".to_owned()))?;
-    if list.len() > 50 {
-        return Err(("40020", "Batch order quantity exceeds 50".into()));
-    }
-    let mut ok = Vec::new();
-    let mut failed = Vec::new();
-    let mut events = Vec::new();
-    for item in list {
-        let coid = item.get("clientOid").and_then(Value::as_str).unwrap_or("").to_owned();
-        match parse_new_order(&symbol, item).and_then(|o| place_with_mode(s, o, &mut events)) {
-            Ok(id) => ok.push(json!({"orderId": id.to_string(), "clientOid": coid})),
-            Err((code, msg)) => {
-                failed.push(json!({"orderId": "", "clientOid": coid, "errorMsg": msg, "errorCode": code}))
-            }
-        }
-    }
-    s.emit(events, "USDT-FUTURES", coin);
-    Ok(json!({"successList": ok, "failureList": failed}))
-}
-
-fn resolve(book: &super::book::Book, symbol: &str, item: &Value) -> Option<u64> {
-    let id = match (field(item, "orderId"), field(item, "clientOid")) {
-        (Ok(id), _) => id.parse().ok(),
-        (Err(_), Ok(c)) => book.by_client_oid.get(&c).copied(),
-        _ => None,
-    }?;
-    book.orders.get(&id).filter(|o| o.symbol == symbol).map(|o| o.id)
-}
-
-fn cancel_order(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(&r.b("productType")?)?;
-    let symbol = r.b("symbol")?;
-    let mut events = Vec::new();
-    let res = {
-        let mut book = lock(&s.book);
-        let id = resolve(&book, &symbol, &r.body).ok_or(("40768", "Order does not exist".to_owned()))?;
-        let coid = book.orders.get(&id).map(|o| o.client_oid.clone()).unwrap_or_default();
-        book.cancel(id, now_ms(), &mut events)
-            .map(|_| json!({"orderId": id.to_string(), "clientOid": coid}))
-    };
-    s.emit(events, "USDT-FUTURES", coin);
-    res
-}
-
-fn batch_cancel(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(&r.b("productType")?)?;
-    let symbol = r.b("symbol")?;
-    let mut ok = Vec::new();
-    let mut failed = Vec::new();
-    let mut events = Vec::new();
-    {
-        let mut book = lock(&s.book);
-        let now = now_ms();
-        match r.body.get("orderIdList").and_then(Value::as_array) {
-            Some(list) => {
-                if list.len() > 50 {
-                    return Err(("40020", "Batch cancel quantity exceeds 50".into()));
-                }
-                for item in list {
-                    let coid = item.get("clientOid").and_then(Value::as_str).unwrap_or("").to_owned();
-                    let oid = item.get("orderId").and_then(Value::as_str).unwrap_or("").to_owned();
-                    match resolve(&book, &symbol, item).ok_or(("40768", "Order does not exist".to_owned())) {
-                        Ok(id) => match book.cancel(id, now, &mut events) {
-                            Ok(()) => ok.push(json!({"orderId": id.to_string(), "clientOid": coid})),
-                            Err((c, m)) => {
-                                failed.push(json!({"orderId": oid, "clientOid": coid, "errorMsg": m, "errorCode": c}))
-                            }
-                        },
-                        Err((c, m)) => {
-                            failed.push(json!({"orderId": oid, "clientOid": coid, "errorMsg": m, "errorCode": c}))
-                        }
-                    }
-                }
-            }
-            None => {
-                let ids: Vec<(u64, String)> = book
-                    .open
-                    .iter()
-                    .filter_map(|id| book.orders.get(id))
-                    .filter(|o| o.symbol == symbol)
-                    .map(|o| (o.id, o.client_oid.clone()))
-                    .collect();
-                if ids.is_empty() {
-                    return Err(("22001", "No order to cancel".into()));
-                }
-                for (id, coid) in ids {
-                    if book.cancel(id, now, &mut events).is_ok() {
-                        ok.push(json!({"orderId": id.to_string(), "clientOid": coid}));
-                    }
-                }
-            }
-        }
-    }
-    s.emit(events, "USDT-FUTURES", coin);
-    Ok(json!({"successList": ok, "failureList": failed}))
 }
 
 fn set_leverage(s: &Shared, r: &Req) -> Result<Value, Refusal> {

@@ -16,6 +16,7 @@ pub mod book;
 pub mod faults;
 mod http;
 pub mod json;
+mod trading;
 mod ws;
 
 use std::collections::HashMap;
