@@ -3,12 +3,12 @@
 //! candles (10 080 candles), best pick per profile — on one core and on
 //! every core (`std::thread::scope`, one candidate at a time per thread).
 //!
-//! Target: ≤ 1 s on one core. Measured on the 2-core build machine (shared,
-//! busy): one core 1.71 s, all cores 1.54 s for 324 candidates — not met.
-//! Nearly all of it is the backtester's per-candle cost (about 0.58 µs a
-//! candle with an engine that does nothing, so ≈ 5.9 ms per 10 080-candle
-//! backtest); converting each candle's walk to ticks once per sweep instead
-//! of once per candidate is the next step.
+//! Target: ≤ 1 s on one core. Measured on the 2-core build machine (shared
+//! with other builds, so the second core is rarely free): one core 1.09 s,
+//! all cores 1.13 s for 324 candidates (before the backtester's walk-bounds
+//! change: 1.71 s / 1.54 s). Nearly all of it is the backtester's
+//! per-candle cost; converting each candle's walk to ticks once per sweep
+//! instead of once per candidate is the next step.
 //!
 //! Needs ../shared/data/binance_BTCUSDT_1m.csv; prints a message and
 //! measures nothing when it is absent.
