@@ -2,7 +2,7 @@
 //! object-safe `async_trait`s and `Send + Sync`, so they are shared as
 //! `Arc<dyn Trait>` across tasks.
 //!
-//! With the `mocks` feature (and in this crate's own tests) [`mocks`] holds
+//! With the `mocks` feature (and in this crate's own tests) the `mocks` module holds
 //! mockall mocks of each: `MockExchange`, `MockMarketData`, `MockStore`,
 //! `MockAdvisor`.
 

@@ -45,7 +45,7 @@ pub struct MarketHub {
 }
 
 impl MarketHub {
-    /// A hub over `upstream` with [`HUB_CAPACITY`].
+    /// A hub over `upstream` with the default channel capacity (`HUB_CAPACITY`).
     pub fn new(upstream: Arc<dyn MarketData>) -> Self {
         Self::with_capacity(upstream, HUB_CAPACITY)
     }
