@@ -21,7 +21,7 @@
 //! `liquidation_price` and `plan_errors`; decimals as strings.
 //!
 //! This module also holds the flag groups and helpers `gridbot recommend`
-//! shares: [`InstrumentArgs`], [`load_candles`], [`progress_bar`], [`table`].
+//! shares: [`load_candles`], [`progress_bar`], [`table`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,11 +31,11 @@ use gridbot_core::analysis::{window, DAY_MS};
 use gridbot_core::backtest::BacktestReport;
 use gridbot_core::feed::read_candles;
 use gridbot_core::grid::{plan, GridConfig, GridMode, Spacing};
-use gridbot_core::model::{Candle, Instrument, Interval, Symbol};
+use gridbot_core::model::{Candle, Interval, Symbol};
 use gridbot_core::Decimal;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::CliError;
+use super::{flag_error, CliError, InstrumentArgs};
 
 /// Arguments of `gridbot backtest`.
 #[derive(Debug, clap::Args)]
@@ -90,7 +90,7 @@ pub struct Args {
 /// Runs `gridbot backtest`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let symbol = Symbol::new(&args.symbol)?;
-    let instrument = args.instrument.instrument(symbol.clone())?;
+    let instrument = args.instrument.instrument(symbol.clone()).map_err(flag_error)?;
     let (all, interval) = load_candles(&args.candles, None)?;
     let candles = match args.days {
         Some(0) => return Err(CliError::new("--days must be at least 1")),
@@ -177,61 +177,6 @@ pub fn render(r: &BacktestReport, liquidation: Option<Decimal>) -> String {
 }
 
 /// Names the command-line flag behind a validation error's field.
-fn flag_error(e: gridbot_core::ValidationError) -> CliError {
-    let flag = match e.field.as_str() {
-        "maint_margin_rate" => "mmr".to_owned(),
-        other => other.replace('_', "-"),
-    };
-    CliError::new(format!("invalid --{flag}: {}", e.message))
-}
-
-/// A contract's trading rules as flags; the defaults are Bitget's BTCUSDT.
-#[derive(Debug, Clone, clap::Args)]
-pub struct InstrumentArgs {
-    /// Price step.
-    #[arg(long, default_value = "0.1")]
-    pub tick_size: Decimal,
-    /// Quantity step.
-    #[arg(long, default_value = "0.0001")]
-    pub lot_size: Decimal,
-    /// Smallest order quantity.
-    #[arg(long, default_value = "0.0001")]
-    pub min_qty: Decimal,
-    /// Smallest order value, USDT.
-    #[arg(long, default_value = "5")]
-    pub min_notional: Decimal,
-    /// Highest leverage.
-    #[arg(long, default_value_t = 125)]
-    pub max_leverage: u32,
-    /// Maker fee rate (0.0002 = 0.02 %).
-    #[arg(long, default_value = "0.0002")]
-    pub maker_fee: Decimal,
-    /// Taker fee rate.
-    #[arg(long, default_value = "0.0006")]
-    pub taker_fee: Decimal,
-    /// Maintenance margin rate.
-    #[arg(long, default_value = "0.004")]
-    pub mmr: Decimal,
-}
-
-impl InstrumentArgs {
-    /// The instrument for `symbol` with these rules.
-    pub fn instrument(&self, symbol: Symbol) -> Result<Instrument, CliError> {
-        Instrument::new(
-            symbol,
-            self.tick_size,
-            self.lot_size,
-            self.min_qty,
-            self.min_notional,
-            self.max_leverage,
-            self.maker_fee,
-            self.taker_fee,
-            self.mmr,
-        )
-        .map_err(flag_error)
-    }
-}
-
 /// Reads a candle file and its interval (given, or inferred as the most
 /// common gap between the first 1000 candles).
 pub fn load_candles(path: &Path, interval: Option<Interval>) -> Result<(Vec<Candle>, Interval), CliError> {

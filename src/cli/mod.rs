@@ -3,6 +3,8 @@
 use std::fmt;
 
 use clap::{Parser, Subcommand};
+use gridbot_core::model::{Instrument, Symbol};
+use gridbot_core::{Decimal, ValidationError};
 
 pub mod backtest;
 pub mod exchange;
@@ -88,4 +90,64 @@ impl From<gridbot_core::ValidationError> for CliError {
     fn from(e: gridbot_core::ValidationError) -> Self {
         CliError::new(e.to_string())
     }
+}
+
+/// A contract's trading rules as flags, shared by `plan`, `backtest` and
+/// `recommend`; the defaults are Bitget's BTCUSDT. Negative numbers are let
+/// through so the validator can name the flag and the limit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InstrumentArgs {
+    /// Price step of the contract.
+    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
+    pub tick_size: Decimal,
+    /// Quantity step of the contract.
+    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
+    pub lot_size: Decimal,
+    /// Smallest order quantity.
+    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
+    pub min_qty: Decimal,
+    /// Smallest order value (USDT).
+    #[arg(long, default_value = "5", allow_negative_numbers = true)]
+    pub min_notional: Decimal,
+    /// Highest leverage the contract allows.
+    #[arg(long, default_value_t = 125)]
+    pub max_leverage: u32,
+    /// Maker fee rate (0.0002 = 0.02 %).
+    #[arg(long, default_value = "0.0002", allow_negative_numbers = true)]
+    pub maker_fee: Decimal,
+    /// Taker fee rate.
+    #[arg(long, default_value = "0.0006", allow_negative_numbers = true)]
+    pub taker_fee: Decimal,
+    /// Maintenance margin rate.
+    #[arg(long, default_value = "0.004", allow_negative_numbers = true)]
+    pub mmr: Decimal,
+}
+
+impl InstrumentArgs {
+    /// The instrument for `symbol` with these rules.
+    pub fn instrument(&self, symbol: Symbol) -> Result<Instrument, ValidationError> {
+        Instrument::new(
+            symbol,
+            self.tick_size,
+            self.lot_size,
+            self.min_qty,
+            self.min_notional,
+            self.max_leverage,
+            self.maker_fee,
+            self.taker_fee,
+            self.mmr,
+        )
+    }
+}
+
+/// A validation error as a CLI error naming the flag at fault
+/// (`invalid --lower: ...`).
+pub fn flag_error(e: ValidationError) -> CliError {
+    let flag = match e.field.as_str() {
+        "maint_margin_rate" => "mmr".to_owned(),
+        "stop_loss" => "stop-loss".to_owned(),
+        "take_profit" => "take-profit".to_owned(),
+        other => other.replace('_', "-"),
+    };
+    CliError::new(format!("invalid --{flag}: {}", e.message))
 }

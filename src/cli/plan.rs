@@ -21,12 +21,12 @@
 use std::fmt::Write as _;
 
 use gridbot_core::grid::{plan, GridConfig, GridMode, GridPlan, MinMax, Spacing};
-use gridbot_core::model::{Instrument, OrderKind, Symbol};
+use gridbot_core::model::{OrderKind, Symbol};
 use gridbot_core::{Decimal, ValidationError};
 use rust_decimal::RoundingStrategy;
 use serde::Serialize;
 
-use super::CliError;
+use super::{flag_error, CliError, InstrumentArgs};
 
 /// Arguments of `gridbot plan`.
 #[derive(Debug, clap::Args)]
@@ -72,35 +72,6 @@ pub struct Args {
     json: bool,
 }
 
-/// Instrument rules of `gridbot plan` (boxed: they are most of its size).
-#[derive(Debug, clap::Args)]
-struct InstrumentArgs {
-    /// Price step of the contract.
-    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
-    tick_size: Decimal,
-    /// Quantity step of the contract.
-    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
-    lot_size: Decimal,
-    /// Smallest order quantity.
-    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
-    min_qty: Decimal,
-    /// Smallest order value (USDT).
-    #[arg(long, default_value = "5", allow_negative_numbers = true)]
-    min_notional: Decimal,
-    /// Highest leverage the contract allows.
-    #[arg(long, default_value_t = 125)]
-    max_leverage: u32,
-    /// Maker fee rate (0.0002 = 0.02 %).
-    #[arg(long, default_value = "0.0002", allow_negative_numbers = true)]
-    maker_fee: Decimal,
-    /// Taker fee rate.
-    #[arg(long, default_value = "0.0006", allow_negative_numbers = true)]
-    taker_fee: Decimal,
-    /// Maintenance margin rate.
-    #[arg(long, default_value = "0.004", allow_negative_numbers = true)]
-    mmr: Decimal,
-}
-
 /// Runs `gridbot plan`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let plan = build(&args).map_err(flag_error)?;
@@ -121,18 +92,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 
 fn build(args: &Args) -> Result<GridPlan, ValidationError> {
     let symbol = Symbol::new(&args.symbol)?;
-    let rules = &args.instrument;
-    let instrument = Instrument::new(
-        symbol.clone(),
-        rules.tick_size,
-        rules.lot_size,
-        rules.min_qty,
-        rules.min_notional,
-        rules.max_leverage,
-        rules.maker_fee,
-        rules.taker_fee,
-        rules.mmr,
-    )?;
+    let instrument = args.instrument.instrument(symbol.clone())?;
     let config = GridConfig::new(
         symbol,
         args.lower,
@@ -148,16 +108,6 @@ fn build(args: &Args) -> Result<GridPlan, ValidationError> {
 }
 
 /// Names the command-line flag behind a validation error's field.
-fn flag_error(e: ValidationError) -> CliError {
-    let flag = match e.field.as_str() {
-        "maint_margin_rate" => "mmr".to_owned(),
-        "stop_loss" => "stop-loss".to_owned(),
-        "take_profit" => "take-profit".to_owned(),
-        other => other.replace('_', "-"),
-    };
-    CliError::new(format!("invalid --{flag}: {}", e.message))
-}
-
 fn dec(d: Decimal) -> String {
     d.normalize().to_string()
 }

@@ -19,8 +19,9 @@ use gridbot_core::ports::{Advisor, AdvisorRequest, RecommendationSet};
 use gridbot_deepseek::{ChatClient, DeepSeekAdvisor, DeepSeekConfig};
 use rust_decimal::Decimal;
 
-use super::backtest::{load_candles, progress_bar, InstrumentArgs};
+use super::backtest::{load_candles, progress_bar};
 use super::CliError;
+use super::{flag_error, InstrumentArgs};
 
 /// Which advisor answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +64,7 @@ pub struct Args {
 /// Runs `gridbot recommend`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let symbol = Symbol::new(&args.symbol)?;
-    let instrument = args.instrument.instrument(symbol)?;
+    let instrument = args.instrument.instrument(symbol).map_err(flag_error)?;
     if args.investment <= Decimal::ZERO {
         return Err(CliError::new(format!(
             "--investment must be greater than 0, got {}",
