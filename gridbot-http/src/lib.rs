@@ -27,8 +27,15 @@ pub mod secrets;
 pub mod server;
 pub mod services;
 pub mod state;
+pub mod summaries;
 pub mod views;
 
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -36,13 +43,86 @@ pub use accounts::Accounts;
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
 
-/// The whole HTTP application.
+/// The router's state: the [`AppState`] the caller built plus what the
+/// router owns itself (the shared summary cache). Kept private so adding to
+/// it never breaks callers that build an [`AppState`].
+#[derive(Clone)]
+struct RouterState {
+    app: AppState,
+    summaries: Arc<summaries::SummaryCache>,
+}
+
+impl FromRef<RouterState> for AppState {
+    fn from_ref(s: &RouterState) -> Self {
+        s.app.clone()
+    }
+}
+
+impl FromRef<RouterState> for Arc<summaries::SummaryCache> {
+    fn from_ref(s: &RouterState) -> Self {
+        s.summaries.clone()
+    }
+}
+
+/// After any request that may change something (not GET, HEAD or OPTIONS)
+/// made with a valid access token, the caller's cached summary is marked
+/// stale — whether the request succeeded or not, since a failed start may
+/// still have left a bot in `error`. This covers every present and future
+/// writing route, including changes that publish no bot event.
+async fn invalidate_after_writes(State(s): State<RouterState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let user = auth::extract::access_user(request.headers(), request.uri(), &s.app);
+    let response = next.run(request).await;
+    if let Some(user) = user {
+        s.summaries.invalidate(user);
+    }
+    response
+}
+
+/// Tuning of the router; [`RouterConfig::default`] is what `gridbot serve`
+/// runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouterConfig {
+    /// Longest time a cached summary is served without an event saying it
+    /// changed ([`summaries::DEFAULT_MAX_AGE`]; zero disables the cache).
+    pub summary_max_age: std::time::Duration,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            summary_max_age: summaries::DEFAULT_MAX_AGE,
+        }
+    }
+}
+
+impl RouterConfig {
+    /// With another summary max age.
+    pub fn with_summary_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.summary_max_age = max_age;
+        self
+    }
+}
+
+/// The whole HTTP application, with the default [`RouterConfig`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, RouterConfig::default())
+}
+
+/// The whole HTTP application.
+///
+/// Subscribes a [`summaries::SummaryCache`] to the manager's event bus; the
+/// summary route and the event stream share it.
+pub fn router_with(state: AppState, config: RouterConfig) -> Router {
     use routes::{account, auth, backtest, gridbot, health, market, multibot, stream};
     let api = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
         .route(
             "/account/exchange-credentials",
             get(account::get_credentials)
@@ -68,6 +148,17 @@ pub fn router(state: AppState) -> Router {
         .route("/stream", get(stream::stream))
         .route("/backtest", post(backtest::backtest))
         .fallback(|| async { ApiError::not_found("route") });
+    let shared = RouterState {
+        summaries: Arc::new(summaries::SummaryCache::new(
+            state.services.manager.subscribe(),
+            config.summary_max_age,
+        )),
+        app: state.clone(),
+    };
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        shared.clone(),
+        invalidate_after_writes,
+    ));
     Router::new()
         .route("/", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))
@@ -75,6 +166,6 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/api/v1", api)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
+        .with_state(shared)
 }

@@ -12,7 +12,7 @@ use crate::routes;
     info(title = "gridbot API", description = "Grid and trend bots on Bitget USDT-M perpetuals or a paper exchange. Money fields are decimal strings."),
     paths(
         routes::health::healthz, routes::health::metrics, routes::health::openapi,
-        routes::auth::register, routes::auth::login, routes::auth::refresh,
+        routes::auth::register, routes::auth::login, routes::auth::refresh, routes::auth::logout,
         routes::account::put_credentials, routes::account::get_credentials, routes::account::delete_credentials,
         routes::account::get_balance, routes::account::get_risk, routes::account::put_risk,
         routes::multibot::templates, routes::multibot::template, routes::multibot::start_bot,

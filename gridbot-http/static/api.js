@@ -15,16 +15,46 @@ export function tokens() {
 }
 export function setTokens(t) { if (t) localStorage.setItem(KEY, JSON.stringify(t)); else localStorage.removeItem(KEY); }
 
-async function refresh() {
+// Refresh tokens are single-use (the server rotates them): concurrent 401s
+// share one refresh, and a refresh refused because another tab already
+// rotated the token counts as success when that tab saved a new pair.
+let refreshing = null;
+function refresh() {
+  if (!refreshing) refreshing = doRefresh().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function doRefresh() {
   const t = tokens();
   if (!t || !t.refresh_token) return false;
-  const r = await fetch(BASE + '/auth/refresh', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ refresh_token: t.refresh_token }),
-  });
-  if (!r.ok) { setTokens(null); return false; }
+  let r;
+  try {
+    r = await fetch(BASE + '/auth/refresh', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: t.refresh_token }),
+    });
+  } catch { return false; }
+  if (!r.ok) {
+    const now = tokens();
+    if (now && now.refresh_token !== t.refresh_token) return true;
+    setTokens(null);
+    return false;
+  }
   setTokens(await r.json());
   return true;
+}
+
+/** Revokes the session's refresh token (best effort) and forgets the tokens. */
+export async function logout() {
+  const t = tokens();
+  setTokens(null);
+  if (!t || !t.refresh_token) return;
+  try {
+    await fetch(BASE + '/auth/logout', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: t.refresh_token }),
+    });
+  } catch { /* offline: the token expires on its own */ }
 }
 
 export async function api(method, path, body, retry = true) {

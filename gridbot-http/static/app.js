@@ -1,6 +1,6 @@
 // The dashboard controller: login, balance bar, strategy tabs, start
 // dialog, bot cards, detail view, live updates (SSE, else polling every 5 s).
-import { api, login, setTokens, tokens, streamUrl } from './api.js';
+import { api, login, logout, tokens, streamUrl } from './api.js';
 import { t, applyI18n, toggleLang } from './i18n.js';
 import { h, num, money, signed, pnlClass, templateCard, recommendationCard, botCard, renderDetail } from './views.js';
 import { bindManualForm } from './grid.js';
@@ -294,7 +294,7 @@ function init() {
   applyI18n();
   $('lang-toggle').addEventListener('click', () => { toggleLang(); renderBots(); if (state.summary) renderBalance(state.summary.balance); });
   $('login-form').addEventListener('submit', onLogin);
-  $('logout').addEventListener('click', () => { setTokens(null); showLogin(); });
+  $('logout').addEventListener('click', () => { logout(); showLogin(); });
   bindTabs();
   $('ai-form').addEventListener('submit', analyze);
   $('bots-filter').addEventListener('change', renderBots);

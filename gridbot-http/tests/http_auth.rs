@@ -209,3 +209,136 @@ async fn registrations_past_the_limit_per_address_are_429() {
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(error_code(&v), "rate_limited");
 }
+
+async fn register(app: &common::TestApp, name: &str) -> serde_json::Value {
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": name, "password": "password123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn refresh(app: &common::TestApp, token: &str) -> (StatusCode, serde_json::Value) {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        Some(json!({"refresh_token": token})),
+    )
+    .await
+}
+
+async fn logout(app: &common::TestApp, token: &str) -> StatusCode {
+    app.call(
+        Method::POST,
+        "/api/v1/auth/logout",
+        None,
+        Some(json!({"refresh_token": token})),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_once_and_its_successor_works() {
+    let app = spawn().await;
+    let v = register(&app, "ann").await;
+    let first = v["refresh_token"].as_str().unwrap();
+    let (s, second) = refresh(&app, first).await;
+    assert_eq!(s, StatusCode::OK);
+    let second = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    let (s, v) = refresh(&app, first).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "an old refresh token used twice: {v}");
+    assert_eq!(error_code(&v), "unauthorized");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already used or revoked"));
+    let (s, third) = refresh(&app, &second).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .get("/api/v1/account/risk-settings", third["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_refreshes_with_one_token_exactly_one_succeeds() {
+    let app = std::sync::Arc::new(spawn().await);
+    let v = register(&app, "ann").await;
+    let token = v["refresh_token"].as_str().unwrap().to_owned();
+    let mut joins = Vec::new();
+    for _ in 0..8 {
+        let (app, token) = (app.clone(), token.clone());
+        joins.push(tokio::spawn(async move { refresh(&app, &token).await.0 }));
+    }
+    let mut ok = 0;
+    for j in joins {
+        match j.await.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::UNAUTHORIZED => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_token_and_is_idempotent() {
+    let app = spawn().await;
+    let v = register(&app, "ann").await;
+    let token = v["refresh_token"].as_str().unwrap();
+    // Another session of the same user is not touched.
+    let (_, other) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "ann", "password": "password123"})),
+        )
+        .await;
+    assert_eq!(logout(&app, token).await, StatusCode::NO_CONTENT);
+    let (s, v) = refresh(&app, token).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(logout(&app, token).await, StatusCode::NO_CONTENT);
+    let (s, _) = refresh(&app, other["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    // An access token or a forged one is no refresh token.
+    assert_eq!(
+        logout(&app, v["access_token"].as_str().unwrap_or("x.y.z")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, v) = app
+        .call(Method::POST, "/api/v1/auth/logout", None, Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+#[tokio::test]
+async fn revocations_survive_a_restart_on_the_same_store() {
+    let app = spawn().await;
+    let v = register(&app, "ann").await;
+    let logged_out = v["refresh_token"].as_str().unwrap().to_owned();
+    let (_, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "ann", "password": "password123"})),
+        )
+        .await;
+    let rotated = v["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(logout(&app, &logged_out).await, StatusCode::NO_CONTENT);
+    assert_eq!(refresh(&app, &rotated).await.0, StatusCode::OK);
+
+    // A new process: same store and key, empty memory.
+    let restarted = common::spawn_on(app.store.clone(), Options::default()).await;
+    assert_eq!(refresh(&restarted, &logged_out).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(&restarted, &rotated).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -4,8 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 
 use gridbot_core::model::UserId;
 
@@ -22,26 +23,38 @@ pub struct AuthUser {
     pub name: String,
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let header = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = header.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-fn query_token(parts: &Parts) -> Option<&str> {
-    parts
-        .uri
-        .query()?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("access_token="))
+fn query_token(uri: &Uri) -> Option<&str> {
+    uri.query()?.split('&').find_map(|kv| kv.strip_prefix("access_token="))
 }
 
-impl FromRequestParts<AppState> for AuthUser {
+fn token<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str> {
+    bearer(headers).or_else(|| query_token(uri))
+}
+
+/// The user of a request's valid access token, if it has one (for
+/// middleware that must not reject).
+pub fn access_user(headers: &HeaderMap, uri: &Uri, state: &AppState) -> Option<UserId> {
+    let t = token(headers, uri)?;
+    let claims = state.tokens.verify(t, TokenKind::Access, state.clock.now_ms()).ok()?;
+    Some(UserId(claims.sub))
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)
-            .or_else(|| query_token(parts))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = token(&parts.headers, &parts.uri)
             .ok_or_else(|| ApiError::unauthorized("missing bearer token; log in first"))?;
         let claims = state.tokens.verify(token, TokenKind::Access, state.clock.now_ms())?;
         Ok(AuthUser {

@@ -5,9 +5,36 @@
 //! and vice versa. Expiry is checked against the application's
 //! [`gridbot_core::clock::Clock`], so tests can move time.
 //!
-//! Decision: refresh tokens are stateless (no server-side revocation list);
-//! a refresh returns a new pair. Rotating the signing key (a new
-//! `GRIDBOT_SECRET_KEY`) logs everyone out.
+//! # Refresh tokens are single-use and revocable
+//!
+//! Every refresh token carries a random id (`jti`). `POST /auth/refresh`
+//! *rotates*: it revokes the presented token and returns a new pair, so a
+//! refresh token works once; `POST /auth/logout` revokes the presented one.
+//! A revoked token answers 401.
+//!
+//! Where revocations live (decision, no new `Store` method needed):
+//! - in memory, in the [`TokenService`] ([`TokenService::mark_revoked`]):
+//!   the check-and-mark is atomic, so two concurrent refreshes with the same
+//!   token cannot both succeed;
+//! - in the store's expiring key-value table ([`gridbot_core::ports::Store::cache_put`],
+//!   key [`REVOKED_KEY_PREFIX`]`<jti>`), kept until the token's own expiry,
+//!   so revocations survive a restart (see [`crate::routes::auth`]).
+//!
+//! Limits, stated plainly:
+//! - access tokens are not revocable: after a logout the access token of
+//!   the session keeps working until it expires ([`ACCESS_TTL_MS`],
+//!   15 minutes). Checking a revocation list on every API call would cost a
+//!   lookup per request for a 15-minute window;
+//! - if the store's key-value table were wiped, revoked refresh tokens that
+//!   have not expired would be accepted again, for at most
+//!   [`REFRESH_TTL_MS`];
+//! - refresh tokens issued before rotation existed have no `jti` and are
+//!   refused (the user logs in again once).
+//!
+//! Rotating the signing key (a new `GRIDBOT_SECRET_KEY`) logs everyone out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -19,8 +46,13 @@ use crate::error::ApiError;
 
 /// Lifetime of an access token: 15 minutes.
 pub const ACCESS_TTL_MS: i64 = 15 * 60 * 1000;
-/// Lifetime of a refresh token: 7 days.
+/// Lifetime of a refresh token: 7 days (each refresh issues a new one, so
+/// an active session never expires; an idle one does after 7 days).
 pub const REFRESH_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// Store key prefix of a revoked refresh token's record (`<prefix><jti>`).
+pub const REVOKED_KEY_PREFIX: &str = "auth:refresh-revoked:";
+/// Revocations kept in memory before expired ones are pruned.
+const PRUNE_AT: usize = 4096;
 
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,13 +79,26 @@ pub struct Claims {
     pub exp: i64,
     /// Expires at, milliseconds (checked against the app clock).
     pub exp_ms: i64,
+    /// Random token id of a refresh token (what revocation records name);
+    /// absent on access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
-/// Signs and checks tokens.
+/// Refresh token ids revoked in this process, with their expiry (ms).
+#[derive(Debug, Default)]
+struct Revoked {
+    ids: HashMap<String, i64>,
+    prune_at: usize,
+}
+
+/// Signs and checks tokens, and remembers revoked refresh tokens. Clones
+/// share the revocations.
 #[derive(Clone)]
 pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    revoked: Arc<Mutex<Revoked>>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -74,6 +119,10 @@ impl TokenService {
         TokenService {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
+            revoked: Arc::new(Mutex::new(Revoked {
+                ids: HashMap::new(),
+                prune_at: PRUNE_AT,
+            })),
         }
     }
 
@@ -90,6 +139,7 @@ impl TokenService {
             iat: now / 1000,
             exp: (now + ttl) / 1000,
             exp_ms: now + ttl,
+            jti: (kind == TokenKind::Refresh).then(new_token_id),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }
@@ -114,6 +164,31 @@ impl TokenService {
         }
         Ok(claims)
     }
+
+    /// Marks the refresh token `jti` (expiring at `exp_ms`) revoked in this
+    /// process. Returns `false` when it already was: the caller must then
+    /// refuse the token. Atomic, so of two concurrent uses only one wins.
+    pub fn mark_revoked(&self, jti: &str, exp_ms: TimestampMs, now: TimestampMs) -> bool {
+        let Ok(mut r) = self.revoked.lock() else {
+            // A poisoned lock: refuse rather than risk a second use.
+            return false;
+        };
+        if r.ids.len() >= r.prune_at {
+            r.ids.retain(|_, exp| *exp > now);
+            r.prune_at = (r.ids.len() * 2).max(PRUNE_AT);
+        }
+        r.ids.insert(jti.to_owned(), exp_ms).is_none()
+    }
+
+    /// Whether the refresh token `jti` was revoked in this process.
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.lock().map(|r| r.ids.contains_key(jti)).unwrap_or(true)
+    }
+}
+
+/// 128 random bits, hex.
+fn new_token_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 #[cfg(test)]
@@ -129,5 +204,43 @@ mod tests {
         assert!(svc.verify(&t, TokenKind::Access, 1_000_000 + ACCESS_TTL_MS).is_err());
         let other = TokenService::new(&[8; 32]);
         assert!(other.verify(&t, TokenKind::Access, 1_000_001).is_err());
+    }
+
+    #[test]
+    fn refresh_tokens_get_distinct_ids_and_are_revoked_once() {
+        let svc = TokenService::new(&[7; 32]);
+        let a = svc.issue(UserId(3), "ann", TokenKind::Refresh, 1_000).unwrap();
+        let b = svc.issue(UserId(3), "ann", TokenKind::Refresh, 1_000).unwrap();
+        let ca = svc.verify(&a, TokenKind::Refresh, 2_000).unwrap();
+        let cb = svc.verify(&b, TokenKind::Refresh, 2_000).unwrap();
+        let (ja, jb) = (ca.jti.unwrap(), cb.jti.unwrap());
+        assert_ne!(ja, jb);
+        assert_eq!(ja.len(), 32);
+        let access = svc.issue(UserId(3), "ann", TokenKind::Access, 1_000).unwrap();
+        assert_eq!(svc.verify(&access, TokenKind::Access, 2_000).unwrap().jti, None);
+
+        assert!(!svc.is_revoked(&ja));
+        assert!(svc.mark_revoked(&ja, ca.exp_ms, 2_000));
+        assert!(
+            !svc.clone().mark_revoked(&ja, ca.exp_ms, 2_000),
+            "clones share revocations"
+        );
+        assert!(svc.is_revoked(&ja));
+        assert!(!svc.is_revoked(&jb));
+    }
+
+    #[test]
+    fn expired_revocations_are_pruned_and_live_ones_kept() {
+        let svc = TokenService::new(&[7; 32]);
+        for i in 0..PRUNE_AT - 1 {
+            assert!(svc.mark_revoked(&format!("old{i}"), 10, 5));
+        }
+        assert!(svc.mark_revoked("kept", 1_000, 5));
+        assert!(svc.is_revoked("old0"));
+        // At the threshold, at t=20: the expired ones go, the live ones stay.
+        assert!(svc.mark_revoked("new", 1_000, 20));
+        assert!(svc.is_revoked("kept") && svc.is_revoked("new"));
+        assert!(!svc.is_revoked("old0"));
+        assert_eq!(svc.revoked.lock().unwrap().ids.len(), 2);
     }
 }

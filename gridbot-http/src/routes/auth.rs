@@ -1,4 +1,10 @@
-//! `POST /auth/register`, `POST /auth/login`, `POST /auth/refresh`.
+//! `POST /auth/register`, `POST /auth/login`, `POST /auth/refresh`,
+//! `POST /auth/logout`.
+//!
+//! Refresh tokens rotate: a refresh revokes the token it was given and
+//! answers a new pair; a logout revokes the token it was given. Revoked
+//! tokens answer 401. How revocations are kept, and their limits, is in
+//! [`crate::auth::tokens`].
 //!
 //! Rules: user names are 3–32 characters of letters, digits, `_`, `-`, `.`
 //! (compared case-sensitively, stored as given); passwords are 8–128
@@ -11,12 +17,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use gridbot_core::model::UserId;
+use gridbot_core::model::{TimestampMs, UserId};
 use gridbot_core::StoreError;
 
 use crate::auth::extract::ClientIp;
 use crate::auth::password::{hash_password, verify_password};
-use crate::auth::tokens::{TokenKind, ACCESS_TTL_MS};
+use crate::auth::tokens::{Claims, TokenKind, ACCESS_TTL_MS, REVOKED_KEY_PREFIX};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -142,9 +148,37 @@ pub async fn login(
     Ok(Json(token_pair(&state, user.id, &user.username)?))
 }
 
-/// Trades a refresh token for a new token pair.
+fn revoked_key(jti: &str) -> String {
+    format!("{REVOKED_KEY_PREFIX}{jti}")
+}
+
+/// Revokes the refresh token of `claims`, in memory and in the store (until
+/// it expires). Answers 401 when it was revoked already — `reason` says why
+/// it is revoked now (`rotated` or `logout`).
+async fn revoke(state: &AppState, claims: &Claims, reason: &str) -> ApiResult<()> {
+    let refused = || ApiError::unauthorized("refresh token already used or revoked; log in again");
+    let jti = claims
+        .jti
+        .as_deref()
+        .ok_or_else(|| ApiError::unauthorized("refresh token of an older version; log in again"))?;
+    let now = state.clock.now_ms();
+    if !state.tokens.mark_revoked(jti, claims.exp_ms, now) {
+        return Err(refused());
+    }
+    // Revoked before a restart?
+    if state.store.cache_get(&revoked_key(jti), now).await?.is_some() {
+        return Err(refused());
+    }
+    let record = serde_json::json!({ "user_id": claims.sub, "reason": reason, "revoked_at": now });
+    state.store.cache_put(&revoked_key(jti), &record, claims.exp_ms).await?;
+    Ok(())
+}
+
+/// Trades a refresh token for a new token pair. The token is revoked by the
+/// trade: using it again answers 401.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair),
+              (status = 401, description = "invalid, expired, already used or revoked", body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -152,10 +186,36 @@ pub async fn refresh(
     let claims = state
         .tokens
         .verify(&body.refresh_token, TokenKind::Refresh, state.clock.now_ms())?;
+    revoke(&state, &claims, "rotated").await?;
     let user = state
         .store
         .user(UserId(claims.sub))
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
     Ok(Json(token_pair(&state, user.id, &user.username)?))
+}
+
+/// Revokes a refresh token (ends the session on this device). Idempotent:
+/// an expired, already used or already revoked token answers 204 too. The
+/// session's access token keeps working until it expires (at most 15
+/// minutes); clients drop it.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 204, description = "the refresh token is revoked"),
+              (status = 400, body = ErrorBody),
+              (status = 401, description = "not a refresh token signed by this server", body = ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
+    // Expired tokens are dead already: check everything but the expiry.
+    let claims = state
+        .tokens
+        .verify(&body.refresh_token, TokenKind::Refresh, TimestampMs::MIN)?;
+    if claims.exp_ms <= state.clock.now_ms() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    match revoke(&state, &claims, "logout").await {
+        Ok(()) => {}
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {}
+        Err(e) => return Err(e),
+    }
+    tracing::info!(user = claims.sub, "refresh token revoked by logout");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,8 +4,11 @@
 //! Every bot route is scoped to the caller: another user's bot id answers
 //! 404, exactly like an id that does not exist.
 
+use std::sync::Arc;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -19,6 +22,7 @@ use crate::balance;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use crate::summaries::SummaryCache;
 use crate::views::{BotView, SummaryView};
 
 /// Every strategy template, active first, featured first.
@@ -169,10 +173,23 @@ pub async fn summary_view(state: &AppState, user: &AuthUser) -> ApiResult<Summar
 }
 
 /// Balance, allocations, PnL totals and every bot of the user.
+///
+/// Served from the shared [`SummaryCache`]: at most
+/// [`crate::summaries::DEFAULT_MAX_AGE`] old, and never older than the
+/// user's last bot event or last writing request.
 #[utoipa::path(get, path = "/api/v1/multibot/summary", tag = "multibot", security(("bearer" = [])),
     responses((status = 200, body = SummaryView), (status = 401, body = ErrorBody)))]
-pub async fn summary(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<SummaryView>> {
-    Ok(Json(summary_view(&state, &user).await?))
+pub async fn summary(
+    State(state): State<AppState>,
+    State(cache): State<Arc<SummaryCache>>,
+    user: AuthUser,
+) -> ApiResult<Response> {
+    let snapshot = cache.get(&state, &user).await?;
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        snapshot.json().clone(),
+    )
+        .into_response())
 }
 
 /// The amount to check.

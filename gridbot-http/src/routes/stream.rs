@@ -1,11 +1,17 @@
 //! `GET /stream`: server-sent events for the logged-in user.
 //!
 //! - `summary`: the whole [`crate::views::SummaryView`] (balance bar and
-//!   bots), sent on connect, then whenever it changed: checked one second
-//!   after a bot event of the user, and every 3 s regardless (unrealised PnL
-//!   moves with the price without an event);
+//!   bots), sent on connect, then whenever it changed: checked
+//!   [`EVENT_DEBOUNCE`] after a bot event of the user (bursts of fills
+//!   coalesce into one check), and every [`POLL_EVERY`] regardless
+//!   (unrealised PnL moves with the price without an event);
 //! - `bot`: a bot's status or stats change, forwarded from the manager's
-//!   event bus as it happens.
+//!   event bus as it happens. Only the user's own events are forwarded.
+//!
+//! Summaries come from the router's shared
+//! [`crate::summaries::SummaryCache`]: every connection of a user (tabs,
+//! devices) and `GET /multibot/summary` share one computation, and a bot
+//! event invalidates it for all of them at once.
 //!
 //! Browsers cannot set headers on `EventSource`, so the access token may
 //! come as `?access_token=`; the token is checked when the stream opens.
@@ -19,13 +25,19 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
+use tokio::time::Instant;
 
 use gridbot_core::manager::BotEvent;
 
 use crate::auth::extract::AuthUser;
 use crate::metrics::Metrics;
-use crate::routes::multibot::summary_view;
 use crate::state::AppState;
+use crate::summaries::{SummaryCache, SummarySnapshot};
+
+/// The summary is checked this often without any event.
+pub const POLL_EVERY: Duration = Duration::from_secs(3);
+/// The summary is checked this long after a bot event of the user.
+pub const EVENT_DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// Counts the stream in the metrics while it is open.
 struct Open(Arc<Metrics>);
@@ -38,32 +50,39 @@ impl Drop for Open {
 
 struct Conn {
     state: AppState,
+    cache: Arc<SummaryCache>,
     user: AuthUser,
     rx: Receiver<BotEvent>,
-    tick: tokio::time::Interval,
-    ticks: u64,
-    dirty: bool,
     bus_open: bool,
-    last: Option<String>,
+    /// The next periodic check.
+    next_poll: Instant,
+    /// A check due after a bot event.
+    due: Option<Instant>,
+    last: Option<Arc<SummarySnapshot>>,
     _open: Open,
 }
 
 impl Conn {
     /// The summary as an event, if it changed since the last one sent.
     async fn summary_if_changed(&mut self) -> Option<Event> {
-        self.dirty = false;
-        let json = match summary_view(&self.state, &self.user).await {
-            Ok(v) => serde_json::to_string(&v).ok()?,
+        self.due = None;
+        self.next_poll = Instant::now() + POLL_EVERY;
+        let snap = match self.cache.get(&self.state, &self.user).await {
+            Ok(s) => s,
             Err(e) => {
                 tracing::debug!(user = self.user.id.0, error = %e, "summary for stream failed");
                 return None;
             }
         };
-        if self.last.as_deref() == Some(json.as_str()) {
-            return None;
+        if let Some(last) = &self.last {
+            if Arc::ptr_eq(last, &snap) || last.json() == snap.json() {
+                self.last = Some(snap);
+                return None;
+            }
         }
-        self.last = Some(json.clone());
-        Some(Event::default().event("summary").data(json))
+        let event = Event::default().event("summary").data(snap.json_str());
+        self.last = Some(snap);
+        Some(event)
     }
 
     async fn next_event(&mut self) -> Option<Event> {
@@ -73,25 +92,24 @@ impl Conn {
             }
         }
         loop {
+            let wake = self.due.map_or(self.next_poll, |d| d.min(self.next_poll));
             tokio::select! {
                 ev = self.rx.recv(), if self.bus_open => match ev {
                     Ok(ev) if ev.user_id() == self.user.id => {
-                        self.dirty = true;
+                        self.due.get_or_insert_with(|| Instant::now() + EVENT_DEBOUNCE);
                         if let Ok(data) = serde_json::to_string(&ev) {
                             return Some(Event::default().event("bot").data(data));
                         }
                     }
                     Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => self.dirty = true,
+                    // Some of the user's events may be lost: check now.
+                    Err(RecvError::Lagged(_)) => self.due = Some(Instant::now()),
                     // The bus is gone: keep serving periodic summaries.
                     Err(RecvError::Closed) => self.bus_open = false,
                 },
-                _ = self.tick.tick() => {
-                    self.ticks += 1;
-                    if self.dirty || self.ticks % 3 == 0 {
-                        if let Some(e) = self.summary_if_changed().await {
-                            return Some(e);
-                        }
+                _ = tokio::time::sleep_until(wake) => {
+                    if let Some(e) = self.summary_if_changed().await {
+                        return Some(e);
                     }
                 }
             }
@@ -106,20 +124,19 @@ impl Conn {
               (status = 401, body = crate::error::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
+    State(cache): State<Arc<SummaryCache>>,
     user: AuthUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     state.metrics.stream_delta(1);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let conn = Conn {
         rx: state.services.manager.subscribe(),
         _open: Open(state.metrics.clone()),
         state,
+        cache,
         user,
-        tick,
-        ticks: 0,
-        dirty: false,
         bus_open: true,
+        next_poll: Instant::now() + POLL_EVERY,
+        due: None,
         last: None,
     };
     let events = stream::unfold(conn, |mut c| async move {

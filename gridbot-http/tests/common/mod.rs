@@ -223,6 +223,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub venue: Arc<PaperExchange>,
     pub metrics: Arc<Metrics>,
+    /// The manager's event bus (what runners publish on).
+    pub events: EventBus,
 }
 
 pub struct Options {
@@ -230,6 +232,9 @@ pub struct Options {
     pub register_burst: u32,
     /// Store URL (`memory` by default).
     pub db: String,
+    /// The router's tuning (the production default unless a test needs
+    /// e.g. a summary cache that never expires on its own).
+    pub router: gridbot_http::RouterConfig,
 }
 
 impl Default for Options {
@@ -238,6 +243,7 @@ impl Default for Options {
             login_burst: 1000,
             register_burst: 1000,
             db: "memory".into(),
+            router: gridbot_http::RouterConfig::default(),
         }
     }
 }
@@ -264,12 +270,13 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let accounts = Arc::new(PaperAccounts::new(venue.clone(), dec!(10000), Arc::new(KeyVerifier)));
     let launcher = Arc::new(StatusLauncher { store: store.clone() });
+    let events = EventBus::new();
     let manager = Arc::new(MultiBotManager::new(
         store.clone(),
         accounts.clone(),
         launcher,
         clock.clone(),
-        EventBus::new(),
+        events.clone(),
     ));
     let metrics = Arc::new(Metrics::default());
     let key = [42u8; 32];
@@ -290,7 +297,7 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = gridbot_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = gridbot_http::router_with(state, opts.router).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -300,6 +307,7 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
         store,
         venue,
         metrics,
+        events,
     }
 }
 
