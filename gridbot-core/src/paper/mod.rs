@@ -95,6 +95,7 @@
 //! `{account}-f{n}` where `n` is the account's fill sequence number; the
 //! `fills_since` cursor is that number.
 
+pub mod accounts;
 mod account;
 mod book;
 mod config;
@@ -103,6 +104,7 @@ mod matching;
 mod snapshot;
 mod venue;
 
+pub use accounts::{paper_account_id, PaperAccounts};
 pub use book::{OrderBook, Slot};
 pub use config::PaperConfig;
 pub use snapshot::{AccountSnapshot, PaperSnapshot, PriceSnapshot, SymbolSnapshot};
