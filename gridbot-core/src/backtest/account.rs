@@ -14,16 +14,22 @@
 //!   liquidation is the limit (the grid plan checks the margin up front).
 //! - Resting bids are below `price` and asks above it; a crossing limit
 //!   fills at once as taker at its limit price.
+//!
+//! For the backtester's quiet-candle test ([`SimAccount::quiet`]) the
+//! account keeps, in ticks, its best bid and ask and how far its
+//! liquidation price is from being reached, and counts the changes of its
+//! wallet and position (`version`), after which a marked equity is stale.
 
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
+use super::prepared::Reach;
 use crate::model::{
     ClientOrderId, Fill, Instrument, Liquidity, NetPosition, OrderKind, OrderRequest, Rounding, Side, TimeInForce,
     TimestampMs,
 };
-use crate::paper::fill_model::{liquidation_price, market_fill_price, to_ticks};
+use crate::paper::fill_model::{liquidation_price, market_fill_price, ticks_ceil, ticks_floor, to_ticks};
 use crate::paper::{OrderBook, Slot};
 
 /// A resting order of the bot.
@@ -61,6 +67,19 @@ pub(crate) struct SimAccount {
     pub liquidated: bool,
     /// The price now (the last walk point reached).
     pub price: Decimal,
+    /// Changes of the wallet or the position so far.
+    pub version: u64,
+    /// Highest resting bid, ticks (`i64::MIN` when none).
+    best_bid: i64,
+    /// Lowest resting ask, ticks (`i64::MAX` when none).
+    best_ask: i64,
+    /// A long's liquidation is out of a walk's reach when this is below the
+    /// walk's `lo_floor`: `⌊liq / tick⌋`, `i64::MIN` without a long,
+    /// `i64::MAX` when unknown.
+    liq_floor: i64,
+    /// A short's liquidation is out of reach when this is above the walk's
+    /// `hi_ceil`: `⌈liq / tick⌉`, `i64::MAX` without a short.
+    liq_ceil: i64,
 }
 
 impl SimAccount {
@@ -78,7 +97,47 @@ impl SimAccount {
             fills: 0,
             liquidated: false,
             price,
+            version: 0,
+            best_bid: i64::MIN,
+            best_ask: i64::MAX,
+            liq_floor: i64::MIN,
+            liq_ceil: i64::MAX,
         }
+    }
+
+    /// True when a walk with bounds `r` provably touches no resting order
+    /// and does not reach the liquidation price (see
+    /// [`super::prepared`]): walking it would change nothing.
+    #[inline]
+    pub fn quiet(&self, r: &Reach) -> bool {
+        self.best_bid < r.bid_bound
+            && self.best_ask > r.ask_bound
+            && self.liq_floor < r.lo_floor
+            && self.liq_ceil > r.hi_ceil
+    }
+
+    /// Sets the liquidation price and its tick bounds.
+    fn set_liq(&mut self, liq: Option<Decimal>) {
+        self.liq = liq;
+        let tick = self.inst.tick_size;
+        (self.liq_floor, self.liq_ceil) = match liq {
+            None => (i64::MIN, i64::MAX),
+            // `ticks_floor` is never below the exact floor (it saturates
+            // or rounds up), so the test stays conservative.
+            Some(l) if self.position.qty.is_sign_positive() => (ticks_floor(l, tick), i64::MAX),
+            // `ticks_ceil` is never above the exact ceiling; `i64::MAX` may
+            // also mean "not computable": then never out of reach.
+            Some(l) => match ticks_ceil(l, tick) {
+                i64::MAX => (i64::MAX, i64::MAX),
+                c => (i64::MIN, c),
+            },
+        };
+    }
+
+    /// Re-reads the best bid and ask after a removal.
+    fn refresh_best(&mut self) {
+        self.best_bid = self.book.first_bid_at_or_above(i64::MIN).map_or(i64::MIN, |(t, _)| t);
+        self.best_ask = self.book.first_ask_at_or_below(i64::MAX).map_or(i64::MAX, |(t, _)| t);
     }
 
     /// Wallet plus unrealised PnL at `mark`.
@@ -161,6 +220,10 @@ impl SimAccount {
         });
         self.by_client.insert(req.client_id.clone(), slot);
         self.book.insert(req.side, ticks, slot);
+        match req.side {
+            Side::Buy => self.best_bid = self.best_bid.max(ticks),
+            Side::Sell => self.best_ask = self.best_ask.min(ticks),
+        }
         Placed::Accepted
     }
 
@@ -176,7 +239,9 @@ impl SimAccount {
         match self.orders.get_mut(slot as usize) {
             Some(o) if o.open => {
                 o.open = false;
-                self.book.remove(o.req.side, o.ticks, slot)
+                let removed = self.book.remove(o.req.side, o.ticks, slot);
+                self.refresh_best();
+                removed
             }
             _ => false,
         }
@@ -249,7 +314,8 @@ impl SimAccount {
         let fee = (self.wallet + realized).max(Decimal::ZERO);
         self.wallet += realized - fee;
         self.fees += fee;
-        self.liq = None;
+        self.set_liq(None);
+        self.version += 1;
         self.liquidated = true;
         self.price = price;
         self.fills += 1;
@@ -276,12 +342,13 @@ impl SimAccount {
         let fee = price * qty * rate;
         self.wallet += realized - fee;
         self.fees += fee;
-        self.liq = liquidation_price(
+        self.set_liq(liquidation_price(
             self.position.qty,
             self.position.entry_price,
             self.wallet,
             self.inst.maint_margin_rate,
-        );
+        ));
+        self.version += 1;
         self.fills += 1;
         let mut fill = self.fill_record(client_id.clone(), side, price, qty, fee, ts);
         fill.liquidity = liquidity;

@@ -25,10 +25,26 @@
 //! limit; reduce-only orders never increase the position.
 //!
 //! Deterministic: the same engine, candles and config give the same report.
-//! Speed: no async, no channels, prices compared in integer ticks; the cost
-//! per candle without fills is a few book look-ups and one equity mark.
+//!
+//! # Speed
+//!
+//! No async, no channels, prices compared in integer ticks. Most candles
+//! touch nothing: the candles are first reduced to integer bounds of what
+//! each walk reaches ([`prepared`]), and a candle whose bounds miss the best
+//! bid, the best ask and the liquidation price is not walked (walking it
+//! would change nothing; the price is set to its close). Equity is marked
+//! only where a mark can matter: at the curve's kept points, and when the
+//! close leaves the band of closes already marked since the last fill
+//! without a new peak or trough (with the wallet and the position fixed,
+//! equity is monotonic in the close, so a close inside that band can be
+//! neither). The engine still gets every event it gets in a full walk.
+//! Both shortcuts are exact: [`run`] gives the same report as the plain
+//! walk of every candle with a mark at every close (tested on every file
+//! of `shared/data`). [`PreparedCandles`] lets many backtests share one
+//! preparation ([`run_prepared`]); the advisor's sweep does.
 
 mod account;
+mod prepared;
 mod report;
 
 use std::collections::VecDeque;
@@ -38,6 +54,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use self::account::{Placed, SimAccount};
+pub use self::prepared::PreparedCandles;
+use self::prepared::Reaches;
 pub use self::report::BacktestReport;
 use self::report::{Curve, Drawdown};
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
@@ -200,23 +218,99 @@ pub fn run(
     candles: &[Candle],
     config: &BacktestConfig,
 ) -> Result<BacktestReport, BacktestError> {
-    let first = candles.first().ok_or(BacktestError::NoCandles)?;
+    if candles.is_empty() {
+        return Err(BacktestError::NoCandles);
+    }
+    check_config(config)?;
+    let step = prepared::check(candles)?;
+    let reaches = prepared::reaches(candles, instrument.tick_size);
+    run_checked(engine, instrument, candles, step, &reaches, config, Walks::Fast)
+}
+
+/// Runs `engine` over candles prepared once ([`PreparedCandles::new`]) for
+/// many backtests; the report equals [`run`]'s on the same candles.
+pub fn run_prepared(
+    engine: &mut dyn BotEngine,
+    candles: &PreparedCandles,
+    config: &BacktestConfig,
+) -> Result<BacktestReport, BacktestError> {
+    check_config(config)?;
+    run_checked(
+        engine,
+        candles.instrument(),
+        candles.candles(),
+        candles.step(),
+        candles.reaches(),
+        config,
+        Walks::Fast,
+    )
+}
+
+/// [`run`] walking every candle in full and marking equity at every close:
+/// the reference the shortcuts are tested against.
+#[cfg(test)]
+pub(crate) fn run_plain(
+    engine: &mut dyn BotEngine,
+    instrument: &Instrument,
+    candles: &[Candle],
+    config: &BacktestConfig,
+) -> Result<BacktestReport, BacktestError> {
+    if candles.is_empty() {
+        return Err(BacktestError::NoCandles);
+    }
+    check_config(config)?;
+    let step = prepared::check(candles)?;
+    let reaches = prepared::reaches(candles, instrument.tick_size);
+    run_checked(engine, instrument, candles, step, &reaches, config, Walks::Plain)
+}
+
+fn check_config(config: &BacktestConfig) -> Result<(), BacktestError> {
     if config.investment <= Decimal::ZERO {
         return Err(BacktestError::Investment(config.investment));
     }
-    if let Some(i) = candles.windows(2).position(|w| w[1].ts <= w[0].ts) {
-        return Err(BacktestError::Unordered {
-            index: i + 1,
-            ts: candles[i + 1].ts,
-        });
+    Ok(())
+}
+
+/// Whether the quiet-candle and equity-band shortcuts are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walks {
+    /// Skip what provably changes nothing (see the module docs).
+    Fast,
+    /// Walk every candle and mark equity at every close: the reference the
+    /// fast path is tested against.
+    #[cfg(test)]
+    Plain,
+}
+
+/// Closes known to mark an equity within `[trough, peak]` for one wallet
+/// and position (`version`): `[lo, hi]` in close keys, empty when `lo > hi`.
+#[derive(Debug, Clone, Copy)]
+struct Band {
+    version: u64,
+    lo: i64,
+    hi: i64,
+}
+
+impl Band {
+    fn holds(&self, key: i64, version: u64) -> bool {
+        self.version == version && self.lo <= key && key <= self.hi
     }
-    // A candle's length: the smallest spacing in the data (gaps are longer).
-    let step = candles
-        .windows(2)
-        .map(|w| w[1].ts - w[0].ts)
-        .min()
-        .unwrap_or(60_000)
-        .max(1);
+}
+
+/// The backtest proper, on checked candles (non-empty, ordered) and a
+/// checked config; `reaches` are the candles' (see [`prepared`]).
+fn run_checked(
+    engine: &mut dyn BotEngine,
+    instrument: &Instrument,
+    candles: &[Candle],
+    step: TimestampMs,
+    reaches: &Reaches,
+    config: &BacktestConfig,
+    walks: Walks,
+) -> Result<BacktestReport, BacktestError> {
+    let Some(first) = candles.first() else {
+        return Err(BacktestError::NoCandles);
+    };
     let tick = instrument.tick_size;
     let mut run = Run {
         engine,
@@ -233,20 +327,33 @@ pub fn run(
         },
         first.ts,
     );
+    let fast = walks == Walks::Fast && reaches.reach.len() == candles.len();
+    let banded = fast && reaches.keyed;
+    let mut band = Band {
+        version: u64::MAX,
+        lo: 0,
+        hi: -1,
+    };
     let mut drawdown = Drawdown::new(config.investment);
     let mut curve = Curve::new(candles.len() + 1, config.max_curve_points);
-    curve.observe(0, first.ts, config.investment);
+    curve.observe(first.ts, || config.investment);
     let mut prev = Some(first.open);
     let mut processed = 0usize;
     let mut last = *first;
-    for c in candles {
+    for (i, c) in candles.iter().enumerate() {
         if run.finished.is_some() || run.engine.phase() == EnginePhase::Finished {
             break;
         }
-        let (segments, _) = candle_segments(prev, c);
-        for seg in segments {
-            walk_segment(&mut run, &SegmentBounds::new(seg, tick));
-            run.account.price = seg.to;
+        let reach = reaches.reach.get(i);
+        match reach {
+            Some(r) if fast && run.account.quiet(r) => run.account.price = c.close,
+            _ => {
+                let (segments, _) = candle_segments(prev, c);
+                for seg in segments {
+                    walk_segment(&mut run, &SegmentBounds::new(seg, tick));
+                    run.account.price = seg.to;
+                }
+            }
         }
         prev = Some(c.close);
         run.dispatch(&EngineEvent::Candle(*c), c.ts + step - 1);
@@ -255,9 +362,28 @@ pub fn run(
         }
         processed += 1;
         last = *c;
-        let equity = run.account.equity(c.close);
-        drawdown.observe(equity);
-        curve.observe(processed, c.ts + step, equity);
+        let key = reach.map_or(0, |r| r.close_key);
+        let version = run.account.version;
+        if !banded || curve.wants() || !band.holds(key, version) {
+            let equity = run.account.equity(c.close);
+            let new_peak = drawdown.observe(equity);
+            curve.observe(c.ts + step, || equity);
+            band = if new_peak || band.version != version || band.lo > band.hi {
+                Band {
+                    version,
+                    lo: key,
+                    hi: key,
+                }
+            } else {
+                Band {
+                    version,
+                    lo: band.lo.min(key),
+                    hi: band.hi.max(key),
+                }
+            };
+        } else {
+            curve.observe(c.ts + step, || Decimal::ZERO);
+        }
     }
     let stats = run.engine.stats();
     let final_equity = run.account.equity(last.close);
@@ -291,7 +417,7 @@ pub fn run(
         win_rate: stats.win_rate_pct().round_dp(2),
         liquidated: run.account.liquidated,
         stop_reason: run.finished,
-        equity_curve: curve.finish(),
+        equity_curve: curve.finish(final_equity),
     })
 }
 

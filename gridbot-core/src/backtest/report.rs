@@ -83,17 +83,22 @@ impl Drawdown {
         }
     }
 
-    pub fn observe(&mut self, equity: Decimal) {
+    /// Takes one equity mark; true when it was a new peak (which also
+    /// resets the trough). A mark within `[trough, peak]` changes nothing.
+    pub fn observe(&mut self, equity: Decimal) -> bool {
         if equity > self.peak {
             self.peak = equity;
             self.trough = equity;
-        } else if equity < self.trough {
+            return true;
+        }
+        if equity < self.trough {
             self.trough = equity;
             if self.peak > Decimal::ZERO {
                 let dd = (self.peak - equity) / self.peak * Decimal::ONE_HUNDRED;
                 self.max = self.max.max(dd);
             }
         }
+        false
     }
 
     /// The largest drawdown seen, percent.
@@ -102,12 +107,18 @@ impl Drawdown {
     }
 }
 
-/// Keeps every `stride`-th point so that at most `max` are kept, plus the last.
+/// Keeps every `stride`-th point so that at most `max` are kept, plus the
+/// last. Only the kept points need an equity: the last one's is given at
+/// [`Curve::finish`] (the final equity), so the caller marks equity for the
+/// curve only where [`Curve::wants`] says so.
 #[derive(Debug, Clone)]
 pub(crate) struct Curve {
     stride: usize,
+    /// Observations until the next kept one.
+    countdown: usize,
     points: Vec<(TimestampMs, Decimal)>,
-    last: Option<(TimestampMs, Decimal)>,
+    /// Time of the last observation when it was not kept.
+    last: Option<TimestampMs>,
     max: usize,
 }
 
@@ -118,24 +129,40 @@ impl Curve {
         let stride = n.div_ceil(max - 1).max(1);
         Curve {
             stride,
+            countdown: 0,
             points: Vec::with_capacity(max),
             last: None,
             max,
         }
     }
 
-    pub fn observe(&mut self, i: usize, ts: TimestampMs, equity: Decimal) {
-        if i % self.stride == 0 && self.points.len() < self.max - 1 {
-            self.points.push((ts, equity));
-            self.last = None;
-        } else {
-            self.last = Some((ts, equity));
-        }
+    /// True when the next observation (the `i`-th, counting from 0, with
+    /// `i` a multiple of the stride) is kept.
+    #[inline]
+    pub fn wants(&self) -> bool {
+        self.countdown == 0 && self.points.len() < self.max - 1
     }
 
-    pub fn finish(mut self) -> Vec<(TimestampMs, Decimal)> {
-        if let Some(p) = self.last {
-            self.points.push(p);
+    /// Takes the next observation; `equity` is called only when it is kept.
+    #[inline]
+    pub fn observe(&mut self, ts: TimestampMs, equity: impl FnOnce() -> Decimal) {
+        if self.wants() {
+            self.points.push((ts, equity()));
+            self.last = None;
+        } else {
+            self.last = Some(ts);
+        }
+        self.countdown = if self.countdown == 0 {
+            self.stride - 1
+        } else {
+            self.countdown - 1
+        };
+    }
+
+    /// The points, the last observation's (if not kept) at `last_equity`.
+    pub fn finish(mut self, last_equity: Decimal) -> Vec<(TimestampMs, Decimal)> {
+        if let Some(ts) = self.last {
+            self.points.push((ts, last_equity));
         }
         self.points
     }
@@ -149,22 +176,33 @@ mod tests {
     fn the_curve_keeps_at_most_max_points_with_first_and_last() {
         for n in [1usize, 2, 499, 500, 501, 43_200] {
             let mut c = Curve::new(n, 500);
+            let stride = n.div_ceil(499).max(1);
             for i in 0..n {
-                c.observe(i, i as i64, Decimal::from(i));
+                c.observe(i as i64, || Decimal::from(i));
             }
-            let pts = c.finish();
+            let pts = c.finish(Decimal::from(n - 1));
             assert!(pts.len() <= 500 && !pts.is_empty(), "n={n}: {}", pts.len());
             assert_eq!(pts[0].0, 0);
             assert_eq!(pts.last().unwrap().0, n as i64 - 1);
+            // Every point but the last is a multiple of the stride, marked
+            // with its own observation's equity.
+            for (k, p) in pts.iter().enumerate() {
+                assert_eq!(p.1, Decimal::from(p.0));
+                if k + 1 < pts.len() {
+                    assert_eq!(p.0 as usize, k * stride);
+                }
+            }
         }
     }
 
     #[test]
     fn drawdown_is_the_largest_fall_from_a_previous_peak() {
         let mut d = Drawdown::new(Decimal::from(100));
-        for e in [110, 99, 120, 90, 130, 125] {
-            d.observe(Decimal::from(e));
-        }
+        let peaks: Vec<bool> = [110, 99, 120, 90, 130, 125]
+            .into_iter()
+            .map(|e| d.observe(Decimal::from(e)))
+            .collect();
         assert_eq!(d.max_pct(), Decimal::from(25)); // 120 → 90
+        assert_eq!(peaks, [true, false, true, false, true, false]);
     }
 }

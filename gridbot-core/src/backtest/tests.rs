@@ -372,3 +372,187 @@ fn the_trend_engine_runs_in_the_backtester() {
     assert!(ra.fills >= 2, "the crossover traded: {} fills", ra.fills);
     assert_eq!(ra.total_pnl, ra.final_equity - dec!(1000));
 }
+
+/// An instrument for a `shared/data` file (named BTCUSDT, as the test
+/// engines' orders are): a tick one decimal
+/// coarser than the data's (so most prices are off the grid, as BTC's are on
+/// Bitget) or exactly the data's, and lots sized to its price.
+fn file_instrument(candles: &[Candle], coarse: bool) -> Instrument {
+    let dp = candles.iter().take(200).map(|c| c.close.scale()).max().unwrap_or(2);
+    let tick = Decimal::new(1, if coarse { dp.saturating_sub(1) } else { dp });
+    let lot = if candles[0].open > dec!(100) {
+        dec!(0.0001)
+    } else {
+        dec!(0.1)
+    };
+    Instrument::new(
+        inst().symbol,
+        tick,
+        lot,
+        lot,
+        dec!(5),
+        125,
+        dec!(0.0002),
+        dec!(0.0006),
+        dec!(0.004),
+    )
+    .unwrap()
+}
+
+/// Grids over a file's candles: in range, narrow and leveraged (leaves the
+/// range, may be liquidated), short and leveraged, and one that stops.
+fn file_grids(inst: &Instrument, candles: &[Candle]) -> Vec<crate::grid::GridConfig> {
+    use crate::grid::{GridConfig, GridMode, OutOfRange, Spacing};
+    use crate::model::Rounding;
+    let lo = candles.iter().map(|c| c.low).min().unwrap();
+    let hi = candles.iter().map(|c| c.high).max().unwrap();
+    let p0 = candles[0].open;
+    let r = |p: Decimal| inst.round_price(p, Rounding::Nearest);
+    let g = |lower, upper, grids, spacing, mode, lev| {
+        GridConfig::new(
+            inst.symbol.clone(),
+            r(lower),
+            r(upper),
+            grids,
+            spacing,
+            mode,
+            dec!(10000),
+            lev,
+        )
+    };
+    let mut stopping = g(
+        p0 * dec!(0.9),
+        p0 * dec!(1.1),
+        40,
+        Spacing::Arithmetic,
+        GridMode::Neutral,
+        3,
+    );
+    stopping.on_out_of_range = OutOfRange::Stop;
+    stopping.stop_loss = Some(r(p0 * dec!(0.85)));
+    vec![
+        g(lo, hi, 100, Spacing::Arithmetic, GridMode::Neutral, 2),
+        g(
+            p0 * dec!(0.97),
+            p0 * dec!(1.03),
+            30,
+            Spacing::Geometric,
+            GridMode::Long,
+            25,
+        ),
+        g(
+            p0 * dec!(0.95),
+            p0 * dec!(1.05),
+            20,
+            Spacing::Arithmetic,
+            GridMode::Short,
+            15,
+        ),
+        stopping,
+    ]
+}
+
+/// The fast path (quiet candles not walked, equity marked only where it can
+/// matter) gives exactly the plain walk's report — same values, same
+/// decimal representation — on every file of `shared/data`, for the live
+/// grid engine in several shapes (in range, out of range, liquidated,
+/// stopped), the ladder, a liquidated hold and the trend engine.
+#[test]
+fn the_fast_path_reports_exactly_what_the_plain_walk_does_on_every_real_file() {
+    use crate::engine::grid::GridEngine;
+    use crate::engine::trend::TrendEngine;
+    use crate::model::{Interval, TrendConfig, TrendDirection};
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("skipping: {} is absent", dir.display());
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let (mut compared, mut liquidated, mut stopped) = (0, 0, 0);
+    for (k, path) in files.iter().enumerate() {
+        let all = crate::feed::read_candles(path).unwrap();
+        let candles = &all[..10_000.min(all.len())];
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let inst = file_instrument(candles, k % 2 == 0);
+        let mut check = |label: &str, engine: &mut dyn FnMut() -> Box<dyn BotEngine>, config: &BacktestConfig| {
+            let fast = run(engine().as_mut(), &inst, candles, config).unwrap();
+            let plain = run_plain(engine().as_mut(), &inst, candles, config).unwrap();
+            let brief = |r: &BacktestReport| {
+                (
+                    r.candles,
+                    r.fills,
+                    r.final_equity,
+                    r.max_drawdown_pct,
+                    r.liquidated,
+                    r.equity_curve.len(),
+                )
+            };
+            assert!(
+                fast == plain,
+                "{name}: {label}: fast {:?} != plain {:?}",
+                brief(&fast),
+                brief(&plain)
+            );
+            assert_eq!(
+                serde_json::to_string(&fast).unwrap(),
+                serde_json::to_string(&plain).unwrap(),
+                "{name}: {label}"
+            );
+            let prepared = PreparedCandles::new(&inst, candles).unwrap();
+            assert_eq!(run_prepared(engine().as_mut(), &prepared, config).unwrap(), fast);
+            compared += 1;
+            liquidated += usize::from(fast.liquidated);
+            stopped += usize::from(fast.stop_reason.is_some());
+        };
+        for (i, grid) in file_grids(&inst, candles).into_iter().enumerate() {
+            let Ok(engine) = GridEngine::new(BotId(1), grid.clone(), inst.clone()) else {
+                panic!("{name}: grid {i} refused: {grid:?}");
+            };
+            let config = BacktestConfig::new(grid.investment);
+            check(&format!("grid {i}"), &mut || Box::new(engine.clone()), &config);
+        }
+        let p0 = candles[0].open;
+        let step = inst.round_price(p0 * dec!(0.002), crate::model::Rounding::Down);
+        let lv: Vec<Decimal> = (-50i64..=50).map(|i| p0 + step * Decimal::from(i)).collect();
+        let qty = inst.floor_qty(dec!(50) / p0).max(inst.lot_size);
+        let cfg = BacktestConfig::new(dec!(10000));
+        check("ladder", &mut || Box::new(Ladder::new(lv.clone(), qty)), &cfg);
+        let big = inst.floor_qty(dec!(20000) / p0);
+        check(
+            "hold 20x",
+            &mut || {
+                Box::new(Hold {
+                    qty: big,
+                    fills: Vec::new(),
+                })
+            },
+            &BacktestConfig::new(dec!(1000)),
+        );
+        let trend = TrendConfig::new(
+            inst.symbol.clone(),
+            Interval::M15,
+            9,
+            21,
+            TrendDirection::Long,
+            3,
+            dec!(2),
+            dec!(4),
+            dec!(1000),
+        );
+        check(
+            "trend",
+            &mut || Box::new(TrendEngine::new(BotId(3), trend.clone(), inst.clone()).unwrap()),
+            &BacktestConfig::new(dec!(1000)),
+        );
+    }
+    assert!(compared >= files.len() * 7);
+    assert!(
+        liquidated > 0 && stopped > 0,
+        "liquidated {liquidated}, stopped {stopped}"
+    );
+}

@@ -1,0 +1,297 @@
+//! Candles prepared for backtesting: checked once, and each candle's walk
+//! reduced to the integer bounds the backtester's quiet-candle test needs.
+//!
+//! For every candle the walk visits the previous close, the open, the high,
+//! the low and the close (in the fill model's order). [`Reach`] keeps, in
+//! ticks of the instrument:
+//! - `bid_bound` = ⌈lowest point / tick⌉: every segment that can touch a bid
+//!   ends at a point, and a bid is touched only at or above `⌈end / tick⌉`
+//!   ([`crate::paper::fill_model::SegmentBounds`]), so a book whose best bid
+//!   is below `bid_bound` has no bid touched anywhere in the walk;
+//! - `ask_bound` = ⌊highest point / tick⌋, the same for asks;
+//! - `lo_floor` = ⌊lowest point / tick⌋ and `hi_ceil` = ⌈highest point /
+//!   tick⌉: a long whose liquidation price `l` has `⌊l / tick⌋ < lo_floor`
+//!   is below every point (`l < (⌊l/tick⌋ + 1)·tick ≤ lo_floor·tick ≤ low`),
+//!   so neither a breach at a segment's start nor a fall to `l` can happen;
+//!   a short with `⌈l / tick⌉ > hi_ceil` likewise;
+//! - `close_key`: the close on an exact integer scale (`close × 10^S`, `S`
+//!   the largest scale in the data), strictly increasing in the close; the
+//!   backtester compares closes with it without decimal arithmetic.
+//!
+//! The bounds are computed exactly, in integers: each price is converted to
+//! units of `10^-S` once (`S` ≤ 18 and every value fitting an `i64`) and
+//! divided by the tick in those units. A candle whose prices do not convert
+//! gets bounds that never pass the test (it is always walked in full); when
+//! some close does not convert, the set has no close keys and the equity is
+//! marked at every close. Either way the result is the same, only slower.
+//!
+//! Preparing costs one pass over the candles; a [`PreparedCandles`] is
+//! immutable and shared by reference (or `Arc`) between any number of
+//! backtests on any number of threads: the advisor prepares its window once
+//! per sweep.
+
+use rust_decimal::Decimal;
+
+use super::BacktestError;
+use crate::model::{Candle, Instrument, TimestampMs};
+
+/// `10^k` for `k ≤ 18` (every power that fits an `i64`).
+const POW10: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// What one candle's walk can reach, in ticks; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reach {
+    /// Bids at or above this may be touched.
+    pub bid_bound: i64,
+    /// Asks at or below this may be touched.
+    pub ask_bound: i64,
+    /// `⌊lowest point / tick⌋`.
+    pub lo_floor: i64,
+    /// `⌈highest point / tick⌉`.
+    pub hi_ceil: i64,
+    /// The close in units of `10^-S` (0 when the set has no keys).
+    pub close_key: i64,
+}
+
+impl Reach {
+    /// Bounds no book passes: the candle is always walked in full.
+    const UNKNOWN: Reach = Reach {
+        bid_bound: i64::MIN,
+        ask_bound: i64::MAX,
+        lo_floor: i64::MIN,
+        hi_ceil: i64::MAX,
+        close_key: 0,
+    };
+}
+
+/// Every candle's [`Reach`], and whether the close keys are valid.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reaches {
+    pub reach: Vec<Reach>,
+    pub keyed: bool,
+}
+
+/// `price` in units of `10^-scale`, when it fits an `i64`.
+fn units(price: Decimal, scale: u32) -> Option<i64> {
+    let shift = scale.checked_sub(price.scale())?;
+    let factor = i128::from(*POW10.get(shift as usize)?);
+    i64::try_from(price.mantissa().checked_mul(factor)?).ok()
+}
+
+fn div_floor(a: i64, b: i64) -> i64 {
+    a.div_euclid(b)
+}
+
+fn div_ceil(a: i64, b: i64) -> i64 {
+    let q = a.div_euclid(b);
+    if a.rem_euclid(b) == 0 {
+        q
+    } else {
+        q + 1
+    }
+}
+
+/// The reaches of `candles` on a `tick` grid (see the module docs).
+pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
+    let scale = candles
+        .iter()
+        .flat_map(|c| [c.open.scale(), c.high.scale(), c.low.scale(), c.close.scale()])
+        .fold(tick.scale(), u32::max);
+    let tick_units = units(tick, scale).filter(|t| *t > 0);
+    let mut out = Reaches {
+        reach: Vec::with_capacity(candles.len()),
+        keyed: tick_units.is_some(),
+    };
+    let Some(tu) = tick_units else {
+        out.reach.resize(candles.len(), Reach::UNKNOWN);
+        return out;
+    };
+    let mut prev = candles.first().and_then(|c| units(c.open, scale));
+    for c in candles {
+        let close = units(c.close, scale);
+        out.keyed &= close.is_some();
+        let points = [
+            prev,
+            units(c.open, scale),
+            units(c.high, scale),
+            units(c.low, scale),
+            close,
+        ];
+        let reach = match points {
+            [Some(p), Some(o), Some(h), Some(l), Some(cl)] => {
+                let lo = p.min(o).min(h).min(l).min(cl);
+                let hi = p.max(o).max(h).max(l).max(cl);
+                Reach {
+                    bid_bound: div_ceil(lo, tu),
+                    ask_bound: div_floor(hi, tu),
+                    lo_floor: div_floor(lo, tu),
+                    hi_ceil: div_ceil(hi, tu),
+                    close_key: cl,
+                }
+            }
+            _ => Reach {
+                close_key: close.unwrap_or(0),
+                ..Reach::UNKNOWN
+            },
+        };
+        out.reach.push(reach);
+        prev = close;
+    }
+    out
+}
+
+/// Checks that candles can be backtested and returns a candle's length: the
+/// smallest spacing in the data (gaps are longer), 1 min for a single candle.
+pub(crate) fn check(candles: &[Candle]) -> Result<TimestampMs, BacktestError> {
+    if candles.is_empty() {
+        return Err(BacktestError::NoCandles);
+    }
+    if let Some(i) = candles.windows(2).position(|w| w[1].ts <= w[0].ts) {
+        return Err(BacktestError::Unordered {
+            index: i + 1,
+            ts: candles[i + 1].ts,
+        });
+    }
+    Ok(candles
+        .windows(2)
+        .map(|w| w[1].ts - w[0].ts)
+        .min()
+        .unwrap_or(60_000)
+        .max(1))
+}
+
+/// Candles checked and prepared once for any number of backtests of one
+/// instrument (see the module docs); run them with
+/// [`run_prepared`](super::run_prepared).
+#[derive(Debug, Clone)]
+pub struct PreparedCandles {
+    instrument: Instrument,
+    candles: Vec<Candle>,
+    step: TimestampMs,
+    reaches: Reaches,
+}
+
+impl PreparedCandles {
+    /// Prepares `candles` (oldest first, any interval, gaps allowed) for
+    /// backtests on `instrument`; refuses what [`run`](super::run) refuses
+    /// about candles (none, out of order or repeated).
+    pub fn new(instrument: &Instrument, candles: &[Candle]) -> Result<PreparedCandles, BacktestError> {
+        let step = check(candles)?;
+        Ok(PreparedCandles {
+            instrument: instrument.clone(),
+            candles: candles.to_vec(),
+            step,
+            reaches: reaches(candles, instrument.tick_size),
+        })
+    }
+
+    /// The instrument the candles were prepared for.
+    pub fn instrument(&self) -> &Instrument {
+        &self.instrument
+    }
+
+    /// The candles, oldest first.
+    pub fn candles(&self) -> &[Candle] {
+        &self.candles
+    }
+
+    pub(crate) fn step(&self) -> TimestampMs {
+        self.step
+    }
+
+    pub(crate) fn reaches(&self) -> &Reaches {
+        &self.reaches
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paper::fill_model::{ticks_ceil, ticks_floor};
+    use proptest::prelude::*;
+
+    fn candle(ts: i64, o: Decimal, h: Decimal, l: Decimal, c: Decimal) -> Candle {
+        Candle {
+            ts,
+            open: o,
+            high: h,
+            low: l,
+            close: c,
+            volume: Decimal::ONE,
+        }
+    }
+
+    proptest! {
+        /// The integer bounds equal the fill model's own tick conversions of
+        /// the walk's lowest and highest points, on any mix of scales.
+        #[test]
+        fn bounds_equal_the_fill_models_tick_conversions(
+            raw in proptest::collection::vec((1i64..10_000_000, 0u32..4, 0i64..5_000, 0i64..5_000, -4_000i64..4_000), 1..30),
+            tick_scale in 0u32..3,
+        ) {
+            let tick = Decimal::new(5, tick_scale);
+            let candles: Vec<Candle> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, &(o, s, up, down, move_))| {
+                    let d = |v: i64| Decimal::new(v, s);
+                    let low = (o - down).max(1);
+                    let close = (o + move_).clamp(low, o + up);
+                    candle(i as i64 * 60_000, d(o), d(o + up), d(low), d(close))
+                })
+                .collect();
+            let r = reaches(&candles, tick);
+            prop_assert!(r.keyed);
+            let mut prev = candles[0].open;
+            for (c, reach) in candles.iter().zip(&r.reach) {
+                let pts = [prev, c.open, c.high, c.low, c.close];
+                let lo = pts.iter().copied().min().unwrap();
+                let hi = pts.iter().copied().max().unwrap();
+                prop_assert_eq!(reach.bid_bound, ticks_ceil(lo, tick));
+                prop_assert_eq!(reach.ask_bound, ticks_floor(hi, tick));
+                prop_assert_eq!(reach.lo_floor, ticks_floor(lo, tick));
+                prop_assert_eq!(reach.hi_ceil, ticks_ceil(hi, tick));
+                prev = c.close;
+            }
+            for w in candles.windows(2).zip(r.reach.windows(2)) {
+                let (c, k) = w;
+                prop_assert_eq!(c[0].close.cmp(&c[1].close), k[0].close_key.cmp(&k[1].close_key));
+            }
+        }
+    }
+
+    #[test]
+    fn prices_that_do_not_fit_leave_the_candle_always_walked() {
+        let huge = Decimal::from_i128_with_scale(10i128.pow(26), 2);
+        let one = Decimal::ONE;
+        let candles = vec![candle(0, one, one, one, one), candle(60_000, one, huge, one, one)];
+        let r = reaches(&candles, Decimal::new(1, 1));
+        assert_ne!(r.reach[0], Reach::UNKNOWN);
+        assert_eq!(r.reach[1].bid_bound, i64::MIN);
+        assert_eq!(r.reach[1].ask_bound, i64::MAX);
+        assert!(r.keyed, "the closes still convert");
+        let r = reaches(&[candle(0, one, huge, one, huge)], Decimal::new(1, 1));
+        assert!(!r.keyed);
+    }
+
+    #[test]
+    fn preparing_refuses_what_a_backtest_refuses() {
+        let i = Instrument::btcusdt();
+        assert_eq!(PreparedCandles::new(&i, &[]).unwrap_err(), BacktestError::NoCandles);
+        let c = candle(60_000, Decimal::ONE, Decimal::ONE, Decimal::ONE, Decimal::ONE);
+        assert!(matches!(
+            PreparedCandles::new(&i, &[c, c]),
+            Err(BacktestError::Unordered { index: 1, .. })
+        ));
+        let p = PreparedCandles::new(&i, &[c]).unwrap();
+        assert_eq!((p.candles().len(), p.step()), (1, 60_000));
+    }
+}
