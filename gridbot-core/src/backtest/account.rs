@@ -24,7 +24,6 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::prepared::Reach;
 use crate::model::{
     ClientOrderId, Fill, Instrument, Liquidity, NetPosition, OrderKind, OrderRequest, Rounding, Side, TimeInForce,
     TimestampMs,
@@ -105,15 +104,14 @@ impl SimAccount {
         }
     }
 
-    /// True when a walk with bounds `r` provably touches no resting order
-    /// and does not reach the liquidation price (see
-    /// [`super::prepared`]): walking it would change nothing.
+    /// True when a walk provably touches no resting order and does not
+    /// reach the liquidation price (see [`super::prepared`]): walking it
+    /// would change nothing. The walk touches bids at or above `bid_bound`
+    /// and asks at or below `ask_bound`; its lowest point floors to
+    /// `lo_floor` ticks and its highest ceils to `hi_ceil`.
     #[inline]
-    pub fn quiet(&self, r: &Reach) -> bool {
-        self.best_bid < r.bid_bound
-            && self.best_ask > r.ask_bound
-            && self.liq_floor < r.lo_floor
-            && self.liq_ceil > r.hi_ceil
+    pub fn quiet(&self, bid_bound: i64, ask_bound: i64, lo_floor: i64, hi_ceil: i64) -> bool {
+        self.best_bid < bid_bound && self.best_ask > ask_bound && self.liq_floor < lo_floor && self.liq_ceil > hi_ceil
     }
 
     /// Sets the liquidation price and its tick bounds.

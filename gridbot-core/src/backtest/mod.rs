@@ -32,15 +32,23 @@
 //! touch nothing: the candles are first reduced to integer bounds of what
 //! each walk reaches ([`prepared`]), and a candle whose bounds miss the best
 //! bid, the best ask and the liquidation price is not walked (walking it
-//! would change nothing; the price is set to its close). Equity is marked
-//! only where a mark can matter: at the curve's kept points, and when the
-//! close leaves the band of closes already marked since the last fill
-//! without a new peak or trough (with the wallet and the position fixed,
-//! equity is monotonic in the close, so a close inside that band can be
-//! neither). The engine still gets every event it gets in a full walk.
-//! Both shortcuts are exact: [`run`] gives the same report as the plain
-//! walk of every candle with a mark at every close (tested on every file
-//! of `shared/data`). [`PreparedCandles`] lets many backtests share one
+//! would change nothing; the price is set to its close). A candle that may
+//! touch something is walked segment by segment, each segment's direction
+//! and tick bounds taken from integers, and a segment that touches nothing
+//! is skipped the same way. The engine still gets every event it gets in a
+//! full walk.
+//!
+//! Equity (decimal: wallet + qty × (close − entry)) is marked where a mark
+//! can matter: at the curve's kept points, and wherever it may make a new
+//! peak or trough for the drawdown. A close whose equity, estimated in
+//! `f64` from the same wallet, position and close, lies inside
+//! `(trough, peak)` by more than a margin of 10⁻⁹ of the magnitudes
+//! involved (the `f64` error is below 10⁻¹⁴ of them, the decimal one below
+//! 10⁻²⁶) changes nothing and is not marked.
+//!
+//! Every shortcut is exact: [`run`] gives the same report as the plain walk
+//! of every candle with a mark at every close (tested on every file of
+//! `shared/data`). [`PreparedCandles`] lets many backtests share one
 //! preparation ([`run_prepared`]); the advisor's sweep does.
 
 mod account;
@@ -55,12 +63,12 @@ use thiserror::Error;
 
 use self::account::{Placed, SimAccount};
 pub use self::prepared::PreparedCandles;
-use self::prepared::Reaches;
+use self::prepared::{floor_ceil, Reach, Reaches};
 pub use self::report::BacktestReport;
 use self::report::{Curve, Drawdown};
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::model::{Candle, Fill, Instrument, TimestampMs};
-use crate::paper::fill_model::{candle_segments, walk_segment, Resting, SegmentBounds};
+use crate::paper::fill_model::{candle_segments, walk_segment, Resting, Segment, SegmentBounds, PATH_OFFSETS_MS};
 use crate::paper::Slot;
 
 /// Most commands one event may lead to before the run is declared runaway.
@@ -133,6 +141,9 @@ impl Run<'_> {
     fn dispatch(&mut self, event: &EngineEvent, ts: TimestampMs) {
         self.scratch.clear();
         self.engine.on_event(event, &mut self.scratch);
+        if self.scratch.is_empty() && self.queue.is_empty() {
+            return;
+        }
         self.queue.extend(self.scratch.drain(..));
         let mut done = 0usize;
         while let Some(cmd) = self.queue.pop_front() {
@@ -282,18 +293,101 @@ enum Walks {
     Plain,
 }
 
-/// Closes known to mark an equity within `[trough, peak]` for one wallet
-/// and position (`version`): `[lo, hi]` in close keys, empty when `lo > hi`.
+/// Relative margin of the equity filter (see the module docs).
+const EQUITY_MARGIN: f64 = 1e-9;
+
+/// The `f64` image of the account and the drawdown's peak and trough, for
+/// telling closes that cannot move the drawdown (see the module docs).
 #[derive(Debug, Clone, Copy)]
-struct Band {
+struct EquityFilter {
+    /// Account version the coefficients are of (`u64::MAX`: none yet).
     version: u64,
-    lo: i64,
-    hi: i64,
+    wallet: f64,
+    qty: f64,
+    entry: f64,
+    /// `|wallet| + |qty × entry|`.
+    size: f64,
+    peak: f64,
+    trough: f64,
+    /// The margin's share of `|peak| + |trough|`.
+    slack: f64,
 }
 
-impl Band {
-    fn holds(&self, key: i64, version: u64) -> bool {
-        self.version == version && self.lo <= key && key <= self.hi
+fn to_f64(d: Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(f64::NAN)
+}
+
+impl EquityFilter {
+    fn new(drawdown: &Drawdown) -> Self {
+        let mut f = EquityFilter {
+            version: u64::MAX,
+            wallet: 0.0,
+            qty: 0.0,
+            entry: 0.0,
+            size: 0.0,
+            peak: 0.0,
+            trough: 0.0,
+            slack: 0.0,
+        };
+        f.bounds(drawdown);
+        f
+    }
+
+    fn bounds(&mut self, drawdown: &Drawdown) {
+        self.peak = to_f64(drawdown.peak());
+        self.trough = to_f64(drawdown.trough());
+        self.slack = EQUITY_MARGIN * (self.peak.abs() + self.trough.abs());
+    }
+
+    fn load(&mut self, account: &SimAccount) {
+        self.version = account.version;
+        self.wallet = to_f64(account.wallet);
+        self.qty = to_f64(account.position.qty);
+        self.entry = to_f64(account.position.entry_price);
+        self.size = self.wallet.abs() + (self.qty * self.entry).abs();
+    }
+
+    /// True when the equity at `close` is certainly strictly inside
+    /// `(trough, peak)` (false on any NaN).
+    #[inline]
+    fn inside(&self, close: f64) -> bool {
+        let e = self.wallet + self.qty * (close - self.entry);
+        let m = EQUITY_MARGIN * (self.size + (self.qty * close).abs()) + self.slack;
+        e - m > self.trough && e + m < self.peak
+    }
+}
+
+/// Walks a candle that may touch something segment by segment from its
+/// integer `path` (see [`prepared`]), skipping the segments that touch
+/// nothing: what [`candle_segments`] and [`walk_segment`] do, without the
+/// decimal comparisons and tick conversions.
+fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick_units: i64) {
+    let points = if path[4] >= path[1] {
+        [prev, c.open, c.low, c.high, c.close]
+    } else {
+        [prev, c.open, c.high, c.low, c.close]
+    };
+    let fc = path.map(|u| floor_ceil(u, tick_units));
+    for k in 0..4 {
+        let (from, to) = (path[k], path[k + 1]);
+        let (bid_min, ask_max) = if to < from {
+            (fc[k + 1].1, i64::MIN)
+        } else if to > from {
+            (i64::MAX, fc[k + 1].0)
+        } else {
+            (fc[k + 1].1, fc[k + 1].0)
+        };
+        let lo_floor = fc[k].0.min(fc[k + 1].0);
+        let hi_ceil = fc[k].1.max(fc[k + 1].1);
+        if !run.account.quiet(bid_min, ask_max, lo_floor, hi_ceil) {
+            let seg = Segment {
+                from: points[k],
+                to: points[k + 1],
+                ts: c.ts + PATH_OFFSETS_MS[k],
+            };
+            walk_segment(run, &SegmentBounds { seg, bid_min, ask_max });
+        }
+        run.account.price = points[k + 1];
     }
 }
 
@@ -328,13 +422,8 @@ fn run_checked(
         first.ts,
     );
     let fast = walks == Walks::Fast && reaches.reach.len() == candles.len();
-    let banded = fast && reaches.keyed;
-    let mut band = Band {
-        version: u64::MAX,
-        lo: 0,
-        hi: -1,
-    };
     let mut drawdown = Drawdown::new(config.investment);
+    let mut filter = EquityFilter::new(&drawdown);
     let mut curve = Curve::new(candles.len() + 1, config.max_curve_points);
     curve.observe(first.ts, || config.investment);
     let mut prev = Some(first.open);
@@ -344,9 +433,14 @@ fn run_checked(
         if run.finished.is_some() || run.engine.phase() == EnginePhase::Finished {
             break;
         }
-        let reach = reaches.reach.get(i);
+        let reach = reaches.reach.get(i).filter(|_| fast);
         match reach {
-            Some(r) if fast && run.account.quiet(r) => run.account.price = c.close,
+            Some(r) if run.account.quiet(r.bid_bound, r.ask_bound, r.lo_floor, r.hi_ceil) => {
+                run.account.price = c.close
+            }
+            Some(Reach { path: Some(path), .. }) => {
+                walk_path(&mut run, prev.unwrap_or(c.open), c, path, reaches.tick_units)
+            }
             _ => {
                 let (segments, _) = candle_segments(prev, c);
                 for seg in segments {
@@ -362,27 +456,23 @@ fn run_checked(
         }
         processed += 1;
         last = *c;
-        let key = reach.map_or(0, |r| r.close_key);
-        let version = run.account.version;
-        if !banded || curve.wants() || !band.holds(key, version) {
-            let equity = run.account.equity(c.close);
-            let new_peak = drawdown.observe(equity);
-            curve.observe(c.ts + step, || equity);
-            band = if new_peak || band.version != version || band.lo > band.hi {
-                Band {
-                    version,
-                    lo: key,
-                    hi: key,
+        let unmoved = match reach {
+            Some(r) if !curve.wants() => {
+                if filter.version != run.account.version {
+                    filter.load(&run.account);
                 }
-            } else {
-                Band {
-                    version,
-                    lo: band.lo.min(key),
-                    hi: band.hi.max(key),
-                }
-            };
-        } else {
+                filter.inside(r.close_f)
+            }
+            _ => false,
+        };
+        if unmoved {
             curve.observe(c.ts + step, || Decimal::ZERO);
+        } else {
+            let equity = run.account.equity(c.close);
+            if drawdown.observe(equity) {
+                filter.bounds(&drawdown);
+            }
+            curve.observe(c.ts + step, || equity);
         }
     }
     let stats = run.engine.stats();

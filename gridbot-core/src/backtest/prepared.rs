@@ -14,16 +14,19 @@
 //!   is below every point (`l < (⌊l/tick⌋ + 1)·tick ≤ lo_floor·tick ≤ low`),
 //!   so neither a breach at a segment's start nor a fall to `l` can happen;
 //!   a short with `⌈l / tick⌉ > hi_ceil` likewise;
-//! - `close_key`: the close on an exact integer scale (`close × 10^S`, `S`
-//!   the largest scale in the data), strictly increasing in the close; the
-//!   backtester compares closes with it without decimal arithmetic.
+//! - `path`: the walk's five points in walk order, in units of `10^-S` (`S`
+//!   the largest scale in the data): a candle that does touch something is
+//!   walked segment by segment, and each segment's direction and tick
+//!   bounds come from these integers (a segment that touches nothing is not
+//!   walked either);
+//! - `close_f`: the close as an `f64`, for the backtester's equity filter
+//!   (a filter only: equity itself is always marked in decimals).
 //!
 //! The bounds are computed exactly, in integers: each price is converted to
 //! units of `10^-S` once (`S` ≤ 18 and every value fitting an `i64`) and
 //! divided by the tick in those units. A candle whose prices do not convert
-//! gets bounds that never pass the test (it is always walked in full); when
-//! some close does not convert, the set has no close keys and the equity is
-//! marked at every close. Either way the result is the same, only slower.
+//! gets bounds that never pass the test and no `path` (it is walked in full
+//! by the decimal walk); the result is the same, only slower.
 //!
 //! Preparing costs one pass over the candles; a [`PreparedCandles`] is
 //! immutable and shared by reference (or `Arc`) between any number of
@@ -47,7 +50,7 @@ const POW10: [i64; 19] = {
 };
 
 /// What one candle's walk can reach, in ticks; see the module docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Reach {
     /// Bids at or above this may be touched.
     pub bid_bound: i64,
@@ -57,8 +60,11 @@ pub(crate) struct Reach {
     pub lo_floor: i64,
     /// `⌈highest point / tick⌉`.
     pub hi_ceil: i64,
-    /// The close in units of `10^-S` (0 when the set has no keys).
-    pub close_key: i64,
+    /// Previous close, open, first extreme, second extreme, close, in units
+    /// of `10^-S`; `None` when some point does not convert.
+    pub path: Option<[i64; 5]>,
+    /// The close as an `f64` (NaN when it does not convert).
+    pub close_f: f64,
 }
 
 impl Reach {
@@ -68,15 +74,18 @@ impl Reach {
         ask_bound: i64::MAX,
         lo_floor: i64::MIN,
         hi_ceil: i64::MAX,
-        close_key: 0,
+        path: None,
+        close_f: f64::NAN,
     };
 }
 
-/// Every candle's [`Reach`], and whether the close keys are valid.
+/// Every candle's [`Reach`] and the tick in units of `10^-S`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reaches {
     pub reach: Vec<Reach>,
-    pub keyed: bool,
+    /// The tick in units (0 when it does not convert: then every reach is
+    /// unknown).
+    pub tick_units: i64,
 }
 
 /// `price` in units of `10^-scale`, when it fits an `i64`.
@@ -86,17 +95,12 @@ fn units(price: Decimal, scale: u32) -> Option<i64> {
     i64::try_from(price.mantissa().checked_mul(factor)?).ok()
 }
 
-fn div_floor(a: i64, b: i64) -> i64 {
-    a.div_euclid(b)
-}
-
-fn div_ceil(a: i64, b: i64) -> i64 {
-    let q = a.div_euclid(b);
-    if a.rem_euclid(b) == 0 {
-        q
-    } else {
-        q + 1
-    }
+/// `(⌊a / b⌋, ⌈a / b⌉)` for `b > 0`, with one division.
+#[inline]
+pub(crate) fn floor_ceil(a: i64, b: i64) -> (i64, i64) {
+    let (q, r) = (a / b, a % b);
+    let floor = if r < 0 { q - 1 } else { q };
+    (floor, if r == 0 { floor } else { floor + 1 })
 }
 
 /// The reaches of `candles` on a `tick` grid (see the module docs).
@@ -105,19 +109,20 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
         .iter()
         .flat_map(|c| [c.open.scale(), c.high.scale(), c.low.scale(), c.close.scale()])
         .fold(tick.scale(), u32::max);
-    let tick_units = units(tick, scale).filter(|t| *t > 0);
+    let Some(tu) = units(tick, scale).filter(|t| *t > 0) else {
+        return Reaches {
+            reach: vec![Reach::UNKNOWN; candles.len()],
+            tick_units: 0,
+        };
+    };
+    let unit = POW10.get(scale as usize).map_or(f64::NAN, |p| *p as f64);
     let mut out = Reaches {
         reach: Vec::with_capacity(candles.len()),
-        keyed: tick_units.is_some(),
-    };
-    let Some(tu) = tick_units else {
-        out.reach.resize(candles.len(), Reach::UNKNOWN);
-        return out;
+        tick_units: tu,
     };
     let mut prev = candles.first().and_then(|c| units(c.open, scale));
     for c in candles {
         let close = units(c.close, scale);
-        out.keyed &= close.is_some();
         let points = [
             prev,
             units(c.open, scale),
@@ -129,18 +134,21 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
             [Some(p), Some(o), Some(h), Some(l), Some(cl)] => {
                 let lo = p.min(o).min(h).min(l).min(cl);
                 let hi = p.max(o).max(h).max(l).max(cl);
+                let (lo_floor, lo_ceil) = floor_ceil(lo, tu);
+                let (hi_floor, hi_ceil) = floor_ceil(hi, tu);
+                // The fill model's order: low first when the candle closes
+                // at or above its open.
+                let (x1, x2) = if cl >= o { (l, h) } else { (h, l) };
                 Reach {
-                    bid_bound: div_ceil(lo, tu),
-                    ask_bound: div_floor(hi, tu),
-                    lo_floor: div_floor(lo, tu),
-                    hi_ceil: div_ceil(hi, tu),
-                    close_key: cl,
+                    bid_bound: lo_ceil,
+                    ask_bound: hi_floor,
+                    lo_floor,
+                    hi_ceil,
+                    path: Some([p, o, x1, x2, cl]),
+                    close_f: cl as f64 / unit,
                 }
             }
-            _ => Reach {
-                close_key: close.unwrap_or(0),
-                ..Reach::UNKNOWN
-            },
+            _ => Reach::UNKNOWN,
         };
         out.reach.push(reach);
         prev = close;
@@ -249,7 +257,6 @@ mod tests {
                 })
                 .collect();
             let r = reaches(&candles, tick);
-            prop_assert!(r.keyed);
             let mut prev = candles[0].open;
             for (c, reach) in candles.iter().zip(&r.reach) {
                 let pts = [prev, c.open, c.high, c.low, c.close];
@@ -259,11 +266,18 @@ mod tests {
                 prop_assert_eq!(reach.ask_bound, ticks_floor(hi, tick));
                 prop_assert_eq!(reach.lo_floor, ticks_floor(lo, tick));
                 prop_assert_eq!(reach.hi_ceil, ticks_ceil(hi, tick));
+                // The path is the fill model's walk, point by point, and
+                // its tick conversions are the fill model's.
+                let path = reach.path.unwrap();
+                let (segs, _) = crate::paper::fill_model::candle_segments(Some(prev), c);
+                for (k, seg) in segs.iter().enumerate() {
+                    prop_assert_eq!(path[k].cmp(&path[k + 1]), seg.from.cmp(&seg.to));
+                    let (f, cl) = floor_ceil(path[k + 1], r.tick_units);
+                    prop_assert_eq!((f, cl), (ticks_floor(seg.to, tick), ticks_ceil(seg.to, tick)));
+                }
+                let close: f64 = c.close.to_string().parse().unwrap();
+                prop_assert!((reach.close_f - close).abs() <= close.abs() * 1e-15);
                 prev = c.close;
-            }
-            for w in candles.windows(2).zip(r.reach.windows(2)) {
-                let (c, k) = w;
-                prop_assert_eq!(c[0].close.cmp(&c[1].close), k[0].close_key.cmp(&k[1].close_key));
             }
         }
     }
@@ -274,12 +288,16 @@ mod tests {
         let one = Decimal::ONE;
         let candles = vec![candle(0, one, one, one, one), candle(60_000, one, huge, one, one)];
         let r = reaches(&candles, Decimal::new(1, 1));
-        assert_ne!(r.reach[0], Reach::UNKNOWN);
+        assert!(r.reach[0].path.is_some());
         assert_eq!(r.reach[1].bid_bound, i64::MIN);
         assert_eq!(r.reach[1].ask_bound, i64::MAX);
-        assert!(r.keyed, "the closes still convert");
-        let r = reaches(&[candle(0, one, huge, one, huge)], Decimal::new(1, 1));
-        assert!(!r.keyed);
+        assert_eq!(r.reach[1].path, None);
+        let r = reaches(
+            &[candle(0, one, one, one, one)],
+            Decimal::from_i128_with_scale(10i128.pow(20), 0),
+        );
+        assert_eq!(r.tick_units, 0, "a tick beyond an i64 does not convert");
+        assert!(r.reach.iter().all(|x| x.path.is_none() && x.lo_floor == i64::MIN));
     }
 
     #[test]

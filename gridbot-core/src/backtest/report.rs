@@ -83,8 +83,18 @@ impl Drawdown {
         }
     }
 
-    /// Takes one equity mark; true when it was a new peak (which also
-    /// resets the trough). A mark within `[trough, peak]` changes nothing.
+    /// The highest equity so far.
+    pub fn peak(&self) -> Decimal {
+        self.peak
+    }
+
+    /// The lowest equity since the peak.
+    pub fn trough(&self) -> Decimal {
+        self.trough
+    }
+
+    /// Takes one equity mark; true when it moved the peak or the trough. A
+    /// mark within `[trough, peak]` changes nothing.
     pub fn observe(&mut self, equity: Decimal) -> bool {
         if equity > self.peak {
             self.peak = equity;
@@ -97,6 +107,7 @@ impl Drawdown {
                 let dd = (self.peak - equity) / self.peak * Decimal::ONE_HUNDRED;
                 self.max = self.max.max(dd);
             }
+            return true;
         }
         false
     }
@@ -198,11 +209,12 @@ mod tests {
     #[test]
     fn drawdown_is_the_largest_fall_from_a_previous_peak() {
         let mut d = Drawdown::new(Decimal::from(100));
-        let peaks: Vec<bool> = [110, 99, 120, 90, 130, 125]
+        let moved: Vec<bool> = [110, 99, 105, 120, 90, 130, 125, 127]
             .into_iter()
             .map(|e| d.observe(Decimal::from(e)))
             .collect();
         assert_eq!(d.max_pct(), Decimal::from(25)); // 120 → 90
-        assert_eq!(peaks, [true, false, true, false, true, false]);
+        assert_eq!(moved, [true, true, false, true, true, true, true, false]);
+        assert_eq!((d.peak(), d.trough()), (Decimal::from(130), Decimal::from(125)));
     }
 }
