@@ -6,7 +6,8 @@
 //! 2. take the last [`BacktestAdvisorConfig::days`] days of candles as the
 //!    backtest window (at least one day of data is required);
 //! 3. build the candidates ([`super::candidates`], ≥ 300) and sweep them
-//!    ([`super::sweep`]): plan at the current price, drop the non-viable,
+//!    ([`super::sweep`]) over the window prepared once for the backtester
+//!    ([`PreparedCandles`]): plan at the current price, drop the non-viable,
 //!    backtest the rest from the window's first open with
 //!    [`BacktestAdvisorConfig::investment`], drop the liquidated and those
 //!    over their profile's drawdown limit;
@@ -30,6 +31,7 @@ use super::proposal::{GridProposal, Rebacktest};
 use super::report::recommendation;
 use super::sweep::{evaluate, sweep, GridBacktester, Progress, Rejection, Survivor, SweepInput};
 use crate::analysis::{self, DAY_MS};
+use crate::backtest::PreparedCandles;
 use crate::error::AdvisorError;
 use crate::model::Candle;
 use crate::ports::{Advisor, AdvisorRequest, MarketAnalysis, RecommendationSet, RiskLevel};
@@ -117,7 +119,11 @@ impl BacktestAdvisor {
     pub fn recommend_blocking(&self, request: &AdvisorRequest) -> Result<RecommendationSet, AdvisorError> {
         let window = self.window(request)?;
         let (analysis, list) = self.candidates(request)?;
-        let input = self.input(request, &analysis, window);
+        // Candles the backtester refuses are left unprepared: each backtest
+        // then fails on them with the backtester's own reason.
+        let prepared = PreparedCandles::new(&request.instrument, window).ok();
+        let mut input = self.input(request, &analysis, window);
+        input.prepared = prepared.as_ref();
         let results = sweep(&list, &input, self.config.threads, self.progress.as_ref());
         let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
         let mut first_failure: Option<String> = None;
@@ -163,6 +169,7 @@ impl BacktestAdvisor {
             investment: self.config.investment,
             price: analysis.current_price,
             candles: window,
+            prepared: None,
             backtester: self.backtester.as_ref(),
         }
     }

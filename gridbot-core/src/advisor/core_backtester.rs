@@ -7,14 +7,17 @@
 //! live grid bot would), runs it over the candles from the first open with
 //! the grid's investment as isolated margin and the backtester's default
 //! market slippage (2 bp), and keeps the report's figures and equity curve
-//! (≤ 500 points).
+//! (≤ 500 points). On candles prepared once per sweep
+//! ([`GridBacktester::backtest_prepared`]) it runs
+//! [`crate::backtest::run_prepared`], which reports exactly what
+//! [`crate::backtest::run`] does.
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
 use super::sweep::{BacktestOutcome, GridBacktester, MAX_CURVE_POINTS};
-use crate::backtest::{self, BacktestConfig, BacktestReport};
+use crate::backtest::{self, BacktestConfig, BacktestReport, PreparedCandles};
 use crate::engine::grid::GridEngine;
 use crate::engine::BotEngine;
 use crate::error::AdvisorError;
@@ -55,13 +58,40 @@ impl CoreBacktester {
         candles: &[Candle],
     ) -> Result<BacktestReport, AdvisorError> {
         let mut engine = (self.engines)(config, instrument)?;
+        backtest::run(engine.as_mut(), instrument, candles, &self.settings(config))
+            .map_err(|e| AdvisorError::NotEnoughData(format!("cannot backtest: {e}")))
+    }
+
+    /// [`CoreBacktester::report`] on prepared candles (the same report).
+    pub fn report_prepared(
+        &self,
+        config: &GridConfig,
+        candles: &PreparedCandles,
+    ) -> Result<BacktestReport, AdvisorError> {
+        let mut engine = (self.engines)(config, candles.instrument())?;
+        backtest::run_prepared(engine.as_mut(), candles, &self.settings(config))
+            .map_err(|e| AdvisorError::NotEnoughData(format!("cannot backtest: {e}")))
+    }
+
+    fn settings(&self, config: &GridConfig) -> BacktestConfig {
         let mut settings = BacktestConfig::new(config.investment);
         settings.max_curve_points = MAX_CURVE_POINTS;
         if let Some(bps) = self.slippage_bps {
             settings = settings.with_slippage_bps(bps);
         }
-        backtest::run(engine.as_mut(), instrument, candles, &settings)
-            .map_err(|e| AdvisorError::NotEnoughData(format!("cannot backtest: {e}")))
+        settings
+    }
+}
+
+fn outcome(r: BacktestReport) -> BacktestOutcome {
+    BacktestOutcome {
+        days: r.days,
+        roi_pct: r.roi_pct,
+        apr_pct: r.apr_pct,
+        max_drawdown_pct: r.max_drawdown_pct,
+        round_trips: r.round_trips,
+        liquidated: r.liquidated,
+        equity_curve: r.equity_curve,
     }
 }
 
@@ -82,16 +112,15 @@ impl GridBacktester for CoreBacktester {
         instrument: &Instrument,
         candles: &[Candle],
     ) -> Result<BacktestOutcome, AdvisorError> {
-        let r = self.report(config, instrument, candles)?;
-        Ok(BacktestOutcome {
-            days: r.days,
-            roi_pct: r.roi_pct,
-            apr_pct: r.apr_pct,
-            max_drawdown_pct: r.max_drawdown_pct,
-            round_trips: r.round_trips,
-            liquidated: r.liquidated,
-            equity_curve: r.equity_curve,
-        })
+        self.report(config, instrument, candles).map(outcome)
+    }
+
+    fn backtest_prepared(
+        &self,
+        config: &GridConfig,
+        candles: &PreparedCandles,
+    ) -> Result<BacktestOutcome, AdvisorError> {
+        self.report_prepared(config, candles).map(outcome)
     }
 }
 
@@ -178,5 +207,8 @@ mod tests {
         );
         assert!(outcome.equity_curve.len() <= MAX_CURVE_POINTS && outcome.equity_curve.len() >= 2);
         assert!(bt.backtest(&cfg, &i, &[]).is_err());
+        let prepared = PreparedCandles::new(&i, &candles).unwrap();
+        assert_eq!(bt.report_prepared(&cfg, &prepared).unwrap(), report);
+        assert_eq!(bt.backtest_prepared(&cfg, &prepared).unwrap(), outcome);
     }
 }

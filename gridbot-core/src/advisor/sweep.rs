@@ -12,6 +12,12 @@
 //! the next unclaimed candidate (an atomic counter), so fast and slow
 //! backtests balance out. Results come back in candidate order, so the
 //! outcome never depends on the thread count.
+//!
+//! The candles are prepared for the backtester once per sweep
+//! ([`PreparedCandles`], shared by every thread) when the caller supplies
+//! them ([`SweepInput::prepared`]); a backtester that does not use them
+//! backtests the plain candles ([`GridBacktester::backtest_prepared`]'s
+//! default), with the same result.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,6 +26,7 @@ use rust_decimal::Decimal;
 
 use super::candidates::Candidate;
 use super::profile::Profile;
+use crate::backtest::PreparedCandles;
 use crate::error::AdvisorError;
 use crate::grid::{plan, GridConfig, GridPlan};
 use crate::model::{Candle, Instrument, TimestampMs};
@@ -57,6 +64,17 @@ pub trait GridBacktester: Send + Sync {
         instrument: &Instrument,
         candles: &[Candle],
     ) -> Result<BacktestOutcome, AdvisorError>;
+
+    /// Backtests `config` on candles prepared once for many backtests; must
+    /// give what [`GridBacktester::backtest`] gives on the same candles and
+    /// instrument, which is what the default does.
+    fn backtest_prepared(
+        &self,
+        config: &GridConfig,
+        candles: &PreparedCandles,
+    ) -> Result<BacktestOutcome, AdvisorError> {
+        self.backtest(config, candles.instrument(), candles.candles())
+    }
 }
 
 /// Reports `(done, total)` as the sweep advances; called from worker threads.
@@ -96,6 +114,9 @@ pub struct SweepInput<'a> {
     pub price: Decimal,
     /// The candles backtested (oldest first).
     pub candles: &'a [Candle],
+    /// The same candles prepared for `instrument`, when the caller prepared
+    /// them (then every backtest uses them; `None`: the plain candles).
+    pub prepared: Option<&'a PreparedCandles>,
     /// The backtester.
     pub backtester: &'a dyn GridBacktester,
 }
@@ -121,10 +142,11 @@ pub fn evaluate(c: &Candidate, input: &SweepInput<'_>) -> Result<Survivor, Rejec
     if let Some(e) = plan.errors.first() {
         return Err(Rejection::NotViable(e.code()));
     }
-    let mut outcome = input
-        .backtester
-        .backtest(&config, input.instrument, input.candles)
-        .map_err(|e| Rejection::Backtest(e.to_string()))?;
+    let outcome = match input.prepared {
+        Some(prepared) => input.backtester.backtest_prepared(&config, prepared),
+        None => input.backtester.backtest(&config, input.instrument, input.candles),
+    };
+    let mut outcome = outcome.map_err(|e| Rejection::Backtest(e.to_string()))?;
     if outcome.liquidated {
         return Err(Rejection::Liquidated);
     }

@@ -313,8 +313,24 @@ struct EquityFilter {
     slack: f64,
 }
 
+/// `d` as an `f64`, within a few units in the last place (NaN for scales
+/// beyond 28, which decimals do not have).
 fn to_f64(d: Decimal) -> f64 {
-    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(f64::NAN)
+    const POW10: [f64; 29] = {
+        let mut t = [1.0f64; 29];
+        let mut i = 1;
+        while i < 29 {
+            t[i] = t[i - 1] * 10.0;
+            i += 1;
+        }
+        t
+    };
+    let m = d.mantissa();
+    let m = match i64::try_from(m) {
+        Ok(small) => small as f64,
+        Err(_) => m as f64,
+    };
+    POW10.get(d.scale() as usize).map_or(f64::NAN, |p| m / p)
 }
 
 impl EquityFilter {

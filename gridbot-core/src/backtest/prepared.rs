@@ -89,10 +89,11 @@ pub(crate) struct Reaches {
 }
 
 /// `price` in units of `10^-scale`, when it fits an `i64`.
+#[inline]
 fn units(price: Decimal, scale: u32) -> Option<i64> {
     let shift = scale.checked_sub(price.scale())?;
-    let factor = i128::from(*POW10.get(shift as usize)?);
-    i64::try_from(price.mantissa().checked_mul(factor)?).ok()
+    let factor = *POW10.get(shift as usize)?;
+    i64::try_from(price.mantissa()).ok()?.checked_mul(factor)
 }
 
 /// `(⌊a / b⌋, ⌈a / b⌉)` for `b > 0`, with one division.
