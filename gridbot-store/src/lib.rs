@@ -43,6 +43,20 @@
 //! | `sqlite://path/to/file.db?mode=rwc`, or a plain file path | [`SqliteStore`] |
 //! | `postgres://user@host:5432/db` (`postgresql://` too) | [`PostgresStore`] |
 //!
+//! ## Cargo features
+//!
+//! | feature | default | what it builds |
+//! |---------|---------|----------------|
+//! | `sqlite` | on | `SqliteStore` (SQLite is compiled in, no system library needed) |
+//! | `postgres` | on | `PostgresStore` (a PostgreSQL client; no server at build time) |
+//!
+//! [`MemoryStore`], [`open`], [`DbUrl`] and the migration functions are in
+//! every build. With a database left out (`default-features = false`),
+//! [`open`] and the migration functions refuse its URLs with
+//! [`StoreError::Database`] naming the feature to enable; nothing panics.
+//! An embedder that only needs the file database writes
+//! `gridbot-store = { version = "0.1", default-features = false, features = ["sqlite"] }`.
+//!
 //! Opening a SQL store applies pending migrations; [`migrate_up`] and
 //! [`migrate_down`] do it explicitly (`gridbot migrate up|down`).
 //!
@@ -60,12 +74,16 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod delegate;
 mod guard;
 mod memory;
 mod migrate;
+#[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod url;
 
@@ -78,16 +96,26 @@ pub use gridbot_core::ports::{BotLimits, Store};
 pub use gridbot_core::StoreError;
 pub use memory::MemoryStore;
 pub use migrate::{migrate_down, migrate_down_to, migrate_status, migrate_up, MigrationStatus};
+#[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use url::DbUrl;
 
 /// Opens the store `url` names (see the crate docs for the forms), applying
 /// pending migrations to SQL databases.
+///
+/// A URL whose database was left out of the build (feature `sqlite` or
+/// `postgres` off) is refused with [`StoreError::Database`] naming the
+/// feature to enable.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match DbUrl::parse(url)? {
         DbUrl::Memory => Arc::new(MemoryStore::new()),
+        #[cfg(feature = "sqlite")]
         DbUrl::Sqlite(u) => Arc::new(SqliteStore::open(&u).await?),
+        #[cfg(feature = "postgres")]
         DbUrl::Postgres(u) => Arc::new(PostgresStore::open(&u).await?),
+        #[allow(unreachable_patterns)]
+        other => return Err(other.not_built()),
     })
 }

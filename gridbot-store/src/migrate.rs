@@ -4,16 +4,52 @@
 
 use gridbot_core::StoreError;
 
-pub use crate::sql::MigrationStatus;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::sql::SqlStore;
 use crate::url::DbUrl;
-use crate::{PostgresStore, SqliteStore};
+
+/// One applied or pending migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MigrationStatus {
+    /// Version (timestamp prefix of the file name).
+    pub version: i64,
+    /// Description (file name after the version).
+    pub description: String,
+    /// Whether it is applied.
+    pub applied: bool,
+}
+
+/// No SQL database in this build: only `memory` is accepted.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+#[derive(Debug)]
+enum SqlStore {}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+impl SqlStore {
+    async fn migrate_up(&self) -> Result<(), StoreError> {
+        match *self {}
+    }
+    async fn migrate_down_to(&self, _version: i64) -> Result<(), StoreError> {
+        match *self {}
+    }
+    async fn migration_status(&self) -> Result<Vec<MigrationStatus>, StoreError> {
+        match *self {}
+    }
+    async fn close(&self) {
+        match *self {}
+    }
+}
 
 async fn connect(url: &str) -> Result<Option<SqlStore>, StoreError> {
     Ok(match DbUrl::parse(url)? {
         DbUrl::Memory => None,
-        DbUrl::Sqlite(_) => Some(SqliteStore::connect(url).await?.sql().clone()),
-        DbUrl::Postgres(_) => Some(PostgresStore::connect(url).await?.sql().clone()),
+        #[cfg(feature = "sqlite")]
+        DbUrl::Sqlite(_) => Some(crate::SqliteStore::connect(url).await?.sql().clone()),
+        #[cfg(feature = "postgres")]
+        DbUrl::Postgres(_) => Some(crate::PostgresStore::connect(url).await?.sql().clone()),
+        #[allow(unreachable_patterns)]
+        other => return Err(other.not_built()),
     })
 }
 

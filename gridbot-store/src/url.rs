@@ -51,6 +51,33 @@ impl DbUrl {
     }
 }
 
+impl DbUrl {
+    /// The Cargo feature of this crate that builds the store for this URL
+    /// (`None` for the in-memory store, which is always built).
+    pub fn feature(&self) -> Option<&'static str> {
+        match self {
+            DbUrl::Memory => None,
+            DbUrl::Sqlite(_) => Some("sqlite"),
+            DbUrl::Postgres(_) => Some("postgres"),
+        }
+    }
+
+    /// The error for a URL whose store this build leaves out.
+    #[cfg_attr(all(feature = "sqlite", feature = "postgres"), allow(dead_code))]
+    pub(crate) fn not_built(&self) -> StoreError {
+        let feature = self.feature().unwrap_or("default");
+        let database = match self {
+            DbUrl::Memory => "in-memory",
+            DbUrl::Sqlite(_) => "SQLite",
+            DbUrl::Postgres(_) => "PostgreSQL",
+        };
+        StoreError::Database(format!(
+            "this build has no {database} support: enable the `{feature}` feature of gridbot-store \
+             (e.g. `cargo build --features gridbot-store/{feature}`), or use another database url"
+        ))
+    }
+}
+
 /// The file a `sqlite:` URL points at, or `None` for in-memory databases.
 pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -62,6 +89,7 @@ pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 /// True when the URL asks for the file to be created if missing.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn sqlite_creates(url: &str) -> bool {
     url.split_once('?')
         .is_some_and(|(_, q)| q.split('&').any(|kv| kv == "mode=rwc"))

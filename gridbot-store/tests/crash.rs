@@ -5,6 +5,7 @@
 //! `GRIDBOT_STORE_CRASH_CHILD` set, the same test function writes batches
 //! of 100 fills and 20 orders in a loop, printing `committed <n>` after each
 //! pair, until it is killed.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The conformance suite on [`gridbot_store::PostgresStore`] (a schema of
 //! its own per test), plus migrations. Skips without a server unless `CI`
 //! is set (see `common`).
+#![cfg(feature = "postgres")]
 
 mod common;
 #[macro_use]

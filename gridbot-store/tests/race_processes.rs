@@ -2,6 +2,7 @@
 //! the rules: the test re-executes its binary twice (with
 //! `GRIDBOT_STORE_RACE_CHILD` set, the same test function runs 25 starts
 //! at once and prints one line per outcome), then checks the database.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The conformance suite on [`gridbot_store::SqliteStore`] (a temporary
 //! file each), plus what only a SQL store has: migrations.
+#![cfg(feature = "sqlite")]
 
 mod common;
 #[macro_use]

@@ -16,6 +16,7 @@ use sqlx::Executor;
 use gridbot_core::StoreError;
 
 use super::{db_err, Dialect, SqlStore};
+use crate::migrate::MigrationStatus;
 
 /// SQLite migrations (`gridbot-store/migrations/sqlite`).
 pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -32,17 +33,6 @@ impl Dialect {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         }
     }
-}
-
-/// One applied or pending migration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationStatus {
-    /// Version (timestamp prefix of the file name).
-    pub version: i64,
-    /// Description (file name after the version).
-    pub description: String,
-    /// Whether it is applied.
-    pub applied: bool,
 }
 
 impl SqlStore {

@@ -25,7 +25,7 @@ mod bots;
 pub(crate) mod codec;
 mod connect;
 
-pub use connect::MigrationStatus;
+pub use crate::migrate::MigrationStatus;
 mod errors;
 mod ops;
 mod trading;

@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use std::sync::Arc;
+#[cfg(feature = "postgres")]
 use std::time::Duration;
 
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
@@ -17,8 +18,10 @@ use gridbot_core::model::{
     Symbol, UserId,
 };
 use gridbot_core::ports::{BotLimits, Store};
+#[cfg(feature = "postgres")]
 use rand::Rng;
 use rust_decimal::Decimal;
+#[cfg(feature = "postgres")]
 use sqlx::Connection;
 use tempfile::TempDir;
 
@@ -34,6 +37,7 @@ pub struct Fixture {
 enum Guard {
     None,
     Dir(TempDir),
+    #[cfg(feature = "postgres")]
     Pg(PgSchema),
 }
 
@@ -42,6 +46,7 @@ impl Fixture {
     pub async fn finish(self) {
         drop(self.store);
         match self.guard {
+            #[cfg(feature = "postgres")]
             Guard::Pg(schema) => schema.drop().await,
             Guard::Dir(dir) => drop(dir),
             Guard::None => {}
@@ -69,6 +74,7 @@ pub async fn sqlite() -> Option<Fixture> {
     })
 }
 
+#[cfg(feature = "postgres")]
 /// A fresh PostgreSQL store in its own schema, or `None` (skip) when no
 /// server answers and `CI` is not set.
 pub async fn postgres() -> Option<Fixture> {
@@ -82,6 +88,7 @@ pub async fn postgres() -> Option<Fixture> {
 }
 
 /// A schema of one test in the test PostgreSQL database.
+#[cfg(feature = "postgres")]
 pub struct PgSchema {
     base: String,
     name: String,
@@ -89,6 +96,7 @@ pub struct PgSchema {
     pub url: String,
 }
 
+#[cfg(feature = "postgres")]
 impl PgSchema {
     /// Creates `t_<random>`; `None` when the server is unreachable (see module docs).
     pub async fn create() -> Option<PgSchema> {
