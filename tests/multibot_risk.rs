@@ -145,3 +145,206 @@ impl gridbot_core::manager::BotLauncher for NoTasks {
         false
     }
 }
+
+/// One step of the pause scenario: BTC and ETH candles at minute `m` of the day.
+fn walk(day: i64, m: i64, btc: Decimal, eth: Decimal, prev: (Decimal, Decimal)) -> Vec<(Symbol, Candle)> {
+    let c = |open: Decimal, close: Decimal| Candle {
+        ts: day + m * 60_000,
+        open,
+        high: open.max(close),
+        low: open.min(close),
+        close,
+        volume: dec!(1),
+    };
+    vec![
+        (Symbol::new("BTCUSDT").unwrap(), c(prev.0, btc)),
+        (Symbol::new("ETHUSDT").unwrap(), c(prev.1, eth)),
+    ]
+}
+
+/// Every bot of `user` booked each of its fills once, its fees and realised
+/// PnL are the exchange's, its position is the account's, and the account's
+/// equity change is the sum of the bots' total PnL (realised + unrealised −
+/// fees), to 1e-12 USDT.
+async fn assert_books_exact(sim: &Sim, user: gridbot_core::model::UserId, account: &gridbot_core::paper::PaperAccount) {
+    let mut sum = Decimal::ZERO;
+    for b in sim.store.bots_for_user(user, None).await.unwrap() {
+        let fills = sim.store.fills_for_bot(b.id, usize::MAX).await.unwrap();
+        let s = &b.stats;
+        assert_eq!(s.fills, fills.len() as u64, "{}: every fill booked once", b.name);
+        assert_eq!(
+            s.fees,
+            fills.iter().map(|f| f.fill.fee).sum::<Decimal>(),
+            "{}: fees",
+            b.name
+        );
+        let realized: Decimal = fills.iter().map(|f| f.fill.realized_pnl).sum();
+        assert_eq!(
+            s.realized_pnl.round_dp(12),
+            realized.round_dp(12),
+            "{}: realised",
+            b.name
+        );
+        assert_eq!(
+            s.position_qty,
+            account.position(&b.symbol).await.unwrap().qty,
+            "{}: position",
+            b.name
+        );
+        sum += s.total_pnl();
+    }
+    let equity = account.balance().await.unwrap().equity;
+    assert_eq!(
+        (equity - Decimal::from(DEPOSIT)).round_dp(12),
+        sum.round_dp(12),
+        "equity change = Σ realised + unrealised − fees"
+    );
+}
+
+/// A long grid (BTC) and a long trend bot (ETH) of one user lose money; the
+/// daily loss limit pauses both, closing or keeping their positions as the
+/// user's setting says; the next day the user resumes them and they trade on.
+async fn daily_loss_pause_scenario(close_positions: bool) {
+    let day = 18_700 * DAY_MS;
+    let (btc, eth) = (Symbol::new("BTCUSDT").unwrap(), Symbol::new("ETHUSDT").unwrap());
+    let first = vec![
+        (btc.clone(), candle(day, dec!(30000))),
+        (eth.clone(), candle(day, dec!(3000))),
+    ];
+    let sim = Sim::build(
+        fresh_venue(&first),
+        Arc::new(MemoryStore::new()),
+        Tripwire::never(),
+        day + 60_000,
+    )
+    .await;
+    let (user, account) = (sim.user(0), sim.accounts[0].1.clone());
+    let trend = trend_template("ETHUSDT", TrendDirection::Long, Interval::M1, 2, 4, 2, dec!(0), dec!(0));
+    start_plan(
+        &sim,
+        vec![
+            (
+                0,
+                grid("BTCUSDT", 25000, 35000, 10, gridbot_core::grid::GridMode::Long, 2),
+                dec!(2000),
+            ),
+            (0, PlanBot::Trend(trend), dec!(1000)),
+        ],
+    )
+    .await;
+    // BTC falls 100 a minute (the grid buys its way down); ETH falls, jumps
+    // (the trend bot buys at the cross up) and drifts just below the entry.
+    let mut prev = (dec!(30000), dec!(3000));
+    for m in 1..=30i64 {
+        let btc_px = dec!(30000) - Decimal::from(100 * m);
+        let eth_px = match m {
+            1..=10 => dec!(3000) - Decimal::from(10 * m),
+            11 => dec!(3000),
+            _ => dec!(2990),
+        };
+        sim.step(&walk(day, m, btc_px, eth_px, prev)).await.unwrap();
+        prev = (btc_px, eth_px);
+    }
+    let bots = sim.store.bots_for_user(user, None).await.unwrap();
+    assert!(
+        bots.iter().all(|b| !b.stats.position_qty.is_zero()),
+        "both bots hold a position"
+    );
+    assert_books_exact(&sim, user, &account).await;
+
+    let map = Arc::new(ExchangeMap::new());
+    map.insert(user, Arc::new(account.clone()));
+    let store: Arc<dyn Store> = sim.store.clone();
+    let supervisor = Supervisor::new(
+        store,
+        map,
+        Arc::new(gridbot_core::ports::mocks::MockMarketData::new()),
+        sim.clock.clone(),
+        EventBus::new(),
+        RunnerOptions::default(),
+    );
+    let mut risk = RiskSettings::default_for(user);
+    risk.daily_loss_limit = Some(dec!(20));
+    risk.close_positions_on_pause = close_positions;
+    sim.store.put_risk_settings(&risk).await.unwrap();
+    let held: Vec<Decimal> = bots.iter().map(|b| b.stats.position_qty).collect();
+
+    assert!(supervisor.check_daily_loss(user).await.unwrap(), "limit reached");
+    let alerts = sim.store.events_for_user(user, 50).await.unwrap();
+    assert!(alerts.iter().any(|e| e.kind == "risk.daily_loss"), "{alerts:?}");
+    let word = if close_positions {
+        "position closed"
+    } else {
+        "position kept"
+    };
+    assert_eq!(
+        alerts
+            .iter()
+            .filter(|e| e.kind == "bot.paused" && e.message.ends_with(word))
+            .count(),
+        2
+    );
+    for (b, held) in sim.store.bots_for_user(user, None).await.unwrap().iter().zip(held) {
+        assert_eq!(b.status, BotStatus::Paused, "{}", b.name);
+        assert!(b.error_message.as_deref().unwrap_or("").contains("daily loss limit"));
+        assert!(
+            account.open_orders(&b.symbol).await.unwrap().is_empty(),
+            "{}: orders cancelled",
+            b.name
+        );
+        assert!(
+            sim.store.orders_for_bot(b.id, true).await.unwrap().is_empty(),
+            "{}: none left open",
+            b.name
+        );
+        let expected = if close_positions { Decimal::ZERO } else { held };
+        assert_eq!(b.stats.position_qty, expected, "{}: position as configured", b.name);
+        if close_positions {
+            assert_eq!(b.stats.unrealized_pnl, Decimal::ZERO, "{}: PnL realised", b.name);
+        }
+    }
+    assert_books_exact(&sim, user, &account).await;
+
+    // The next day the user resumes both; the grid has one order per cell
+    // again and both trade on with exact books.
+    let next = day + DAY_MS;
+    sim.clock.set(next);
+    for b in sim.store.bots_for_user(user, None).await.unwrap() {
+        let b = sim.manager.resume_bot(user, b.id).await.unwrap();
+        assert_eq!(b.status, BotStatus::Running, "{}", b.name);
+    }
+    assert_eq!(account.open_orders(&btc).await.unwrap().len(), 10, "one order per cell");
+    assert_books_exact(&sim, user, &account).await;
+    // Up 2500, down 2000, up 1500: cells open and close again.
+    for m in 1..=60i64 {
+        let up = match m {
+            1..=25 => 100 * m,
+            26..=45 => 2500 - 100 * (m - 25),
+            _ => 500 + 100 * (m - 45),
+        };
+        let btc_px = dec!(27000) + Decimal::from(up);
+        sim.step(&walk(next, m, btc_px, dec!(2990), prev)).await.unwrap();
+        prev = (btc_px, dec!(2990));
+    }
+    let grid_bot = sim
+        .store
+        .bots_for_user(user, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.symbol == btc)
+        .unwrap();
+    assert!(grid_bot.stats.round_trips > 0, "the resumed grid completed round trips");
+    assert_eq!(account.open_orders(&btc).await.unwrap().len(), 10, "one order per cell");
+    assert_books_exact(&sim, user, &account).await;
+}
+
+#[tokio::test]
+async fn the_daily_loss_limit_closes_grid_and_trend_positions_when_the_user_chose_so() {
+    daily_loss_pause_scenario(true).await;
+}
+
+#[tokio::test]
+async fn the_daily_loss_limit_keeps_grid_and_trend_positions_when_the_user_chose_so() {
+    daily_loss_pause_scenario(false).await;
+}

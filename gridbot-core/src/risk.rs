@@ -13,9 +13,11 @@
 //!   (realised + unrealised − fees; the value at 00:00 is the last equity
 //!   snapshot before midnight, zero for bots started today). When the loss
 //!   reaches the limit the user's bots are paused (orders cancelled,
-//!   positions kept or closed as configured — grid positions are always kept,
-//!   see [`crate::runner::BotRunner::pause`] — an alert recorded) and new
-//!   starts are refused until the next UTC day.
+//!   positions kept or closed as [`RiskSettings::close_positions_on_pause`]
+//!   says, for grid and trend bots alike, each engine booking its own
+//!   closing fill — see [`crate::runner::BotRunner::pause`] — an alert
+//!   recorded) and new starts are refused until the next UTC day. Resuming
+//!   a paused bot is the user's call (and refused while the limit holds).
 
 use std::collections::HashMap;
 

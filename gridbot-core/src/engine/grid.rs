@@ -42,6 +42,42 @@
 //! - After `Finish`, fills are still booked (a cancel can race a fill) but
 //!   no order is placed.
 //!
+//! # Pause and resume (risk rules)
+//!
+//! - [`EngineEvent::Pause`] while trading cancels every placed cell order.
+//!   With `close_position` (the user's `close_positions_on_pause`) it also
+//!   closes the position with the grid's own closing order
+//!   (`b{bot}-close-{n}`, then `n` moves on so a later stop never reuses the
+//!   id) whenever the position may be non-zero. While paused the grid places
+//!   nothing and ignores prices (no trigger, no stop-loss, no take-profit,
+//!   no range check); fills of orders that were already out are booked into
+//!   their cells (a cancel can race a fill) and the closing fill into the
+//!   position (its PnL is realised). When the close leaves the position
+//!   flat, every cell returns to its empty state: its order on its home
+//!   side, nothing held, nothing filled. Completed round trips and their
+//!   profit stay. [`BotEngine::ideal_orders`] is empty while paused.
+//! - A `Start` while paused is the resume. First, a price beyond the
+//!   stop-loss, the take-profit or (with `on_out_of_range = stop`) the range
+//!   stops the grid as it would have while trading. Otherwise:
+//!   - after a pause that *kept* the position, every cell resumes where it
+//!     was: its order is placed again under a new generation (the old id was
+//!     cancelled), at the same price, for what is left of it. An order that
+//!     the price crossed while paused fills at once (taker) — the grid
+//!     catches up with the moves it missed.
+//!   - after a pause that *closed* the position, the grid is rebuilt from
+//!     the current price exactly like a start at that price (same lines and
+//!     quantity per grid; cells below the price buy, above sell; long and
+//!     short grids buy / sell the cells on their holding side with a new
+//!     initial market order `b{bot}-init-{n}` under a new generation), with
+//!     every cell's generation above any used before. If the close did not
+//!     leave the position flat (refused, or the process died before it was
+//!     sent), a new closing order goes out first. The stop-loss /
+//!     take-profit directions of a neutral grid stay those of its first
+//!     start.
+//!   - a resume while still waiting for the trigger price keeps waiting.
+//! - `Stop` while paused stops the grid as usual (no cancels are needed;
+//!   the position is closed when `close_on_stop` is set).
+//!
 //! ```
 //! use gridbot_core::engine::grid::GridEngine;
 //! use gridbot_core::engine::{BotEngine, Command, EngineEvent, EnginePhase};
@@ -105,6 +141,9 @@
 
 mod cell;
 #[cfg(test)]
+mod pause_tests;
+mod paused;
+#[cfg(test)]
 mod tests;
 
 use std::ops::Range;
@@ -138,6 +177,16 @@ pub fn apr_pct(roi_pct: Decimal, elapsed_ms: i64) -> Decimal {
         return Decimal::ZERO;
     }
     roi_pct * Decimal::from(YEAR_MS) / Decimal::from(elapsed_ms)
+}
+
+/// What a risk pause did to the position (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Paused {
+    /// The position is kept; cells resume where they were.
+    Keep,
+    /// The position is (being) closed; the grid is rebuilt on resume.
+    Close,
 }
 
 /// The initial market order and what has filled of it.
@@ -219,6 +268,13 @@ pub struct GridEngine {
     started_at: Option<TimestampMs>,
     start_price: Decimal,
     stop_reason: Option<StopReason>,
+    /// Set while a risk pause holds the grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    paused: Option<Paused>,
+    /// Lowest generation the next initial market order may use (a rebuild
+    /// after a pause never reuses an `init` id).
+    #[serde(default)]
+    next_init_generation: u64,
 }
 
 impl GridEngine {
@@ -262,6 +318,8 @@ impl GridEngine {
             started_at: None,
             start_price: Decimal::ZERO,
             stop_reason: None,
+            paused: None,
+            next_init_generation: 0,
         })
     }
 
@@ -318,6 +376,11 @@ impl GridEngine {
     /// Why the engine finished.
     pub fn stop_reason(&self) -> Option<StopReason> {
         self.stop_reason
+    }
+
+    /// True while a risk pause holds the grid (until the next `Start`).
+    pub fn is_paused(&self) -> bool {
+        self.paused.is_some()
     }
 
     /// Number of cells (zero until started).
@@ -412,7 +475,9 @@ impl GridEngine {
             return;
         }
         self.stats.last_price = price;
+        let paused = self.paused.take();
         match self.phase {
+            EnginePhase::Active if paused.is_some() => self.resume_from_pause(paused, price, out),
             EnginePhase::Waiting => {
                 self.started = true;
                 match self.config.trigger_price {
@@ -445,6 +510,9 @@ impl GridEngine {
     /// trading. `activation` is the price to start at when the trigger is
     /// reached (a candle's walk passes the trigger price itself).
     fn on_point(&mut self, price: Decimal, activation: Option<Decimal>, ts: TimestampMs, out: &mut Vec<Command>) {
+        if self.paused.is_some() {
+            return;
+        }
         match self.phase {
             EnginePhase::Waiting => {
                 let (Some(rising), Some(t)) = (self.trigger_rising, self.config.trigger_price) else {
@@ -464,6 +532,9 @@ impl GridEngine {
 
     /// After the prices of an event: re-place what was refused.
     fn after_prices(&mut self, out: &mut Vec<Command>) {
+        if self.paused.is_some() {
+            return;
+        }
         match self.phase {
             EnginePhase::Active => self.place_pending(out),
             EnginePhase::Finished if self.close_retry => {
@@ -504,17 +575,22 @@ impl GridEngine {
         self.after_prices(out);
     }
 
-    fn activate(&mut self, price: Decimal, ts: TimestampMs, out: &mut Vec<Command>) {
-        let Ok(p) = plan(&self.config, &self.instrument, price) else {
-            return;
-        };
-        if p.levels.is_empty() || p.qty_per_grid.is_zero() {
-            return;
-        }
+    /// The plan at `price`, when it lays out a grid.
+    fn plan_at(&self, price: Decimal) -> Option<crate::grid::GridPlan> {
+        plan(&self.config, &self.instrument, price)
+            .ok()
+            .filter(|p| !p.levels.is_empty() && !p.qty_per_grid.is_zero())
+    }
+
+    /// Lays the cells and the initial market order out as `p` says, every
+    /// cell order under `generation`, the market order under the next
+    /// unused `init` generation. Round-trip counters of existing cells stay.
+    fn lay_out(&mut self, p: &crate::grid::GridPlan, generation: u64) {
         let mode = self.config.mode;
         self.levels = p.levels.iter().map(|l| l.normalize()).collect();
         self.qty = p.qty_per_grid;
         self.liquidation_price = p.liquidation_price;
+        let old = std::mem::take(&mut self.cells);
         self.cells = (0..p.cells())
             .map(|c| {
                 let side = p.initial_side(c);
@@ -523,17 +599,56 @@ impl GridEngine {
                     GridMode::Short => Side::Sell,
                     GridMode::Neutral => side,
                 };
-                Cell::new(side, home)
+                let mut cell = Cell::new(side, home);
+                cell.generation = generation;
+                if let Some(o) = old.get(c as usize) {
+                    cell.round_trips = o.round_trips;
+                    cell.profit = o.profit;
+                }
+                cell
             })
             .collect();
+        self.unplaced = 0;
+        let init_generation = self.init_generation();
         self.market = p.market_order().map(|m| MarketOrder {
             side: m.side,
             qty: m.qty,
             filled: Decimal::ZERO,
-            generation: 0,
+            generation: init_generation,
             placed: true,
             fill_ids: Vec::new(),
         });
+        if self.market.is_some() {
+            self.next_init_generation = init_generation + 1;
+        }
+    }
+
+    /// The lowest `init` generation never used.
+    fn init_generation(&self) -> u64 {
+        self.market
+            .as_ref()
+            .map_or(0, |m| m.generation + 1)
+            .max(self.next_init_generation)
+    }
+
+    /// Places the initial market order (if any) and every cell's order.
+    fn place_all(&mut self, out: &mut Vec<Command>) {
+        if let Some(m) = &self.market {
+            out.push(Command::Place(self.market_request(m)));
+        }
+        out.reserve(self.cells.len());
+        for c in 0..self.cells.len() {
+            self.cells[c].placed = true;
+            out.push(Command::Place(self.cell_request(c)));
+        }
+    }
+
+    fn activate(&mut self, price: Decimal, ts: TimestampMs, out: &mut Vec<Command>) {
+        let Some(p) = self.plan_at(price) else {
+            return;
+        };
+        let mode = self.config.mode;
+        self.lay_out(&p, 0);
         self.stop_loss_falling = match mode {
             GridMode::Long => true,
             GridMode::Short => false,
@@ -556,13 +671,7 @@ impl GridEngine {
             return;
         }
         self.phase = EnginePhase::Active;
-        if let Some(m) = &self.market {
-            out.push(Command::Place(self.market_request(m)));
-        }
-        out.reserve(self.cells.len());
-        for c in 0..self.cells.len() {
-            out.push(Command::Place(self.cell_request(c)));
-        }
+        self.place_all(out);
     }
 
     /// Why the grid must stop at `price`, if it must: stop-loss first, then
@@ -645,6 +754,7 @@ impl GridEngine {
             }
         }
         self.phase = EnginePhase::Finished;
+        self.paused = None;
         self.stop_reason = Some(reason);
         out.push(Command::Finish(reason));
     }
@@ -683,6 +793,9 @@ impl GridEngine {
             {
                 self.book(f);
                 self.close_fill_ids.push(f.id.clone());
+                if self.paused == Some(Paused::Close) && self.position.is_flat() {
+                    self.reset_cells();
+                }
             }
             Some(OrderRef::Close(_)) => {}
             None => {}
@@ -718,10 +831,11 @@ impl GridEngine {
                 }
             }
         }
-        if self.phase == EnginePhase::Active {
+        if self.phase == EnginePhase::Active && self.paused.is_none() {
             out.push(Command::Place(self.cell_request(cell)));
         } else {
-            // Finished: the flipped order is never placed.
+            // Finished or paused: the flipped order is not placed (a resume
+            // places it under a new generation).
             self.cells[cell].placed = false;
         }
     }
@@ -786,11 +900,12 @@ impl BotEngine for GridEngine {
             EngineEvent::Fill(f) => self.on_fill(f, out),
             EngineEvent::Rejected { client_id, .. } => self.on_rejected(client_id),
             EngineEvent::Stop { .. } => self.finish(StopReason::User, out),
+            EngineEvent::Pause { close_position, .. } => self.pause(*close_position, out),
         }
     }
 
     fn ideal_orders(&self) -> Vec<OrderRequest> {
-        if self.phase != EnginePhase::Active {
+        if self.phase != EnginePhase::Active || self.paused.is_some() {
             return Vec::new();
         }
         (0..self.cells.len()).map(|c| self.cell_request(c)).collect()

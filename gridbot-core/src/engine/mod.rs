@@ -56,6 +56,18 @@ pub enum EngineEvent {
         /// Now.
         ts: TimestampMs,
     },
+    /// A risk rule pauses the bot: the engine cancels its resting orders,
+    /// closes its position with its own closing order when
+    /// `close_position`, and places nothing until the next
+    /// [`EngineEvent::Start`] (the resume). Fills of orders that were
+    /// already out are still booked. Each engine's docs say what its resume
+    /// does.
+    Pause {
+        /// Also close the position (the user's `close_positions_on_pause`).
+        close_position: bool,
+        /// Now.
+        ts: TimestampMs,
+    },
 }
 
 /// Why an engine finished by itself or was stopped.

@@ -35,6 +35,15 @@
 //!   `n`, so a replayed command is recognised by the exchange. On a second
 //!   `Start` (a resume) the engine re-issues a command that has no fill yet
 //!   under the same id; the exchange's idempotency makes that safe.
+//! - [`EngineEvent::Pause`] (a risk rule): with `close_position` an open
+//!   position (or an entry whose fill is not seen yet) is closed with the
+//!   trade's own closing order `b{bot}-close-{n}`, booked like any exit;
+//!   without it the position is kept (its preset stop-loss / take-profit
+//!   stay on the exchange). While paused the engine enters nothing and
+//!   enforces no stop locally (the EMAs still follow the candles it is
+//!   given). The next `Start` resumes: a close still without a fill is
+//!   sent again under its id, a close that found nothing to close ends the
+//!   trade (the next entry gets a new id), and signals are acted on again.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -90,6 +99,9 @@ pub struct TrendEngine {
     closed_ts: Option<TimestampMs>,
     stats: BotStats,
     skipped_signals: u64,
+    /// A risk pause holds the bot until the next `Start`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    paused: bool,
 }
 
 impl TrendEngine {
@@ -115,6 +127,7 @@ impl TrendEngine {
             closed_ts: None,
             stats: BotStats::default(),
             skipped_signals: 0,
+            paused: false,
         })
     }
 
@@ -135,6 +148,11 @@ impl TrendEngine {
     /// Entry signals skipped because the quantity was below the minimums.
     pub fn skipped_signals(&self) -> u64 {
         self.skipped_signals
+    }
+
+    /// True while a risk pause holds the bot (until the next `Start`).
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// The current fast and slow EMA values.
@@ -250,7 +268,7 @@ impl TrendEngine {
 
     fn on_price(&mut self, price: Decimal, low: Decimal, high: Decimal, out: &mut Vec<Command>) {
         self.stats.last_price = price;
-        if self.phase != EnginePhase::Active || self.state != TradeState::InPosition {
+        if self.phase != EnginePhase::Active || self.paused || self.state != TradeState::InPosition {
             return;
         }
         if self.retry_exit || self.stop_reached(low, high) {
@@ -269,7 +287,7 @@ impl TrendEngine {
         let may_enter = self.closed_ts.is_none_or(|t| t < candle.ts);
         for closed in self.candles.push(candle) {
             let cross = self.on_interval_close(closed.close);
-            if self.phase != EnginePhase::Active || cross == 0 {
+            if self.phase != EnginePhase::Active || self.paused || cross == 0 {
                 continue;
             }
             let entry_cross = match self.config.direction {
@@ -343,8 +361,27 @@ impl TrendEngine {
                     self.enter(price, out);
                 }
             }
+            // A close that found no position (an entry that never filled):
+            // the trade is over and its ids are spent.
+            TradeState::Exiting if self.position.is_flat() => {
+                self.trade += 1;
+                self.retry_exit = false;
+                self.state = TradeState::Flat;
+            }
             TradeState::Exiting => self.exit(out),
             TradeState::Flat | TradeState::InPosition => {}
+        }
+    }
+
+    /// A risk pause (see the module docs).
+    fn pause(&mut self, close_position: bool, out: &mut Vec<Command>) {
+        if self.phase == EnginePhase::Finished {
+            return;
+        }
+        self.paused = true;
+        let holds = !self.position.is_flat() || self.state == TradeState::Entering;
+        if close_position && holds && self.state != TradeState::Exiting {
+            self.exit(out);
         }
     }
 
@@ -352,6 +389,7 @@ impl TrendEngine {
         if self.phase == EnginePhase::Finished {
             return;
         }
+        self.paused = false;
         if !self.position.is_flat() || self.state == TradeState::Entering {
             self.state = TradeState::Exiting;
             out.push(Command::ClosePosition(self.close_id()));
@@ -366,6 +404,7 @@ impl BotEngine for TrendEngine {
         match event {
             EngineEvent::Start { price, .. } => {
                 self.stats.last_price = *price;
+                self.paused = false;
                 match self.phase {
                     EnginePhase::Waiting => self.phase = EnginePhase::Active,
                     EnginePhase::Active => self.resume(out),
@@ -377,6 +416,7 @@ impl BotEngine for TrendEngine {
             EngineEvent::Fill(f) => self.on_fill(f),
             EngineEvent::Rejected { client_id, .. } => self.on_rejected(client_id),
             EngineEvent::Stop { .. } => self.stop(out),
+            EngineEvent::Pause { close_position, .. } => self.pause(*close_position, out),
         }
     }
 

@@ -395,3 +395,123 @@ fn no_entry_on_the_candle_that_closed_the_previous_trade() {
     assert!(feed(&mut e, 11, &[dec!(31000)]).is_empty());
     assert_eq!(e.stats().round_trips, 1);
 }
+
+fn send(e: &mut TrendEngine, event: EngineEvent) -> Vec<Command> {
+    let mut out = Vec::new();
+    e.on_event(&event, &mut out);
+    out
+}
+
+/// A long bot holding the position of its first trade (bought at 30000).
+fn long_in_position() -> (TrendEngine, OrderRequest) {
+    let mut e = engine(TrendDirection::Long);
+    feed(&mut e, 0, &DOWN);
+    let r = place(&feed(&mut e, 5, &[dec!(30000)])).clone();
+    let f = fill("f1", r.client_id.clone(), Side::Buy, dec!(30000), r.qty, dec!(2));
+    send(&mut e, EngineEvent::Fill(f));
+    (e, r)
+}
+
+#[test]
+fn a_closing_pause_closes_with_the_trades_own_id_and_books_the_exit() {
+    let (mut e, r) = long_in_position();
+    let cmds = send(
+        &mut e,
+        EngineEvent::Pause {
+            close_position: true,
+            ts: 9,
+        },
+    );
+    assert_eq!(cmds, vec![Command::ClosePosition(ClientOrderId::new("b1-close-1"))]);
+    assert!(e.is_paused());
+    let close = fill(
+        "f2",
+        ClientOrderId::new("b1-close-1"),
+        Side::Sell,
+        dec!(29500),
+        r.qty,
+        dec!(2),
+    );
+    send(&mut e, EngineEvent::Fill(close));
+    let s = e.stats();
+    assert_eq!((s.position_qty, s.round_trips), (dec!(0), 1));
+    assert_eq!(s.total_pnl(), r.qty * dec!(-500) - dec!(4));
+    // No entry while paused, even on a cross up.
+    assert!(feed(&mut e, 6, &DOWN).is_empty());
+    assert!(feed(&mut e, 11, &[dec!(30500)]).is_empty());
+    // After the resume the next cross enters under trade number 2.
+    assert!(send(
+        &mut e,
+        EngineEvent::Start {
+            price: dec!(30500),
+            ts: 12
+        }
+    )
+    .is_empty());
+    feed(&mut e, 12, &DOWN);
+    assert_eq!(place(&feed(&mut e, 17, &[dec!(30500)])).client_id.as_str(), "b1-open-2");
+}
+
+#[test]
+fn a_keeping_pause_sends_nothing_and_enforces_no_stop_until_the_resume() {
+    let (mut e, _) = long_in_position();
+    let pause = EngineEvent::Pause {
+        close_position: false,
+        ts: 9,
+    };
+    assert!(send(&mut e, pause).is_empty());
+    assert!(send(
+        &mut e,
+        EngineEvent::Price {
+            price: dec!(29000),
+            ts: 10
+        }
+    )
+    .is_empty());
+    assert!(!e.stats().position_qty.is_zero());
+    assert!(send(
+        &mut e,
+        EngineEvent::Start {
+            price: dec!(29000),
+            ts: 11
+        }
+    )
+    .is_empty());
+    assert_eq!(
+        send(
+            &mut e,
+            EngineEvent::Price {
+                price: dec!(29000),
+                ts: 12
+            }
+        ),
+        vec![Command::ClosePosition(ClientOrderId::new("b1-close-1"))]
+    );
+}
+
+#[test]
+fn a_pause_close_that_found_no_position_ends_the_trade_on_resume() {
+    let mut e = engine(TrendDirection::Long);
+    feed(&mut e, 0, &DOWN);
+    place(&feed(&mut e, 5, &[dec!(30000)]));
+    // The entry's fill is not seen yet: the pause closes anyway.
+    let cmds = send(
+        &mut e,
+        EngineEvent::Pause {
+            close_position: true,
+            ts: 9,
+        },
+    );
+    assert_eq!(cmds, vec![Command::ClosePosition(ClientOrderId::new("b1-close-1"))]);
+    // Nothing was there to close: the resume spends the trade's ids.
+    assert!(send(
+        &mut e,
+        EngineEvent::Start {
+            price: dec!(30000),
+            ts: 10
+        }
+    )
+    .is_empty());
+    feed(&mut e, 6, &DOWN);
+    assert_eq!(place(&feed(&mut e, 11, &[dec!(30500)])).client_id.as_str(), "b1-open-2");
+}

@@ -45,7 +45,7 @@ use crate::error::{ExchangeError, MarketDataError, StoreError, ValidationError};
 use crate::manager::{BotEvent, EventBus};
 use crate::model::{
     AuditEvent, Bot, BotKind, BotOrder, BotStats, BotStatus, ClientOrderId, EquitySnapshot, Fill, FillCursor,
-    Instrument, MarketEvent, TimestampMs,
+    Instrument, MarketEvent, Tick, TimestampMs,
 };
 use crate::ports::{Exchange, MarketData, Store};
 
@@ -86,6 +86,27 @@ pub struct RunnerOptions {
     /// Fetch fills before every closed candle (paper, simulations) rather
     /// than only when the account reports one.
     pub sync_fills_every_candle: bool,
+    /// Told after the runner has handled each tick (metrics: tick-to-decision
+    /// latency). `None` in normal operation.
+    pub tick_probe: Option<TickProbe>,
+}
+
+/// A callback run after each handled tick, with the tick (see
+/// [`RunnerOptions::tick_probe`]). It runs on the runner's task: keep it cheap.
+#[derive(Clone)]
+pub struct TickProbe(Arc<dyn Fn(&Tick) + Send + Sync>);
+
+impl TickProbe {
+    /// A probe calling `f`.
+    pub fn new(f: impl Fn(&Tick) + Send + Sync + 'static) -> Self {
+        TickProbe(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for TickProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TickProbe")
+    }
 }
 
 impl Default for RunnerOptions {
@@ -94,6 +115,7 @@ impl Default for RunnerOptions {
             retry: RetryPolicy::default(),
             equity_interval_ms: 60_000,
             sync_fills_every_candle: true,
+            tick_probe: None,
         }
     }
 }
@@ -276,6 +298,9 @@ impl BotRunner {
                     self.save().await?;
                     self.save_stats(t.ts).await?;
                 }
+                if let Some(probe) = &self.ctx.options.tick_probe {
+                    (probe.0)(t);
+                }
             }
             MarketEvent::Candle { candle, .. } => {
                 if self.last_candle_ts.is_some_and(|last| candle.ts <= last) {
@@ -344,27 +369,35 @@ impl BotRunner {
         Ok(())
     }
 
-    /// Pauses the bot (risk rule): cancels its orders, closes its position
-    /// when `close_position`, keeps its allocation, marks it paused.
-    ///
-    /// Only trend bots close on pause: a trend engine books every fill on its
-    /// symbol, while a grid engine books only its own cells' and closing
-    /// orders, so a grid's position is kept (its accounting stays exact and
-    /// its cells resume where they were).
+    /// Pauses the bot (risk rule): the engine's pause (it cancels its
+    /// orders and, when `close_position`, closes the position with its own
+    /// closing order and books the closing fill), then any other resting
+    /// order of the bot is cancelled; the allocation is kept and the bot is
+    /// marked paused. The engine state is saved as paused *before* its
+    /// commands are sent, so a process that dies half-way still books the
+    /// closing fill on its next start. Resuming is a start: see each
+    /// engine's docs for what it does then.
     pub async fn pause(&mut self, close_position: bool, reason: &str) -> Result<(), RunnerError> {
-        self.cancel_all_mine().await?;
-        if close_position && matches!(self.bot.kind, BotKind::Trend(_)) {
-            let id = ClientOrderId::action(self.bot.id, "pause", self.ctx.clock.now_ms().unsigned_abs());
-            self.close_position(id).await?;
+        if self.finished {
+            return Ok(());
         }
         let cmds = self.sync_fills().await?;
-        // Commands the engine asks for in reaction stay undone while paused;
-        // reconciliation on resume re-creates what is still wanted.
-        drop(cmds);
+        self.process(cmds).await?;
+        let cmds = self.feed(&EngineEvent::Pause {
+            close_position,
+            ts: self.ctx.clock.now_ms(),
+        });
+        self.save().await?;
+        self.process(cmds).await?;
+        self.cancel_all_mine().await?;
+        // A paused engine asks for nothing; a late fill is booked.
+        let cmds = self.sync_fills().await?;
+        self.process(cmds).await?;
         self.save().await?;
         self.save_stats(self.ctx.clock.now_ms()).await?;
         self.set_status(BotStatus::Paused, Some(reason.to_owned())).await?;
-        self.audit("bot.paused", reason.to_owned()).await;
+        let position = if close_position { "closed" } else { "kept" };
+        self.audit("bot.paused", format!("{reason}; position {position}")).await;
         Ok(())
     }
 

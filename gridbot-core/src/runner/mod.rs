@@ -18,7 +18,7 @@ mod retry;
 mod supervisor;
 mod task;
 
-pub use bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions};
+pub use bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions, TickProbe};
 pub use engines::{build_engine, build_warmed_engine, restore_engine};
 pub use hub::MarketHub;
 pub use retry::RetryPolicy;

@@ -7,11 +7,11 @@ use super::*;
 use crate::grid::{cell_profit, Spacing};
 use crate::model::{Liquidity, OrderKind};
 
-const BOT: BotId = BotId(7);
+pub(super) const BOT: BotId = BotId(7);
 
 /// BTCUSDT, 25000–35000, 10 arithmetic grids (step 1000), 1000 USDT at 3x:
 /// Σ bottoms = 10·25000 + 1000·45 = 295000, q = 3000/295000 = 0.01016… → 0.0101.
-fn config(mode: GridMode) -> GridConfig {
+pub(super) fn config(mode: GridMode) -> GridConfig {
     GridConfig::new(
         Instrument::btcusdt().symbol,
         dec!(25000),
@@ -24,26 +24,26 @@ fn config(mode: GridMode) -> GridConfig {
     )
 }
 
-fn engine(config: GridConfig) -> GridEngine {
+pub(super) fn engine(config: GridConfig) -> GridEngine {
     GridEngine::new(BOT, config, Instrument::btcusdt()).unwrap()
 }
 
-fn send(e: &mut GridEngine, event: EngineEvent) -> Vec<Command> {
+pub(super) fn send(e: &mut GridEngine, event: EngineEvent) -> Vec<Command> {
     let mut out = Vec::new();
     e.on_event(&event, &mut out);
     out
 }
 
-fn start(e: &mut GridEngine, price: Decimal) -> Vec<Command> {
+pub(super) fn start(e: &mut GridEngine, price: Decimal) -> Vec<Command> {
     send(e, EngineEvent::Start { price, ts: 0 })
 }
 
-fn price(e: &mut GridEngine, price: Decimal) -> Vec<Command> {
+pub(super) fn price(e: &mut GridEngine, price: Decimal) -> Vec<Command> {
     send(e, EngineEvent::Price { price, ts: 1 })
 }
 
 /// A maker fill of `qty` of cell `cell`'s current order at its price.
-fn fill_qty(e: &GridEngine, cell: u32, qty: Decimal, id: &str) -> Fill {
+pub(super) fn fill_qty(e: &GridEngine, cell: u32, qty: Decimal, id: &str) -> Fill {
     let v = e.cell(cell).unwrap();
     Fill::new(
         id,
@@ -59,12 +59,12 @@ fn fill_qty(e: &GridEngine, cell: u32, qty: Decimal, id: &str) -> Fill {
     )
 }
 
-fn fill_cell(e: &mut GridEngine, cell: u32, id: &str) -> Vec<Command> {
+pub(super) fn fill_cell(e: &mut GridEngine, cell: u32, id: &str) -> Vec<Command> {
     let f = fill_qty(e, cell, e.cell(cell).unwrap().remaining, id);
     send(e, EngineEvent::Fill(f))
 }
 
-fn places(cmds: &[Command]) -> Vec<&OrderRequest> {
+pub(super) fn places(cmds: &[Command]) -> Vec<&OrderRequest> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Place(r) => Some(r),
