@@ -1,41 +1,72 @@
-//! `fanout` bench: 1,000 bots on one tokio runtime receiving one shared tick
-//! stream through the [`MarketHub`] (one upstream subscription), each
-//! running its engine's decision on every tick — the runners' hot path
-//! (a tick that leads to no command does no I/O).
+//! `fanout` bench: 1,000 bots on one tokio runtime (2 worker threads)
+//! receiving one shared tick stream — the production path end to end.
 //!
-//! Each bot is a task holding a trend engine with an open position (so every
-//! tick runs the stop-loss / take-profit check). The bench stamps each
-//! tick's `ts` with its publication time in nanoseconds since the bench
-//! started; each bot records `now − ts` after its decision.
+//! Setup (outside the timed part): a paper exchange with 1,000 accounts,
+//! the in-memory store, the real [`MultiBotManager`] and [`Supervisor`]
+//! (one runner task per bot, `run_bot`'s loop with its control, market and
+//! execution streams), all subscribed to BTCUSDT through one
+//! [`MarketHub`] over one upstream subscription. 500 bots are trend bots
+//! holding a position (warmed up from history, entered on a live candle
+//! through the paper exchange), so every tick runs their stop-loss /
+//! take-profit check; 500 are grid bots with a stop-loss, a take-profit and
+//! `on_out_of_range = stop`, so every tick runs their exit checks. A tick
+//! leads to no command, as almost every tick does in production.
 //!
-//! - `fanout/tick_to_all_1000_bots`: time from publishing one tick until
-//!   all 1,000 bots have decided (criterion, `Throughput::Elements(1000)`).
-//! - After the criterion run, 2,000 ticks are published 2 ms apart and the
-//!   p50 / p99 / max per-bot tick-to-decision latency is printed (target
-//!   p99 ≤ 1 ms).
+//! Tick-to-decision: the bench records the publication instant of each tick
+//! before handing it to the upstream feed; each runner's
+//! [`RunnerOptions::tick_probe`] runs right after the runner handled the
+//! tick and records `now − published`. Ticks are published one at a time
+//! (the next after every bot decided), so the instant is unambiguous.
+//!
+//! - `fanout/tick_to_all_1000_bots`: time from publishing one tick until all
+//!   1,000 bots have decided (criterion, `Throughput::Elements(1000)`).
+//! - Then 2,000 ticks 2 ms apart; the p50 / p99 / max per-bot latency is
+//!   printed (target p99 ≤ 1 ms) with the load average.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::channel::mpsc;
-use futures::StreamExt;
-use gridbot_core::engine::trend::TrendEngine;
-use gridbot_core::engine::{BotEngine, EngineEvent};
+use gridbot_core::balance::Investment;
+use gridbot_core::clock::{Clock, SystemClock};
 use gridbot_core::error::MarketDataError;
+use gridbot_core::grid::{GridConfig, GridMode, OutOfRange, Spacing};
+use gridbot_core::manager::{EventBus, ExchangeMap, MultiBotManager};
 use gridbot_core::model::{
-    BotId, Candle, ClientOrderId, Fill, Instrument, Interval, Liquidity, MarketEvent, Side, Symbol, Tick, TrendConfig,
+    Bot, BotKind, BotSource, BotStatus, Candle, Instrument, Interval, MarketEvent, StrategyTemplate, Symbol, Tick,
     TrendDirection,
 };
-use gridbot_core::ports::{MarketData, MarketSubscription};
-use gridbot_core::runner::MarketHub;
+use gridbot_core::paper::{PaperConfig, PaperExchange};
+use gridbot_core::ports::{MarketData, MarketSubscription, Store};
+use gridbot_core::runner::{MarketHub, RunnerOptions, Supervisor, TickProbe};
 use gridbot_core::Decimal;
+use gridbot_store::MemoryStore;
 use tokio::sync::Notify;
 
 const BOTS: usize = 1_000;
+const TICKS: usize = 2_000;
+const FAST: u32 = 2;
+const SLOW: u32 = 4;
 
-/// An upstream that hands out one channel-fed subscription.
+fn btc() -> Symbol {
+    Symbol::new("BTCUSDT").expect("valid symbol")
+}
+
+fn candle(ts: i64, close: Decimal) -> Candle {
+    Candle {
+        ts,
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: Decimal::ONE,
+    }
+}
+
+/// An upstream with one channel-fed subscription and a falling 1m history
+/// (so the trend bots' EMAs are ready and the next rise is a cross up).
 struct Upstream {
     rx: Mutex<Option<mpsc::UnboundedReceiver<MarketEvent>>>,
 }
@@ -51,145 +82,208 @@ impl MarketData for Upstream {
             .ok_or_else(|| MarketDataError::Connectivity("one upstream subscription only".into()))?;
         Ok(MarketSubscription::new(rx, None))
     }
-    async fn candles(&self, _: &Symbol, _: Interval, _: i64, _: i64) -> Result<Vec<Candle>, MarketDataError> {
-        Ok(Vec::new())
+    async fn candles(&self, _: &Symbol, i: Interval, start: i64, end: i64) -> Result<Vec<Candle>, MarketDataError> {
+        let step = i.millis();
+        let n = (end - start) / step;
+        Ok((0..n)
+            .map(|k| candle(start + k * step, Decimal::from(30_000 - 10 * k)))
+            .collect())
     }
     async fn last_price(&self, _: &Symbol) -> Result<Decimal, MarketDataError> {
-        Ok(Decimal::from(30_000))
+        Ok(Decimal::from(29_000))
     }
     fn symbols(&self) -> Vec<Symbol> {
-        Vec::new()
+        vec![btc()]
     }
 }
 
-fn engine(i: usize) -> TrendEngine {
-    let symbol = Symbol::new("BTCUSDT").expect("valid symbol");
-    let cfg = TrendConfig::new(
-        symbol.clone(),
-        Interval::M1,
-        9,
-        21,
-        TrendDirection::Long,
-        3,
-        Decimal::from(50),
-        Decimal::from(500),
-        Decimal::from(1000),
-    );
-    let mut e = TrendEngine::new(BotId(i as i64 + 1), cfg, Instrument::btcusdt()).expect("valid engine");
-    let mut out = Vec::new();
-    e.on_event(
-        &EngineEvent::Start {
-            price: Decimal::from(30_000),
-            ts: 0,
-        },
-        &mut out,
-    );
-    let fill = Fill::new(
-        format!("f{i}"),
-        "o",
-        ClientOrderId::action(BotId(i as i64 + 1), "open", 1),
-        symbol,
-        Side::Buy,
-        Decimal::from(30_000),
-        Decimal::new(1, 2),
-        Decimal::ZERO,
-        Liquidity::Taker,
-        0,
-    );
-    e.on_event(&EngineEvent::Fill(fill), &mut out);
-    e
+/// Tick-to-decision samples, written lock-free by the runners' probe.
+struct Samples {
+    epoch: Instant,
+    /// Publication time of the tick in flight, ns since `epoch`.
+    published: AtomicU64,
+    /// Decisions on the tick in flight.
+    done: AtomicUsize,
+    notify: Notify,
+    recording: std::sync::atomic::AtomicBool,
+    slots: Vec<AtomicU64>,
+    next: AtomicUsize,
+}
+
+impl Samples {
+    fn observe(&self) {
+        if self.recording.load(Ordering::Relaxed) {
+            let now = self.epoch.elapsed().as_nanos() as u64;
+            let lat = now.saturating_sub(self.published.load(Ordering::Acquire));
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if let Some(s) = self.slots.get(i) {
+                s.store(lat, Ordering::Relaxed);
+            }
+        }
+        if self.done.fetch_add(1, Ordering::AcqRel) + 1 == BOTS {
+            self.notify.notify_one();
+        }
+    }
 }
 
 struct Fleet {
     tx: mpsc::UnboundedSender<MarketEvent>,
-    done: Arc<AtomicUsize>,
-    notify: Arc<Notify>,
-    latencies: Arc<Mutex<Vec<u64>>>,
-    record: Arc<AtomicBool>,
-    epoch: Instant,
-    _hub: Arc<MarketHub>,
+    samples: Arc<Samples>,
+    supervisor: Arc<Supervisor>,
+}
+
+fn trend_template() -> StrategyTemplate {
+    StrategyTemplate::ema_crossover(
+        "BTC long",
+        btc(),
+        "fan-out bench",
+        TrendDirection::Long,
+        3,
+        Decimal::from(50),
+        Decimal::from(500),
+        Decimal::TEN,
+        Decimal::from(100_000),
+        Interval::M1,
+        FAST,
+        SLOW,
+    )
+}
+
+fn grid_config() -> GridConfig {
+    GridConfig::new(
+        btc(),
+        Decimal::from(25_000),
+        Decimal::from(35_000),
+        10,
+        Spacing::Arithmetic,
+        GridMode::Neutral,
+        Decimal::from(1_000),
+        2,
+    )
+    .with_stops(Some(Decimal::from(20_000)), Some(Decimal::from(40_000)))
+    .with_out_of_range(OutOfRange::Stop)
 }
 
 impl Fleet {
     async fn start() -> Fleet {
+        let venue = PaperExchange::with_instruments(PaperConfig::default(), [Instrument::btcusdt()]);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let now_min = Interval::M1.floor(clock.now_ms());
+        venue
+            .on_candle(&btc(), &candle(now_min - 60_000, Decimal::from(29_000)))
+            .expect("first candle");
+        let store = Arc::new(MemoryStore::new());
+        let store_dyn: Arc<dyn Store> = store.clone();
+        let map = Arc::new(ExchangeMap::new());
         let (tx, rx) = mpsc::unbounded();
-        let hub = Arc::new(MarketHub::with_capacity(
+        let hub: Arc<dyn MarketData> = Arc::new(MarketHub::with_capacity(
             Arc::new(Upstream {
                 rx: Mutex::new(Some(rx)),
             }),
             1 << 16,
         ));
-        let done = Arc::new(AtomicUsize::new(0));
-        let notify = Arc::new(Notify::new());
-        let latencies = Arc::new(Mutex::new(Vec::new()));
-        let record = Arc::new(AtomicBool::new(false));
-        let epoch = Instant::now();
-        let btc = Symbol::new("BTCUSDT").expect("valid symbol");
+        let samples = Arc::new(Samples {
+            epoch: Instant::now(),
+            published: AtomicU64::new(0),
+            done: AtomicUsize::new(0),
+            notify: Notify::new(),
+            recording: std::sync::atomic::AtomicBool::new(false),
+            slots: (0..BOTS * TICKS).map(|_| AtomicU64::new(0)).collect(),
+            next: AtomicUsize::new(0),
+        });
+        let probe_samples = samples.clone();
+        let events = EventBus::new();
+        let supervisor = Supervisor::new(
+            store_dyn.clone(),
+            map.clone(),
+            hub,
+            clock.clone(),
+            events.clone(),
+            RunnerOptions {
+                tick_probe: Some(TickProbe::new(move |_| probe_samples.observe())),
+                ..RunnerOptions::default()
+            },
+        );
+        let manager = MultiBotManager::new(store_dyn, map.clone(), supervisor.clone(), clock, events);
+        let template = store.upsert_template(&trend_template()).await.expect("template");
+        let mut trend_users = 0;
         for i in 0..BOTS {
-            let mut sub = hub.subscribe(&btc).await.expect("subscribed");
-            let (done, notify, latencies, record) = (done.clone(), notify.clone(), latencies.clone(), record.clone());
-            let mut eng = engine(i);
-            tokio::spawn(async move {
-                let mut out = Vec::new();
-                let mut local = Vec::new();
-                while let Some(ev) = sub.next().await {
-                    let MarketEvent::Tick(t) = ev else { continue };
-                    if t.ts < 0 {
-                        break;
-                    }
-                    eng.on_event(
-                        &EngineEvent::Price {
-                            price: t.price,
-                            ts: t.ts,
-                        },
-                        &mut out,
-                    );
-                    out.clear();
-                    if record.load(Ordering::Relaxed) {
-                        local.push((epoch.elapsed().as_nanos() as u64).saturating_sub(t.ts as u64));
-                    }
-                    if done.fetch_add(1, Ordering::AcqRel) + 1 == BOTS {
-                        notify.notify_one();
-                    }
-                }
-                if let Ok(mut l) = latencies.lock() {
-                    l.extend(local);
-                }
-            });
+            let name = format!("user{i}");
+            let user = store.create_user(&name, "x", 0).await.expect("user").id;
+            let account = venue.open_account(&name, Decimal::from(10_000)).expect("account");
+            map.insert(user, Arc::new(account));
+            if i % 2 == 0 {
+                manager
+                    .start_from_template(user, template.id, Investment::Amount(Decimal::from(1_000)))
+                    .await
+                    .expect("trend bot started");
+                trend_users += 1;
+            } else {
+                manager
+                    .start_grid(user, grid_config(), BotSource::Manual)
+                    .await
+                    .expect("grid bot started");
+            }
         }
+        wait_for(&*store, |bots| {
+            bots.iter().filter(|b| b.status == BotStatus::Running).count() == BOTS
+        })
+        .await;
+        // A live candle well above the falling history: every trend bot
+        // crosses up and buys through the paper exchange.
+        let live = candle(Interval::M1.floor(SystemClock.now_ms()), Decimal::from(30_000));
+        venue.on_candle(&btc(), &live).expect("live candle");
+        let _ = tx.unbounded_send(MarketEvent::Candle {
+            symbol: btc(),
+            candle: live,
+        });
+        wait_for(&*store, |bots| {
+            let holding = |b: &&Bot| matches!(b.kind, BotKind::Trend(_)) && !b.stats.position_qty.is_zero();
+            bots.iter().filter(holding).count() == trend_users
+        })
+        .await;
         Fleet {
             tx,
-            done,
-            notify,
-            latencies,
-            record,
-            epoch,
-            _hub: hub,
+            samples,
+            supervisor,
         }
     }
 
     /// Publishes one tick and waits until every bot decided.
-    async fn tick(&self, n: i64) {
-        self.done.store(0, Ordering::Release);
-        let ts = self.epoch.elapsed().as_nanos() as i64;
-        let price = Decimal::from(30_000) + Decimal::new(n % 100, 1);
+    async fn tick(&self, n: usize) {
+        let s = &self.samples;
+        s.done.store(0, Ordering::Release);
+        let price = Decimal::from(30_000) + Decimal::new((n % 100) as i64, 1);
         let tick = MarketEvent::Tick(Tick {
-            symbol: Symbol::new("BTCUSDT").expect("valid symbol"),
-            ts,
+            symbol: btc(),
+            ts: SystemClock.now_ms(),
             price,
         });
+        s.published
+            .store(s.epoch.elapsed().as_nanos() as u64, Ordering::Release);
         let _ = self.tx.unbounded_send(tick);
-        while self.done.load(Ordering::Acquire) < BOTS {
-            self.notify.notified().await;
+        while s.done.load(Ordering::Acquire) < BOTS {
+            s.notify.notified().await;
         }
     }
+}
 
-    fn take_latencies(&self) -> Vec<u64> {
-        self.latencies
-            .lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .unwrap_or_default()
+/// Waits (up to a minute) until the bots in the store satisfy `ok`.
+async fn wait_for(store: &MemoryStore, ok: impl Fn(&[Bot]) -> bool) {
+    for _ in 0..600 {
+        let bots = store
+            .bots_with_status(&[BotStatus::Starting, BotStatus::Running, BotStatus::Error])
+            .await
+            .unwrap_or_default();
+        if let Some(b) = bots.iter().find(|b| b.status == BotStatus::Error) {
+            panic!("bot {} failed: {:?}", b.id, b.error_message);
+        }
+        if ok(&bots) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    panic!("the fleet did not reach the expected state within a minute");
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -198,6 +292,12 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     }
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 fn bench_fanout(c: &mut Criterion) {
@@ -209,7 +309,7 @@ fn bench_fanout(c: &mut Criterion) {
     let fleet = rt.block_on(Fleet::start());
     let mut group = c.benchmark_group("fanout");
     group.throughput(Throughput::Elements(BOTS as u64));
-    let mut n = 0i64;
+    let mut n = 0usize;
     group.bench_function("tick_to_all_1000_bots", |b| {
         b.to_async(&rt).iter(|| {
             n += 1;
@@ -217,41 +317,35 @@ fn bench_fanout(c: &mut Criterion) {
         })
     });
     group.finish();
-    fleet.record.store(true, Ordering::Relaxed);
 
     // Latency distribution at a realistic pace: ticks 2 ms apart.
-    let per_tick = rt.block_on(async {
+    let load_before = load_average();
+    fleet.samples.recording.store(true, Ordering::Relaxed);
+    let total = rt.block_on(async {
         let start = Instant::now();
-        for i in 0..2_000 {
+        for i in 0..TICKS {
             fleet.tick(i).await;
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         start.elapsed()
     });
-    // Ask the bots to finish so they hand over their latencies.
-    let _ = fleet.tx.unbounded_send(MarketEvent::Tick(Tick {
-        symbol: Symbol::new("BTCUSDT").expect("valid symbol"),
-        ts: -1,
-        price: Decimal::ONE,
-    }));
-    rt.block_on(async {
-        for _ in 0..200 {
-            if fleet.latencies.lock().map(|l| l.len() >= BOTS * 2_000).unwrap_or(true) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    });
-    let mut lat = fleet.take_latencies();
+    fleet.samples.recording.store(false, Ordering::Relaxed);
+    let recorded = fleet.samples.next.load(Ordering::Relaxed).min(BOTS * TICKS);
+    let mut lat: Vec<u64> = fleet.samples.slots[..recorded]
+        .iter()
+        .map(|s| s.load(Ordering::Relaxed))
+        .collect();
     lat.sort_unstable();
     println!(
-        "fanout: {} bots x 2000 ticks ({:?} total): tick-to-decision p50 {:.1} us, p99 {:.1} us, max {:.1} us",
-        BOTS,
-        per_tick,
+        "fanout: {BOTS} runners x {TICKS} ticks ({total:?}): tick-to-decision p50 {:.1} us, p99 {:.1} us, \
+         max {:.1} us ({} samples; load average {load_before} before, {} after)",
         percentile(&lat, 0.50) as f64 / 1e3,
         percentile(&lat, 0.99) as f64 / 1e3,
         lat.last().copied().unwrap_or(0) as f64 / 1e3,
+        lat.len(),
+        load_average(),
     );
+    rt.block_on(fleet.supervisor.shutdown());
 }
 
 criterion_group!(benches, bench_fanout);
