@@ -71,11 +71,13 @@ fn runtime(e: StoreError) -> CliError {
 fn render(status: &[MigrationStatus]) -> String {
     status
         .iter()
-        .map(|m| {
-            let state = if m.applied { "applied" } else { "pending" };
-            format!("{:<16}{:<9}{}\n", m.version, state, m.description)
-        })
+        .map(|m| line(m.version, m.applied, &m.description))
         .collect()
+}
+
+fn line(version: i64, applied: bool, description: &str) -> String {
+    let state = if applied { "applied" } else { "pending" };
+    format!("{version:<16}{state:<9}{description}\n")
 }
 
 #[cfg(test)]
@@ -84,18 +86,7 @@ mod tests {
 
     #[test]
     fn status_lines_show_version_state_and_description() {
-        let s = render(&[
-            MigrationStatus {
-                version: 1,
-                description: "core".into(),
-                applied: true,
-            },
-            MigrationStatus {
-                version: 2,
-                description: "operations".into(),
-                applied: false,
-            },
-        ]);
+        let s = line(1, true, "core") + &line(2, false, "operations");
         assert_eq!(
             s,
             "1               applied  core\n2               pending  operations\n"

@@ -4,9 +4,15 @@
 //! - SQLite in `./gridbot-data/gridbot.db` (created on first start);
 //! - the paper exchange, each user with their own account funded with a
 //!   10,000 USDT demo balance; the venue is saved to
-//!   `./gridbot-data/paper-venue.json` every 30 s and on shutdown, so
-//!   balances, positions and orders survive a restart;
+//!   `./gridbot-data/paper-venue.json` every 30 s, after every bot start
+//!   and stop, and on shutdown, so balances, positions and orders survive
+//!   a restart (what a crash can still lose, and how runners reconcile
+//!   then: [`gridbot::facade::venue`]);
 //! - the simulated market for the default symbols;
+//! - the backtest advisor behind an hour-long cache, the advice for
+//!   BTC, ETH and SOL on 15-minute candles refreshed in the background;
+//!   `--advisor deepseek` (key in `GRIDBOT_DEEPSEEK_API_KEY`, else exit 2)
+//!   asks DeepSeek and falls back to the backtest advisor;
 //! - a `demo` user created on first start, its password printed once and
 //!   kept in `./gridbot-data/demo-login.txt` (mode 0600);
 //! - the dashboard at `http://127.0.0.1:8080`, bound to loopback unless
@@ -16,6 +22,10 @@
 //! their state and exit (bots stay `running` in the store), saves the paper
 //! venue and exits; on the next start every running bot resumes.
 //!
+//! Everything but the HTTP layer and the Bitget accounts is assembled by
+//! [`gridbot::GridbotBuilder`], the same wiring a program embedding the
+//! library gets.
+//!
 //! Secrets: the master key comes from `GRIDBOT_SECRET_KEY` (64 hex digits)
 //! or `./gridbot-data/secret.key`; users' exchange keys are stored sealed
 //! with it and never printed.
@@ -24,23 +34,19 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use clap::ValueEnum;
 use rust_decimal::Decimal;
 
-use gridbot_bitget::{BitgetConfig, BitgetExchange, BitgetMarketData, Credentials};
-use gridbot_core::advisor::cache::CacheConfig;
-use gridbot_core::advisor::{BacktestAdvisor, BacktestAdvisorConfig, CachedAdvisor, CoreBacktester, GridBacktester};
-use gridbot_core::clock::{Clock, SystemClock};
-use gridbot_core::feed::{ReplayConfig, ReplayMarket, SimConfig, SimMarket};
-use gridbot_core::manager::{EventBus, ExchangeProvider, MultiBotManager};
-use gridbot_core::model::{AccountBalance, Instrument, MarketEvent, Symbol, UserId};
-use gridbot_core::paper::{PaperConfig, PaperExchange, PaperSnapshot};
-use gridbot_core::ports::{Advisor, Exchange, MarketData, Store};
-use gridbot_core::runner::{MarketHub, RunnerOptions, Supervisor};
-use gridbot_core::ExchangeError;
+use gridbot::core::feed::{ReplayConfig, SimConfig};
+use gridbot::core::manager::ExchangeProvider;
+use gridbot::core::model::{AccountBalance, Interval, Symbol, UserId};
+use gridbot::core::ports::{Exchange, Store};
+use gridbot::core::ExchangeError;
+use gridbot::{BuildError, Gridbot, GridbotBuilder};
+use gridbot_bitget::{BitgetConfig, BitgetExchange, Credentials};
+use gridbot_deepseek::DeepSeekConfig;
 use gridbot_http::accounts::{Accounts, CredentialVerifier, PaperAccounts};
 use gridbot_http::auth::limiter::AuthLimiter;
 use gridbot_http::auth::password::hash_password;
@@ -62,6 +68,22 @@ pub enum ExchangeKind {
     /// Bitget demo trading with each user's saved demo keys.
     BitgetDemo,
 }
+
+/// Which advisor answers `analyze` requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdvisorKind {
+    /// The embedded sweep of backtested candidates (default).
+    Backtest,
+    /// DeepSeek proposals, re-backtested; falls back to `backtest`.
+    Deepseek,
+}
+
+/// Symbols and timeframe whose advice is refreshed in the background: the
+/// dashboard's default timeframe for the three busiest contracts. Three,
+/// not every default symbol, so that with DeepSeek (5 calls an hour) two
+/// calls an hour stay for users' own questions.
+const POPULAR: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
+const POPULAR_TIMEFRAME: Interval = Interval::M15;
 
 /// Arguments of `gridbot serve`.
 #[derive(Debug, clap::Args)]
@@ -91,6 +113,16 @@ pub struct Args {
     /// Do not create the `demo` user.
     #[arg(long, env = "GRIDBOT_NO_DEMO_USER")]
     pub no_demo_user: bool,
+    /// Advisor behind recommendations: `backtest`, or `deepseek` (key from
+    /// GRIDBOT_DEEPSEEK_API_KEY; falls back to `backtest` on any failure).
+    #[arg(long, env = "GRIDBOT_ADVISOR", value_enum, default_value = "backtest")]
+    pub advisor: AdvisorKind,
+    /// DeepSeek API root (with `--advisor deepseek`).
+    #[arg(long, env = "GRIDBOT_DEEPSEEK_BASE_URL")]
+    pub deepseek_base_url: Option<String>,
+    /// DeepSeek chat model (with `--advisor deepseek`).
+    #[arg(long, env = "GRIDBOT_DEEPSEEK_MODEL")]
+    pub deepseek_model: Option<String>,
 }
 
 /// Runs `gridbot serve`.
@@ -102,93 +134,79 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    // Flags first, so a bad one costs nothing.
+    let builder = advisor_choice(market_choice(Gridbot::builder(), &args.market, args.sim_speed)?, &args)?;
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", args.data_dir.display())))?;
     let env_key = std::env::var(SECRET_KEY_ENV).ok();
     let key =
         load_or_create_master_key(env_key.as_deref(), &args.data_dir).map_err(|e| CliError::new(e.to_string()))?;
     let db = args.db.clone().unwrap_or_else(|| default_db(&args.data_dir));
+    // Opened here rather than by the builder: Bitget accounts read users'
+    // keys from it.
     let store = gridbot_store::open(&db)
         .await
         .map_err(|e| CliError::runtime(format!("cannot open the database: {e}")))?;
-    let seeded = gridbot_core::templates::seed_default_templates(&*store)
-        .await
-        .map_err(|e| CliError::runtime(format!("cannot seed templates: {e}")))?;
-    if seeded > 0 {
-        tracing::info!(count = seeded, "default strategy templates seeded");
-    }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cipher = Arc::new(CredentialCipher::new(&key));
-
-    let market = open_market(&args.market, args.sim_speed, clock.clone()).await?;
-    let hub: Arc<dyn MarketData> = Arc::new(MarketHub::new(market.source.clone()));
-
-    let mut venue_saver = None;
-    let mut venue = None;
-    let accounts: Arc<dyn AccountsProvider> = match args.exchange {
-        ExchangeKind::Paper => {
-            let v = open_venue(&args.data_dir, market.instruments.clone())?;
-            venue_saver = Some(VenueSaver::new(v.clone(), &args.data_dir));
-            venue = Some(v.clone());
-            Arc::new(PaperAccounts::new(
-                Arc::new(v),
-                args.demo_balance,
-                Arc::new(BitgetVerifier { force_demo: false }),
-            ))
-        }
-        kind => Arc::new(BitgetAccounts::new(
+    let bitget_accounts = match args.exchange {
+        ExchangeKind::Paper => None,
+        kind => Some(Arc::new(BitgetAccounts::new(
             store.clone(),
             cipher.clone(),
             kind == ExchangeKind::BitgetDemo,
-        )),
+        ))),
     };
-    let feed = market.driver.start(venue.as_ref(), &market.source, &market.symbols)?;
-    let provider = accounts.clone().as_provider();
+    let builder = match &bitget_accounts {
+        None => builder
+            .paper(args.demo_balance)
+            .paper_snapshot(args.data_dir.join("paper-venue.json")),
+        Some(accounts) => builder.exchange_provider(accounts.clone()),
+    };
+    let popular = POPULAR
+        .iter()
+        .filter_map(|s| Symbol::new(s).ok())
+        .map(|s| (s, POPULAR_TIMEFRAME))
+        .collect();
+    let gridbot = builder
+        .store(store.clone())
+        .refresh_advice(popular)
+        .build()
+        .await
+        .map_err(build_error)?;
+    // The HTTP layer's view of the same accounts: on paper, the same
+    // `user-{id}` accounts of the same venue the manager trades on.
+    let accounts: Arc<dyn Accounts> = match (bitget_accounts, gridbot.paper_venue()) {
+        (Some(accounts), _) => accounts,
+        (None, Some(venue)) => Arc::new(PaperAccounts::new(
+            Arc::new(venue.clone()),
+            args.demo_balance,
+            Arc::new(BitgetVerifier { force_demo: false }),
+        )),
+        (None, None) => return Err(CliError::runtime("the paper venue was not set up")),
+    };
 
-    let events = EventBus::new();
-    let supervisor = Supervisor::new(
-        store.clone(),
-        provider.clone(),
-        hub.clone(),
-        clock.clone(),
-        events.clone(),
-        RunnerOptions::default(),
-    );
-    let manager = Arc::new(MultiBotManager::new(
-        store.clone(),
-        provider,
-        supervisor.clone(),
-        clock.clone(),
-        events,
-    ));
-    let backtester: Arc<dyn GridBacktester> = Arc::new(CoreBacktester::default());
-    let advisor = make_advisor(backtester.clone(), store.clone(), clock.clone());
-
+    let clock = gridbot.clock().clone();
     if !args.no_demo_user {
         ensure_demo_user(&*store, &args.data_dir, clock.now_ms()).await?;
     }
-    let resumed = supervisor
-        .resume_all()
+    let resumed = gridbot
+        .resume()
         .await
         .map_err(|e| CliError::runtime(format!("cannot resume bots: {e}")))?;
-    let risk_watch = supervisor.spawn_risk_watch();
-    if let Some(saver) = &venue_saver {
-        saver.spawn_periodic();
-    }
 
     let state = AppState {
         store,
         clock,
-        accounts: accounts.as_accounts(),
+        accounts,
         tokens: Arc::new(TokenService::new(&key)),
         cipher,
         limiter: Arc::new(AuthLimiter::default()),
         metrics: Arc::new(Metrics::default()),
         services: Services {
-            manager,
-            market: hub,
-            advisor,
-            backtester,
+            manager: gridbot.manager().clone(),
+            market: gridbot.market().clone(),
+            advisor: gridbot.advisor().clone(),
+            backtester: gridbot.backtester().clone(),
         },
     };
     let listener = gridbot_http::server::bind(args.addr)
@@ -199,14 +217,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let served = gridbot_http::server::serve(listener, state, gridbot_http::server::shutdown_signal()).await;
 
     println!("gridbot: stopping; bots will resume on the next start");
-    risk_watch.abort();
-    if let Some(feed) = feed {
-        feed.abort();
-    }
-    supervisor.shutdown().await;
-    if let Some(saver) = &venue_saver {
-        saver.save();
-    }
+    gridbot.shutdown().await;
     served.map_err(|e| CliError::runtime(format!("server failed: {e}")))
 }
 
@@ -214,240 +225,56 @@ fn default_db(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("gridbot.db").display())
 }
 
-// ---- market data -------------------------------------------------------------
-
-/// The market source with the symbols it serves and their instruments.
-struct Market {
-    source: Arc<dyn MarketData>,
-    symbols: Vec<Symbol>,
-    instruments: Vec<Instrument>,
-    driver: MarketDriver,
-}
-
-async fn open_market(spec: &str, speed: u32, clock: Arc<dyn Clock>) -> Result<Market, CliError> {
-    let default_symbols: Vec<Symbol> = gridbot_core::templates::DEFAULT_SYMBOLS
-        .iter()
-        .filter_map(|s| Symbol::new(s).ok())
-        .collect();
+/// The market `--market` names: `sim`, `replay:FILE.csv` or `bitget`.
+fn market_choice(builder: GridbotBuilder, spec: &str, speed: u32) -> Result<GridbotBuilder, CliError> {
     if spec == "sim" {
-        let sim = SimMarket::new(SimConfig::default().with_speed(speed), clock)
-            .map_err(|e| CliError::runtime(format!("cannot start the simulated market: {e}")))?;
-        return Ok(Market {
-            symbols: sim.hub().instruments().into_iter().map(|i| i.symbol).collect(),
-            instruments: sim.hub().instruments(),
-            source: Arc::new(sim.clone()),
-            driver: MarketDriver::Sim(sim),
-        });
+        return Ok(builder.sim_market(SimConfig::default().with_speed(speed)));
     }
     if let Some(file) = spec.strip_prefix("replay:") {
-        let replay = ReplayMarket::from_csv(Path::new(file), ReplayConfig::default().with_speed(speed), clock)
-            .map_err(|e| CliError::new(format!("cannot replay {file}: {e}")))?;
-        return Ok(Market {
-            symbols: vec![replay.symbol().clone()],
-            instruments: replay.hub().instruments(),
-            source: Arc::new(replay.clone()),
-            driver: MarketDriver::Replay(replay),
-        });
+        return Ok(builder.replay_market(file, ReplayConfig::default().with_speed(speed)));
     }
     if spec == "bitget" {
-        let md = BitgetMarketData::new(BitgetConfig::live(None))
-            .map_err(|e| CliError::runtime(format!("cannot set up Bitget market data: {e}")))?;
-        let mut instruments = Vec::new();
-        for s in &default_symbols {
-            let i = md
-                .instrument(s)
-                .await
-                .map_err(|e| CliError::runtime(format!("cannot load the {s} contract from Bitget: {e}")))?;
-            instruments.push(i);
-        }
-        return Ok(Market {
-            source: Arc::new(md),
-            symbols: default_symbols,
-            instruments,
-            driver: MarketDriver::External,
-        });
+        let symbols = gridbot::core::templates::DEFAULT_SYMBOLS
+            .iter()
+            .filter_map(|s| Symbol::new(s).ok())
+            .collect();
+        return Ok(builder.bitget_market(BitgetConfig::live(None), symbols));
     }
     Err(CliError::new(format!(
         "--market must be sim, replay:FILE.csv or bitget, got {spec:?}"
     )))
 }
 
-/// How the paper venue gets its prices.
-enum MarketDriver {
-    /// The simulated market walks the venue itself and runs on a task.
-    Sim(SimMarket),
-    /// The replay walks the venue itself and runs on a task.
-    Replay(ReplayMarket),
-    /// An outside feed: a task per symbol passes its prices to the venue.
-    External,
-}
-
-impl MarketDriver {
-    /// Attaches the venue (when trading on paper) and starts the feed.
-    fn start(
-        &self,
-        venue: Option<&PaperExchange>,
-        source: &Arc<dyn MarketData>,
-        symbols: &[Symbol],
-    ) -> Result<Option<tokio::task::JoinHandle<()>>, CliError> {
-        let attach_err =
-            |e: gridbot_core::MarketDataError| CliError::runtime(format!("cannot attach the paper venue: {e}"));
-        match self {
-            MarketDriver::Sim(sim) => {
-                if let Some(v) = venue {
-                    sim.attach_venue(v.clone()).map_err(attach_err)?;
-                }
-                Ok(Some(sim.spawn()))
+/// The advisor `--advisor` names; DeepSeek needs its key in the environment.
+fn advisor_choice(builder: GridbotBuilder, args: &Args) -> Result<GridbotBuilder, CliError> {
+    match args.advisor {
+        AdvisorKind::Backtest => Ok(builder),
+        AdvisorKind::Deepseek => {
+            let mut config =
+                DeepSeekConfig::from_env().map_err(|e| CliError::new(format!("--advisor deepseek: {e}")))?;
+            if let Some(url) = &args.deepseek_base_url {
+                config = config.with_base_url(url.trim());
             }
-            MarketDriver::Replay(replay) => {
-                if let Some(v) = venue {
-                    replay.attach_venue(v.clone()).map_err(attach_err)?;
-                }
-                Ok(Some(replay.spawn()))
+            if let Some(model) = &args.deepseek_model {
+                config = config.with_model(model.trim());
             }
-            MarketDriver::External => {
-                if let Some(v) = venue {
-                    drive_venue(v.clone(), source.clone(), symbols.to_vec());
-                }
-                Ok(None)
-            }
+            Ok(builder.deepseek(config))
         }
     }
 }
 
-// ---- paper venue --------------------------------------------------------------
-
-fn venue_file(data_dir: &Path) -> PathBuf {
-    data_dir.join("paper-venue.json")
-}
-
-/// The paper venue: restored from the data folder when saved before.
-fn open_venue(data_dir: &Path, instruments: Vec<Instrument>) -> Result<PaperExchange, CliError> {
-    let path = venue_file(data_dir);
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let snap: PaperSnapshot = serde_json::from_slice(&bytes)
-                .map_err(|e| CliError::runtime(format!("{} is unreadable: {e}", path.display())))?;
-            let venue = PaperExchange::restore(snap)
-                .map_err(|e| CliError::runtime(format!("cannot restore {}: {e}", path.display())))?;
-            let known: Vec<Symbol> = venue.instruments().into_iter().map(|i| i.symbol).collect();
-            for i in instruments.into_iter().filter(|i| !known.contains(&i.symbol)) {
-                venue.add_instrument(i);
-            }
-            Ok(venue)
+/// Bad input (a replay file, a venue file, a setting) exits 2; what the
+/// outside world did (database, network) exits 1.
+fn build_error(e: BuildError) -> CliError {
+    match e {
+        BuildError::Market(_) | BuildError::Config(_) | BuildError::Advisor(_) | BuildError::Venue { .. } => {
+            CliError::new(e.to_string())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(PaperExchange::with_instruments(PaperConfig::default(), instruments))
-        }
-        Err(e) => Err(CliError::runtime(format!("cannot read {}: {e}", path.display()))),
+        _ => CliError::runtime(e.to_string()),
     }
-}
-
-/// Feeds the venue from the market: ticks move prices (and fill orders);
-/// a closed candle is walked only when no tick of it was seen (candle-only
-/// sources such as a replay).
-fn drive_venue(venue: PaperExchange, market: Arc<dyn MarketData>, symbols: Vec<Symbol>) {
-    for symbol in symbols {
-        let venue = venue.clone();
-        let market = market.clone();
-        tokio::spawn(async move {
-            use futures::StreamExt;
-            loop {
-                let mut sub = match market.subscribe(&symbol).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(%symbol, error = %e, "paper venue cannot subscribe; retrying");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                        continue;
-                    }
-                };
-                let mut ticked = false;
-                while let Some(ev) = sub.next().await {
-                    let result = match &ev {
-                        MarketEvent::Tick(t) => {
-                            ticked = true;
-                            venue.on_price(&t.symbol, t.price, t.ts)
-                        }
-                        MarketEvent::Candle { symbol, candle } => {
-                            let r = if ticked {
-                                Ok(())
-                            } else {
-                                venue.on_candle(symbol, candle)
-                            };
-                            ticked = false;
-                            r
-                        }
-                        _ => Ok(()),
-                    };
-                    if let Err(e) = result {
-                        tracing::warn!(%symbol, error = %e, "paper venue refused a market event");
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
-    }
-}
-
-/// Saves the venue to the data folder (atomically: temp file + rename).
-struct VenueSaver {
-    venue: PaperExchange,
-    path: PathBuf,
-}
-
-impl VenueSaver {
-    fn new(venue: PaperExchange, data_dir: &Path) -> Self {
-        VenueSaver {
-            venue,
-            path: venue_file(data_dir),
-        }
-    }
-
-    fn save(&self) {
-        if let Err(e) = save_venue(&self.venue, &self.path) {
-            tracing::error!(path = %self.path.display(), error = %e, "paper venue not saved");
-        }
-    }
-
-    fn spawn_periodic(&self) {
-        let venue = self.venue.clone();
-        let path = self.path.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(30));
-            every.tick().await;
-            loop {
-                every.tick().await;
-                if let Err(e) = save_venue(&venue, &path) {
-                    tracing::error!(path = %path.display(), error = %e, "paper venue not saved");
-                }
-            }
-        });
-    }
-}
-
-fn save_venue(venue: &PaperExchange, path: &Path) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec(&venue.snapshot()).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
 }
 
 // ---- accounts -------------------------------------------------------------------
-
-/// An [`Accounts`] that is also the manager's [`ExchangeProvider`].
-trait AccountsProvider: Accounts {
-    fn as_provider(self: Arc<Self>) -> Arc<dyn ExchangeProvider>;
-    fn as_accounts(self: Arc<Self>) -> Arc<dyn Accounts>;
-}
-
-impl<T: Accounts + 'static> AccountsProvider for T {
-    fn as_provider(self: Arc<Self>) -> Arc<dyn ExchangeProvider> {
-        self
-    }
-    fn as_accounts(self: Arc<Self>) -> Arc<dyn Accounts> {
-        self
-    }
-}
 
 fn bitget_config(creds: &ExchangeCredentials, demo: bool) -> BitgetConfig {
     let c = Credentials::new(&creds.api_key, &creds.api_secret, &creds.passphrase);
@@ -534,14 +361,7 @@ impl Accounts for BitgetAccounts {
     }
 }
 
-// ---- advisor and demo user -------------------------------------------------------
-
-/// The backtest advisor behind the hour-long cache (one computation per
-/// symbol and timeframe at a time).
-fn make_advisor(backtester: Arc<dyn GridBacktester>, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Arc<dyn Advisor> {
-    let backtest: Arc<dyn Advisor> = Arc::new(BacktestAdvisor::new(backtester, BacktestAdvisorConfig::default()));
-    Arc::new(CachedAdvisor::new(backtest, None, store, clock, CacheConfig::default()))
-}
+// ---- demo user -------------------------------------------------------------------
 
 /// Creates the `demo` user on first start and prints its login.
 async fn ensure_demo_user(store: &dyn Store, data_dir: &Path, now: i64) -> Result<(), CliError> {
@@ -639,9 +459,19 @@ mod tests {
         assert_eq!(cli.args.addr.port(), 9000);
     }
 
-    #[tokio::test]
-    async fn an_unknown_market_is_refused_with_the_forms_it_accepts() {
-        let err = open_market("moon", 1, Arc::new(SystemClock)).await.err().unwrap();
+    #[test]
+    fn an_unknown_market_is_refused_with_the_forms_it_accepts() {
+        let err = market_choice(Gridbot::builder(), "moon", 1).err().unwrap();
         assert!(err.to_string().contains("sim, replay:FILE.csv or bitget"));
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn deepseek_is_chosen_by_flag_or_environment() {
+        let cli = Cli::try_parse_from(["serve", "--advisor", "deepseek", "--deepseek-model", "m"]).unwrap();
+        assert_eq!(cli.args.advisor, AdvisorKind::Deepseek);
+        assert_eq!(cli.args.deepseek_model.as_deref(), Some("m"));
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(cli.args.advisor, AdvisorKind::Backtest);
     }
 }

@@ -1,0 +1,362 @@
+//! [`GridbotBuilder`]: choose an exchange, a market, a store and an advisor;
+//! [`GridbotBuilder::build`] wires them into a running [`Gridbot`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gridbot_core::advisor::{BacktestAdvisorConfig, CoreBacktester, GridBacktester};
+use gridbot_core::clock::{Clock, SystemClock};
+use gridbot_core::feed::{ReplayConfig, SimConfig};
+use gridbot_core::manager::{EventBus, ExchangeProvider, MultiBotManager, SharedExchange};
+use gridbot_core::model::{Instrument, Interval, Symbol};
+use gridbot_core::paper::{PaperAccounts, PaperConfig, PaperExchange};
+use gridbot_core::ports::{Advisor, Exchange, MarketData, Store};
+use gridbot_core::runner::{MarketHub, RunnerOptions, Supervisor};
+use gridbot_core::Decimal;
+
+use super::advisor::{AdvisorChoice, MarketRequests};
+use super::error::BuildError;
+use super::market::MarketChoice;
+use super::venue::VenueFile;
+use super::Gridbot;
+
+/// Demo deposit of a paper account when none is given, USDT.
+pub const DEFAULT_DEPOSIT: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// Who the bots trade with.
+enum ExchangeChoice {
+    Paper {
+        deposit: Decimal,
+        config: PaperConfig,
+        snapshot: Option<PathBuf>,
+    },
+    Provider(Arc<dyn ExchangeProvider>),
+}
+
+/// Where bots, orders, fills and the advice cache are kept.
+enum StoreChoice {
+    Memory,
+    Url(String),
+    Given(Arc<dyn Store>),
+}
+
+/// Assembles a [`Gridbot`]. Every setting has a default, so
+/// `Gridbot::builder().build().await` runs: the paper exchange (10,000 USDT
+/// per user), the simulated market in real time, the in-memory store and
+/// the backtest advisor.
+///
+/// - Exchange: [`paper`](Self::paper) (default), [`exchange`](Self::exchange)
+///   (one account of any [`Exchange`], yours included) or
+///   [`exchange_provider`](Self::exchange_provider) (an account per user).
+/// - Market: [`sim_market`](Self::sim_market) (default),
+///   [`replay_market`](Self::replay_market), `bitget_market` (feature
+///   `bitget`) or [`market_data`](Self::market_data) (any [`MarketData`]).
+/// - Store: [`memory_store`](Self::memory_store) (default), `sqlite`
+///   (feature `sqlite`), `postgres` (feature `postgres`),
+///   [`database_url`](Self::database_url) or [`store`](Self::store) (any
+///   [`Store`]).
+/// - Advisor: the backtest advisor (default), `deepseek` (feature
+///   `deepseek`) or [`advisor`](Self::advisor) (any [`Advisor`]).
+#[must_use = "a builder does nothing until `build` is awaited"]
+pub struct GridbotBuilder {
+    clock: Arc<dyn Clock>,
+    exchange: ExchangeChoice,
+    market: MarketChoice,
+    run_market: bool,
+    store: StoreChoice,
+    advisor: AdvisorChoice,
+    refresh: Vec<(Symbol, Interval)>,
+    runner: RunnerOptions,
+    seed_templates: bool,
+}
+
+impl Default for GridbotBuilder {
+    fn default() -> Self {
+        GridbotBuilder {
+            clock: Arc::new(SystemClock),
+            exchange: ExchangeChoice::Paper {
+                deposit: DEFAULT_DEPOSIT,
+                config: PaperConfig::default(),
+                snapshot: None,
+            },
+            market: MarketChoice::Sim(SimConfig::default()),
+            run_market: true,
+            store: StoreChoice::Memory,
+            advisor: AdvisorChoice::Backtest(BacktestAdvisorConfig::default()),
+            refresh: Vec::new(),
+            runner: RunnerOptions::default(),
+            seed_templates: true,
+        }
+    }
+}
+
+impl GridbotBuilder {
+    /// The clock bots, markets and caches run on (the system clock by
+    /// default; a [`gridbot_core::clock::ManualClock`] for simulations).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    // ---- exchange ----------------------------------------------------------
+
+    /// Trade on the built-in paper exchange: each user gets their own
+    /// account, opened with `deposit` USDT on first use.
+    pub fn paper(mut self, deposit: Decimal) -> Self {
+        self.exchange = ExchangeChoice::Paper {
+            deposit,
+            config: PaperConfig::default(),
+            snapshot: None,
+        };
+        self
+    }
+
+    /// Settings of the paper venue (slippage, default leverage); only with
+    /// [`paper`](Self::paper).
+    pub fn paper_config(mut self, config: PaperConfig) -> Self {
+        if let ExchangeChoice::Paper { config: c, .. } = &mut self.exchange {
+            *c = config;
+        }
+        self
+    }
+
+    /// Keep the paper venue in `path`: restored from it at build when it
+    /// exists, saved every 30 s, after every bot start or stop and on
+    /// [`Gridbot::shutdown`]. Only with [`paper`](Self::paper). See
+    /// [`crate::facade::venue`] for what happens when the file lags the store.
+    pub fn paper_snapshot(mut self, path: impl Into<PathBuf>) -> Self {
+        if let ExchangeChoice::Paper { snapshot, .. } = &mut self.exchange {
+            *snapshot = Some(path.into());
+        }
+        self
+    }
+
+    /// Every user trades on this one account (any [`Exchange`], your own
+    /// included). The market still comes from the market setting.
+    pub fn exchange(mut self, exchange: Arc<dyn Exchange>) -> Self {
+        self.exchange = ExchangeChoice::Provider(Arc::new(SharedExchange(exchange)));
+        self
+    }
+
+    /// Each user trades on the account `provider` gives them.
+    pub fn exchange_provider(mut self, provider: Arc<dyn ExchangeProvider>) -> Self {
+        self.exchange = ExchangeChoice::Provider(provider);
+        self
+    }
+
+    // ---- market ------------------------------------------------------------
+
+    /// The seeded simulated market (the default: the default symbols, 30 days
+    /// of history, real time). It runs on its own task unless
+    /// [`step_market_manually`](Self::step_market_manually).
+    pub fn sim_market(mut self, config: SimConfig) -> Self {
+        self.market = MarketChoice::Sim(config);
+        self
+    }
+
+    /// A candle file (`ts_ms,open,high,low,close,volume`) played as a market.
+    pub fn replay_market(mut self, path: impl Into<PathBuf>, config: ReplayConfig) -> Self {
+        self.market = MarketChoice::Replay {
+            path: path.into(),
+            config,
+        };
+        self
+    }
+
+    /// Bitget's public market data for `symbols` (their contracts are
+    /// loaded from Bitget at build).
+    #[cfg(feature = "bitget")]
+    pub fn bitget_market(mut self, config: gridbot_bitget::BitgetConfig, symbols: Vec<Symbol>) -> Self {
+        self.market = MarketChoice::Bitget { config, symbols };
+        self
+    }
+
+    /// Any market data source (yours included), trading `instruments`.
+    /// With the paper exchange, its ticks and candles drive the venue.
+    pub fn market_data(mut self, source: Arc<dyn MarketData>, instruments: Vec<Instrument>) -> Self {
+        self.market = MarketChoice::Custom { source, instruments };
+        self
+    }
+
+    /// Do not run the simulated or replay market on a task: the caller moves
+    /// it with [`Gridbot::sim_market`]`().step()` (or the replay's `step`),
+    /// typically with a [`gridbot_core::clock::ManualClock`].
+    pub fn step_market_manually(mut self) -> Self {
+        self.run_market = false;
+        self
+    }
+
+    // ---- store ---------------------------------------------------------------
+
+    /// Keep everything in memory (the default; nothing survives the process).
+    pub fn memory_store(mut self) -> Self {
+        self.store = StoreChoice::Memory;
+        self
+    }
+
+    /// A SQLite file, created (and migrated) when missing.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.store = StoreChoice::Url(format!("sqlite://{}?mode=rwc", path.as_ref().display()));
+        self
+    }
+
+    /// A PostgreSQL database (`postgres://user:password@host:5432/db`),
+    /// migrated at build.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(mut self, url: impl Into<String>) -> Self {
+        self.store = StoreChoice::Url(url.into());
+        self
+    }
+
+    /// A store named by URL: `memory`, `sqlite://…`, a file path or
+    /// `postgres://…` (see [`gridbot_store::open`]).
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.store = StoreChoice::Url(url.into());
+        self
+    }
+
+    /// Any [`Store`], yours included.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = StoreChoice::Given(store);
+        self
+    }
+
+    /// Whether build seeds the default strategy templates into the store
+    /// (default: yes; existing templates are kept).
+    pub fn seed_templates(mut self, seed: bool) -> Self {
+        self.seed_templates = seed;
+        self
+    }
+
+    // ---- advisor -------------------------------------------------------------
+
+    /// The backtest advisor with these settings (the default advisor).
+    pub fn backtest_advisor(mut self, config: BacktestAdvisorConfig) -> Self {
+        self.advisor = AdvisorChoice::Backtest(config);
+        self
+    }
+
+    /// DeepSeek proposals, re-backtested; the backtest advisor answers
+    /// whenever DeepSeek fails or its budget (5 calls an hour) is spent.
+    #[cfg(feature = "deepseek")]
+    pub fn deepseek(mut self, config: gridbot_deepseek::DeepSeekConfig) -> Self {
+        self.advisor = AdvisorChoice::DeepSeek(config);
+        self
+    }
+
+    /// Any [`Advisor`], yours included; used as it is (not cached).
+    pub fn advisor(mut self, advisor: Arc<dyn Advisor>) -> Self {
+        self.advisor = AdvisorChoice::Custom(advisor);
+        self
+    }
+
+    /// Recompute the advice for these `(symbol, timeframe)` pairs in the
+    /// background, now and then shortly before each answer expires (hourly),
+    /// so users asking for them never wait. Ignored with an advisor of your
+    /// own.
+    pub fn refresh_advice(mut self, popular: Vec<(Symbol, Interval)>) -> Self {
+        self.refresh = popular;
+        self
+    }
+
+    // ---- runners ---------------------------------------------------------------
+
+    /// Retry and timing settings of the bot runners.
+    pub fn runner_options(mut self, options: RunnerOptions) -> Self {
+        self.runner = options;
+        self
+    }
+
+    /// Opens the store, the market and the exchange, and wires the manager,
+    /// the supervisor (with its daily-loss watch), the advisor and the
+    /// background tasks. Bots saved as running do not resume until
+    /// [`Gridbot::resume`]. Must be called inside a tokio runtime.
+    pub async fn build(self) -> Result<Gridbot, BuildError> {
+        let clock = self.clock;
+        let store: Arc<dyn Store> = match self.store {
+            StoreChoice::Memory => Arc::new(gridbot_store::MemoryStore::new()),
+            StoreChoice::Url(url) => gridbot_store::open(&url).await?,
+            StoreChoice::Given(store) => store,
+        };
+        if self.seed_templates {
+            let seeded = gridbot_core::templates::seed_default_templates(&*store).await?;
+            if seeded > 0 {
+                tracing::info!(count = seeded, "default strategy templates seeded");
+            }
+        }
+        let market = self.market.open(clock.clone()).await?;
+        let hub: Arc<dyn MarketData> = Arc::new(MarketHub::new(market.source.clone()));
+        let symbols: Vec<Symbol> = market.instruments.iter().map(|i| i.symbol.clone()).collect();
+
+        let (provider, venue, venue_file): (Arc<dyn ExchangeProvider>, _, _) = match self.exchange {
+            ExchangeChoice::Paper {
+                deposit,
+                config,
+                snapshot,
+            } => {
+                let file = snapshot.map(VenueFile::new);
+                let venue = match &file {
+                    Some(f) => f.open(config, market.instruments.clone())?,
+                    None => PaperExchange::with_instruments(config, market.instruments.clone()),
+                };
+                (Arc::new(PaperAccounts::new(venue.clone(), deposit)), Some(venue), file)
+            }
+            ExchangeChoice::Provider(p) => (p, None, None),
+        };
+        let mut tasks = market
+            .driver
+            .start(venue.as_ref(), &market.source, &symbols, self.run_market)?;
+
+        let events = EventBus::new();
+        if let (Some(file), Some(v)) = (&venue_file, &venue) {
+            tasks.extend(file.spawn_savers(v, &events));
+        }
+        let supervisor = Supervisor::new(
+            store.clone(),
+            provider.clone(),
+            hub.clone(),
+            clock.clone(),
+            events.clone(),
+            self.runner,
+        );
+        let manager = Arc::new(MultiBotManager::new(
+            store.clone(),
+            provider.clone(),
+            supervisor.clone(),
+            clock.clone(),
+            events.clone(),
+        ));
+        tasks.push(supervisor.spawn_risk_watch());
+
+        let backtester: Arc<dyn GridBacktester> = Arc::new(CoreBacktester::default());
+        let assembled = self
+            .advisor
+            .assemble(backtester.clone(), store.clone(), clock.clone())?;
+        if let (Some(cached), false) = (&assembled.cached, self.refresh.is_empty()) {
+            let source = Arc::new(MarketRequests {
+                market: hub.clone(),
+                instruments: market.instruments.clone(),
+                clock: clock.clone(),
+            });
+            tasks.push(cached.spawn_refresh(self.refresh, source));
+        }
+
+        Ok(Gridbot {
+            manager,
+            supervisor,
+            events,
+            store,
+            market: hub,
+            instruments: market.instruments,
+            provider,
+            advisor: assembled.advisor,
+            backtester,
+            clock,
+            venue,
+            venue_file,
+            driver: market.driver,
+            tasks,
+        })
+    }
+}
