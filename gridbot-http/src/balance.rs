@@ -19,6 +19,7 @@ pub const MAX_ACTIVE_BOTS: u32 = 5;
 
 /// A user's balance as the dashboard's bar shows it. Money as strings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct BalanceView {
     /// Exchange equity, USDT.
     #[schema(value_type = String)]

@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 
 /// An API failure, turned into the error envelope by [`IntoResponse`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -38,6 +39,7 @@ pub struct ApiError {
 
 /// The body of an error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[non_exhaustive]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -45,6 +47,7 @@ pub struct ErrorBody {
 
 /// The inside of the error envelope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[non_exhaustive]
 pub struct ErrorDetail {
     /// Machine-readable code.
     pub code: String,
@@ -116,6 +119,8 @@ impl std::fmt::Display for ApiError {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

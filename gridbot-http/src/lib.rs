@@ -1,16 +1,47 @@
 //! # gridbot-http
 //!
-//! The axum router: REST API under `/api/v1`, auth, the server-sent-event
-//! stream and the embedded web dashboard.
+//! The HTTP frontend of gridbot: an axum [`Router`] with the REST API under
+//! `/api/v1` (auth, account, multibot, grid-bot, backtest, market), the
+//! server-sent-event stream, `/healthz`, `/metrics`, `/openapi.json` and the
+//! embedded web dashboard (static files compiled into the binary, no build
+//! step). `gridbot serve` in the root crate wires it to the trading services.
 //!
-//! Build an [`AppState`] and call [`router`]; serve it with
+//! # Example
+//!
+//! Build an [`AppState`] (store, clock, accounts, tokens, cipher, limits,
+//! metrics and the trading [`services::Services`]), then serve it:
+//!
+//! ```no_run
+//! use gridbot_http::{server, AppState};
+//!
+//! async fn run(state: AppState) -> std::io::Result<()> {
+//!     let listener = server::bind("127.0.0.1:8080".parse().expect("a socket address")).await?;
+//!     // Stops on Ctrl-C or SIGTERM, letting in-flight requests finish.
+//!     server::serve(listener, state, server::shutdown_signal()).await
+//! }
+//! ```
+//!
+//! Or take the [`router`] and serve it yourself with
 //! `axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())`
 //! so login rate limits see the client's IP.
 //!
-//! Invariants: every error answers the envelope of [`error`]; money is a
-//! decimal string in every body; a user only ever sees their own bots (a
-//! bot id of another user answers 404); secrets are never returned or
-//! logged.
+//! # Where to go next
+//!
+//! - [`routes`]: every endpoint, its rules and answers ([`openapi::ApiDoc`]
+//!   is the same as an OpenAPI document, served at `/openapi.json`);
+//! - [`error`]: the error envelope and which status means what;
+//! - [`auth`]: passwords, access and refresh tokens (rotation, logout and
+//!   the limits of revocation), login rate limits;
+//! - [`summaries`]: the shared per-user summary cache behind
+//!   `/multibot/summary` and `/stream`, and exactly when it is refreshed;
+//! - [`secrets`]: the master key and how exchange credentials are sealed;
+//! - [`state`] and [`services`]: what a server needs to be built.
+//!
+//! # Invariants
+//!
+//! Every error answers the envelope of [`error`]; money is a decimal string
+//! in every body; a user only ever sees their own bots (a bot id of another
+//! user answers 404); secrets are never returned or logged.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -42,6 +73,22 @@ use axum::Router;
 pub use accounts::Accounts;
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
+
+/// Shared types must cross threads: axum runs handlers on any worker.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<AppState>();
+    shared::<services::Services>();
+    shared::<summaries::SummaryCache>();
+    shared::<summaries::SummarySnapshot>();
+    shared::<auth::tokens::TokenService>();
+    shared::<auth::limiter::AuthLimiter>();
+    shared::<metrics::Metrics>();
+    shared::<secrets::CredentialCipher>();
+    shared::<accounts::PaperAccounts>();
+    shared::<ApiError>();
+    shared::<RouterConfig>();
+};
 
 /// The router's state: the [`AppState`] the caller built plus what the
 /// router owns itself (the shared summary cache). Kept private so adding to

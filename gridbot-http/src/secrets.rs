@@ -25,6 +25,7 @@ pub const SECRET_KEY_ENV: &str = "GRIDBOT_SECRET_KEY";
 
 /// Why the master key could not be had.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The variable or file is not 64 hex digits.
     #[error("{0} must be 64 hex digits (32 bytes)")]
@@ -87,6 +88,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// A user's plain exchange API credentials (in memory only).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExchangeCredentials {
     /// API key.
     pub api_key: String,
@@ -97,6 +99,23 @@ pub struct ExchangeCredentials {
     /// Demo-trading keys.
     #[serde(default)]
     pub demo: bool,
+}
+
+impl ExchangeCredentials {
+    /// Credentials from their parts (`demo`: Bitget demo-trading keys).
+    pub fn new(
+        api_key: impl Into<String>,
+        api_secret: impl Into<String>,
+        passphrase: impl Into<String>,
+        demo: bool,
+    ) -> Self {
+        ExchangeCredentials {
+            api_key: api_key.into(),
+            api_secret: api_secret.into(),
+            passphrase: passphrase.into(),
+            demo,
+        }
+    }
 }
 
 impl std::fmt::Debug for ExchangeCredentials {
@@ -110,6 +129,7 @@ impl std::fmt::Debug for ExchangeCredentials {
 
 /// Why credentials could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CipherError {
     /// Wrong key, tampered data or a record of another user.
     #[error("stored credentials cannot be decrypted (was GRIDBOT_SECRET_KEY changed?)")]

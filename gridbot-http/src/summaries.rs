@@ -251,11 +251,9 @@ mod tests {
     use gridbot_core::model::{BotId, BotStatus};
     use std::sync::atomic::AtomicUsize;
 
-    fn counting(n: &AtomicUsize) -> impl std::future::Future<Output = ApiResult<Bytes>> + '_ {
-        async move {
-            let i = n.fetch_add(1, Ordering::SeqCst);
-            Ok(Bytes::from(format!("{{\"n\":{i}}}")))
-        }
+    async fn counting(n: &AtomicUsize) -> ApiResult<Bytes> {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        Ok(Bytes::from(format!("{{\"n\":{i}}}")))
     }
 
     fn status_event(user: i64) -> BotEvent {

@@ -11,6 +11,7 @@ use crate::balance::BalanceView;
 
 /// A bot as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct BotView {
     /// Id.
     pub id: i64,
@@ -110,6 +111,7 @@ impl BotView {
 
 /// The multibot summary: the balance bar and every bot of the user.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct SummaryView {
     /// The balance bar.
     pub balance: BalanceView,

@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 /// The user a request is made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthUser {
     /// The user id.
     pub id: UserId,

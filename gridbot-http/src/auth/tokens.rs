@@ -53,6 +53,8 @@ pub const REFRESH_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 pub const REVOKED_KEY_PREFIX: &str = "auth:refresh-revoked:";
 /// Revocations kept in memory before expired ones are pruned.
 const PRUNE_AT: usize = 4096;
+/// Verified access tokens remembered (the cache is emptied when full).
+const ACCESS_CACHE_MAX: usize = 4096;
 
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +68,7 @@ pub enum TokenKind {
 
 /// The claims of a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Claims {
     /// The user id.
     pub sub: i64,
@@ -94,11 +97,19 @@ struct Revoked {
 
 /// Signs and checks tokens, and remembers revoked refresh tokens. Clones
 /// share the revocations.
+///
+/// Access tokens are checked on every API call, so the claims of tokens that
+/// passed the full check (signature, kind) are remembered by their exact
+/// text; a remembered token skips the signature check but not the expiry
+/// check. A token is only ever remembered after it verified, so this cannot
+/// accept a token the full check would refuse.
 #[derive(Clone)]
 pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    validation: Validation,
     revoked: Arc<Mutex<Revoked>>,
+    verified_access: Arc<Mutex<HashMap<String, Claims>>>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -119,6 +130,14 @@ impl TokenService {
         TokenService {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
+            validation: {
+                let mut v = Validation::new(Algorithm::HS256);
+                // Expiry is checked in `verify` against the application clock.
+                v.validate_exp = false;
+                v.required_spec_claims.clear();
+                v
+            },
+            verified_access: Arc::new(Mutex::new(HashMap::new())),
             revoked: Arc::new(Mutex::new(Revoked {
                 ids: HashMap::new(),
                 prune_at: PRUNE_AT,
@@ -146,23 +165,30 @@ impl TokenService {
 
     /// Checks a token's signature, kind and expiry (at `now`).
     pub fn verify(&self, token: &str, kind: TokenKind, now: TimestampMs) -> Result<Claims, ApiError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked below against the application clock.
-        validation.validate_exp = false;
-        validation.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|_| ApiError::unauthorized("invalid token; log in again"))?;
-        let claims = data.claims;
+        if kind == TokenKind::Access {
+            let known = self.verified_access.lock().ok().and_then(|m| m.get(token).cloned());
+            if let Some(claims) = known {
+                return check_expiry(claims, now);
+            }
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| ApiError::unauthorized("invalid token; log in again"))?
+            .claims;
         if claims.typ != kind {
             return Err(ApiError::unauthorized(match kind {
                 TokenKind::Access => "an access token is required",
                 TokenKind::Refresh => "a refresh token is required",
             }));
         }
-        if claims.exp_ms <= now {
-            return Err(ApiError::unauthorized("token expired; refresh or log in again"));
+        if kind == TokenKind::Access && claims.exp_ms > now {
+            if let Ok(mut m) = self.verified_access.lock() {
+                if m.len() >= ACCESS_CACHE_MAX {
+                    m.clear();
+                }
+                m.insert(token.to_owned(), claims.clone());
+            }
         }
-        Ok(claims)
+        check_expiry(claims, now)
     }
 
     /// Marks the refresh token `jti` (expiring at `exp_ms`) revoked in this
@@ -186,6 +212,13 @@ impl TokenService {
     }
 }
 
+fn check_expiry(claims: Claims, now: TimestampMs) -> Result<Claims, ApiError> {
+    if claims.exp_ms <= now {
+        return Err(ApiError::unauthorized("token expired; refresh or log in again"));
+    }
+    Ok(claims)
+}
+
 /// 128 random bits, hex.
 fn new_token_id() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -204,6 +237,21 @@ mod tests {
         assert!(svc.verify(&t, TokenKind::Access, 1_000_000 + ACCESS_TTL_MS).is_err());
         let other = TokenService::new(&[8; 32]);
         assert!(other.verify(&t, TokenKind::Access, 1_000_001).is_err());
+    }
+
+    #[test]
+    fn a_remembered_access_token_is_still_checked_for_expiry_and_kind() {
+        let svc = TokenService::new(&[7; 32]);
+        let t = svc.issue(UserId(3), "ann", TokenKind::Access, 1_000_000).unwrap();
+        assert_eq!(svc.verify(&t, TokenKind::Access, 1_000_001).unwrap().name, "ann");
+        assert_eq!(svc.verified_access.lock().unwrap().len(), 1);
+        assert_eq!(svc.verify(&t, TokenKind::Access, 1_000_002).unwrap().sub, 3);
+        assert!(svc.verify(&t, TokenKind::Access, 1_000_000 + ACCESS_TTL_MS).is_err());
+        assert!(svc.verify(&t, TokenKind::Refresh, 1_000_002).is_err());
+        // A tampered copy is not the remembered text: fully checked, refused.
+        let mut forged = t.clone();
+        forged.pop();
+        assert!(svc.verify(&forged, TokenKind::Access, 1_000_002).is_err());
     }
 
     #[test]

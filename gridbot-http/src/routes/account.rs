@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 /// Bitget API credentials to save.
 #[derive(Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct CredentialsInput {
     /// API key.
     pub api_key: String,
@@ -32,6 +33,7 @@ pub struct CredentialsInput {
 
 /// What the API tells about saved credentials (never the secrets).
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct CredentialsStatus {
     /// Whether credentials are saved.
     pub configured: bool,
@@ -125,6 +127,7 @@ pub async fn get_balance(State(state): State<AppState>, user: AuthUser) -> ApiRe
 
 /// Risk settings as sent and shown.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct RiskSettingsView {
     /// Daily loss limit, USDT (null = none).
     #[schema(value_type = Option<String>)]

@@ -29,6 +29,7 @@ use crate::state::AppState;
 
 /// User name and password.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct Credentials {
     /// Login name.
     pub username: String,
@@ -38,6 +39,7 @@ pub struct Credentials {
 
 /// A refresh token.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct RefreshRequest {
     /// The refresh token from login.
     pub refresh_token: String,
@@ -45,6 +47,7 @@ pub struct RefreshRequest {
 
 /// The logged-in user.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct UserView {
     /// Id.
     pub id: i64,
@@ -54,6 +57,7 @@ pub struct UserView {
 
 /// Tokens answered by register, login and refresh.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct TokenPair {
     /// Bearer token for API calls.
     pub access_token: String,

@@ -24,6 +24,7 @@ use crate::state::AppState;
 
 /// What to backtest.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct BacktestRequest {
     /// The grid (with its investment).
     pub config: GridInput,
@@ -35,6 +36,7 @@ pub struct BacktestRequest {
 
 /// A point of the equity curve.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct CurvePoint {
     /// Time, ms.
     pub ts: i64,
@@ -45,6 +47,7 @@ pub struct CurvePoint {
 
 /// A backtest's result.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct BacktestView {
     /// The contract.
     pub symbol: String,

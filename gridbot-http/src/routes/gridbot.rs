@@ -29,6 +29,7 @@ use crate::views::BotView;
 
 /// What to analyse.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct AnalyzeRequest {
     /// The contract, e.g. `BTCUSDT`.
     pub symbol: String,
@@ -59,6 +60,7 @@ pub async fn analyze(
 
 /// A grid's settings as the API takes them.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct GridInput {
     /// The contract.
     pub symbol: String,
@@ -123,6 +125,7 @@ impl GridInput {
 
 /// A plan with its errors and warnings as sentences.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct PreviewView {
     /// The plan (levels, qty per grid, orders, margin, profit per grid, liquidation).
     #[serde(flatten)]
@@ -164,6 +167,7 @@ pub async fn preview(
 
 /// The grid part of a recommendation (other fields are ignored).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct RecommendationInput {
     /// Lowest line.
     #[schema(value_type = String)]
@@ -185,6 +189,7 @@ pub struct RecommendationInput {
 
 /// Create a grid bot from a config or a recommendation.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct CreateRequest {
     /// A full config.
     pub config: Option<GridInput>,
@@ -299,6 +304,7 @@ pub async fn list(State(state): State<AppState>, user: AuthUser) -> ApiResult<Js
 
 /// A point of the equity curve.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct EquityPoint {
     /// Time, ms.
     pub ts: i64,
@@ -312,6 +318,7 @@ pub struct EquityPoint {
 
 /// A resting order.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct OrderView {
     /// Client order id.
     pub client_id: String,
@@ -329,6 +336,7 @@ pub struct OrderView {
 
 /// A trade (fill).
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct TradeView {
     /// Time, ms.
     pub ts: i64,
@@ -350,6 +358,7 @@ pub struct TradeView {
 
 /// A bot's performance.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct PerformanceView {
     /// The bot.
     pub bot: BotView,

@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 /// Liveness answer.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct Health {
     /// `ok`.
     pub status: &'static str,

@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 /// A tradable symbol.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct SymbolView {
     /// The contract.
     pub symbol: String,

@@ -49,6 +49,7 @@ pub async fn template(
 
 /// Start a trend bot from a template.
 #[derive(Debug, Deserialize, ToSchema)]
+#[non_exhaustive]
 pub struct StartFromTemplate {
     /// The template.
     pub template_id: i64,
@@ -92,6 +93,7 @@ pub async fn start_bot(
 
 /// Filter of the bot list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[non_exhaustive]
 pub struct BotFilter {
     /// Only bots in this status (`running`, `stopped`, ...), or `active` for
     /// every status that holds an allocation.
@@ -194,6 +196,7 @@ pub async fn summary(
 
 /// The amount to check.
 #[derive(Debug, Deserialize, IntoParams)]
+#[non_exhaustive]
 pub struct CheckQuery {
     /// USDT.
     #[param(value_type = Option<String>)]
@@ -205,6 +208,7 @@ pub struct CheckQuery {
 
 /// The answer of the balance check.
 #[derive(Debug, Serialize, ToSchema)]
+#[non_exhaustive]
 pub struct BalanceCheckView {
     /// The amount asked for, rounded down to cents.
     #[schema(value_type = String)]
