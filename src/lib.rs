@@ -11,23 +11,27 @@
 //! [`manager`](Gridbot::manager) starts, stops and lists bots and whose
 //! [`events`](Gridbot::events) report their changes.
 //!
-//! ```no_run
+//! ```
+//! use gridbot::core::feed::SimConfig;
 //! use gridbot::core::grid::{plan, GridConfig, GridMode, Spacing};
 //! use gridbot::core::model::{BotSource, Rounding, Symbol};
 //! use gridbot::{Decimal, Gridbot};
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! // Paper exchange, simulated market, in-memory store: no keys needed.
-//! let gridbot = Gridbot::builder().paper(Decimal::from(10_000)).build().await?;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Paper exchange, a simulated BTC market, in-memory store: no keys needed.
+//! let sim = SimConfig::default().with_symbols(&["BTCUSDT"]).with_history_days(1);
+//! let gridbot = Gridbot::builder().paper(Decimal::from(10_000)).sim_market(sim).build().await?;
 //! let btc = Symbol::new("BTCUSDT")?;
 //! let price = gridbot.market().last_price(&btc).await?;
-//! let instrument = gridbot.instruments().iter().find(|i| i.symbol == btc).ok_or("no BTCUSDT")?;
-//! let lower = instrument.round_price(price * Decimal::new(95, 2), Rounding::Down);
-//! let upper = instrument.round_price(price * Decimal::new(105, 2), Rounding::Up);
+//! let rules = &gridbot.instruments()[0];
+//! let lower = rules.round_price(price * Decimal::new(95, 2), Rounding::Down);
+//! let upper = rules.round_price(price * Decimal::new(105, 2), Rounding::Up);
 //! let config = GridConfig::new(btc, lower, upper, 20, Spacing::Arithmetic, GridMode::Neutral, Decimal::from(500), 2);
-//! println!("{} lines", plan(&config, instrument, price)?.levels.len());
+//! assert_eq!(plan(&config, rules, price)?.levels.len(), 21);
 //! let alice = gridbot.ensure_user("alice").await?;
-//! gridbot.manager().start_grid(alice, config, BotSource::Manual).await?;
+//! let bot = gridbot.manager().start_grid(alice, config, BotSource::Manual).await?;
+//! assert!(bot.status.holds_allocation());
 //! gridbot.shutdown().await;
 //! # Ok(())
 //! # }
