@@ -44,6 +44,8 @@ async fn openapi_describes_every_route_group() {
     let paths = v["paths"].as_object().unwrap();
     for p in [
         "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
         "/api/v1/account/exchange-credentials",
         "/api/v1/multibot/bots/{id}",
         "/api/v1/multibot/balance-check",
