@@ -327,11 +327,8 @@ impl Exchange for ToyExchange {
             None => 0,
         };
         let fills = b.fills.get(seen..).unwrap_or_default().to_vec();
-        Ok(FillPage {
-            fills,
-            next_cursor: Some(FillCursor(b.fills.len().max(seen).to_string())),
-            has_more: false,
-        })
+        let next = FillCursor(b.fills.len().max(seen).to_string());
+        Ok(FillPage::new(fills, Some(next), false))
     }
 
     async fn position(&self, symbol: &Symbol) -> Result<Position, ExchangeError> {

@@ -46,11 +46,7 @@ impl BitgetExchange {
             fills.push(self.to_fill(symbol, r).await?);
         }
         let next_cursor = fills.last().map(|f| FillCursor(f.id.clone())).or(cursor);
-        Ok(FillPage {
-            fills,
-            next_cursor,
-            has_more,
-        })
+        Ok(FillPage::new(fills, next_cursor, has_more))
     }
 
     /// Fill records of `symbol` after the fill id `after` (or at/after

@@ -18,6 +18,7 @@ use crate::ports::Trend;
 
 /// Thresholds of the trend rule (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TrendRule {
     /// Fast EMA period, in hourly closes.
     pub fast: usize,

@@ -81,6 +81,7 @@ impl std::str::FromStr for GridMode {
 /// What the bot does when the price leaves `[lower, upper]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum OutOfRange {
     /// Keep the orders resting and wait for the price to come back.
     #[default]

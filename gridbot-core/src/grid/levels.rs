@@ -103,6 +103,7 @@ impl TickScale {
 
 /// Grid lines in integer ticks, with the facts viability needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TickLevels {
     /// `N+1` lines in ticks, `ticks[0] = L_t`, `ticks[N] = U_t`.
     pub ticks: Vec<i64>,

@@ -89,6 +89,7 @@ pub struct MinMax {
 
 /// One order the plan places at start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlannedOrder {
     /// Buy or sell.
     pub side: Side,

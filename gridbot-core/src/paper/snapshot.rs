@@ -22,6 +22,7 @@ use crate::model::{Fill, Instrument, NetPosition, Order, OrderKind, Symbol, Time
 
 /// A serialisable copy of a venue's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PaperSnapshot {
     /// Venue settings.
     pub config: PaperConfig,
@@ -37,6 +38,7 @@ pub struct PaperSnapshot {
 
 /// A symbol's last price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PriceSnapshot {
     /// The contract.
     pub symbol: Symbol,
@@ -48,6 +50,7 @@ pub struct PriceSnapshot {
 
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccountSnapshot {
     /// Account id.
     pub id: String,
@@ -65,6 +68,7 @@ pub struct AccountSnapshot {
 
 /// One symbol of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SymbolSnapshot {
     /// The contract.
     pub symbol: Symbol,

@@ -17,6 +17,7 @@ pub type ExecutionStream = Pin<Box<dyn Stream<Item = ExecutionEvent> + Send + 's
 
 /// One page of fills, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FillPage {
     /// Fills after the cursor given, oldest first.
     pub fills: Vec<Fill>,
@@ -25,6 +26,18 @@ pub struct FillPage {
     pub next_cursor: Option<FillCursor>,
     /// True when more fills remain after this page.
     pub has_more: bool,
+}
+
+impl FillPage {
+    /// A page of `fills` (oldest first), the cursor to continue from, and
+    /// whether more remain.
+    pub fn new(fills: Vec<Fill>, next_cursor: Option<FillCursor>, has_more: bool) -> Self {
+        FillPage {
+            fills,
+            next_cursor,
+            has_more,
+        }
+    }
 }
 
 /// A futures trading account on one exchange (one-way position mode,
