@@ -3,12 +3,20 @@
 //! candles (10 080 candles), best pick per profile — on one core and on
 //! every core (`std::thread::scope`, one candidate at a time per thread).
 //!
-//! Target: ≤ 1 s on one core. Measured on the 2-core build machine (shared
-//! with other builds, so the second core is rarely free): one core 1.09 s,
-//! all cores 1.13 s for 324 candidates (before the backtester's walk-bounds
-//! change: 1.71 s / 1.54 s). Nearly all of it is the backtester's
-//! per-candle cost; converting each candle's walk to ticks once per sweep
-//! instead of once per candidate is the next step.
+//! Every candidate is a real backtest of the live `GridEngine`; the window
+//! is prepared for the backtester once per sweep (`PreparedCandles`: each
+//! candle's walk in integer ticks) and shared by every candidate and
+//! thread.
+//!
+//! Target: ≤ 1 s on one core. Measured on the 2-core build machine shared
+//! with other builds (load average 2.5–4.8 during the run, so the second
+//! core was not free and "all cores" cannot beat one core here), 324
+//! candidates × 10,080 candles, 2026-11-21: one core 535 ms, all cores
+//! 571 ms. Before: 1.09 s / 1.13 s (walk bounds per candidate), and
+//! 1.71 s / 1.54 s before that. About a quarter of the time is now the
+//! grid engine's own per-candle work (`GridEngine::on_event` → `on_point`
+//! → `exit_reason`, decimal comparisons of every walk point), the rest the
+//! backtester's loop, fills and equity marks.
 //!
 //! Needs ../shared/data/binance_BTCUSDT_1m.csv; prints a message and
 //! measures nothing when it is absent.

@@ -5,15 +5,32 @@
 //!
 //! The engine is built the way the advisor's `CoreBacktester` builds it
 //! (`GridEngine::new` on a `GridConfig`): a neutral arithmetic grid of 100
-//! cells over 30,000–60,000 (the month's whole range), 10,000 USDT at 2x.
-//! The figure is everything a backtest costs: the engine's own work per
-//! candle and per fill, the walks, the account and the report. A trend-engine
-//! run over the same candles is measured too.
+//! cells over 30,000–60,000 (the month's whole range), 10,000 USDT at 2x;
+//! it makes 3,090 fills (1,517 round trips). The figure is everything one
+//! `backtest::run` costs: checking and preparing the candles, the engine's
+//! own work per candle and per fill, the walks, the account and the report.
+//! `grid_100_prepared` is the same backtest on candles prepared beforehand
+//! (`run_prepared`, what each candidate of an advisor sweep costs). A
+//! trend-engine run over the same candles is measured too. One backtest is
+//! single-threaded; the all-core figure is the `advisor_sweep` bench's.
+//!
+//! Measured on the 2-core build machine shared with other builds (load
+//! average 4.1–4.8 during the run, so these are upper bounds), 2026-11-21:
+//! - `grid_100_over_43200_1m`: 7.50 ms (was 29.5 ms at load ≈ 4 before the
+//!   quiet-candle / integer-walk / equity-filter work; the toy ladder this
+//!   bench used to measure took ≈ 22 ms);
+//! - `trend_over_43200_1m`: 9.35 ms (was 21.1 ms).
+//!
+//! Where the time goes now (perf, grid run): the engine's own per-candle
+//! work (`GridEngine::on_event` → `on_point` → `exit_reason`, decimal
+//! comparisons) ≈ 15–18 %, preparing the candles ≈ 8 %, the run loop
+//! ≈ 9 %, and the fills (decimal PnL, fee and liquidation price, fill ids)
+//! most of the rest.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gridbot_core::backtest::{self, BacktestConfig};
+use gridbot_core::backtest::{self, BacktestConfig, PreparedCandles};
 use gridbot_core::engine::grid::GridEngine;
 use gridbot_core::engine::trend::TrendEngine;
 use gridbot_core::feed::read_candles;
@@ -74,6 +91,15 @@ fn bench(c: &mut Criterion) {
     g.bench_function("grid_100_over_43200_1m", |b| {
         b.iter(|| backtest::run(&mut engine.clone(), &inst, &candles, &config))
     });
+    match PreparedCandles::new(&inst, &candles) {
+        Ok(prepared) => g.bench_function("grid_100_prepared", |b| {
+            b.iter(|| backtest::run_prepared(&mut engine.clone(), &prepared, &config))
+        }),
+        Err(e) => {
+            eprintln!("the candles cannot be prepared: {e}");
+            &mut g
+        }
+    };
     let trend = TrendConfig::new(
         inst.symbol.clone(),
         Interval::M15,

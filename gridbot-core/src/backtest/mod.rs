@@ -30,8 +30,8 @@
 //!
 //! No async, no channels, prices compared in integer ticks. Most candles
 //! touch nothing: the candles are first reduced to integer bounds of what
-//! each walk reaches ([`prepared`]), and a candle whose bounds miss the best
-//! bid, the best ask and the liquidation price is not walked (walking it
+//! each walk reaches ([`PreparedCandles`]), and a candle whose bounds miss
+//! the best bid, the best ask and the liquidation price is not walked (walking it
 //! would change nothing; the price is set to its close). A candle that may
 //! touch something is walked segment by segment, each segment's direction
 //! and tick bounds taken from integers, and a segment that touches nothing
@@ -374,7 +374,7 @@ impl EquityFilter {
 }
 
 /// Walks a candle that may touch something segment by segment from its
-/// integer `path` (see [`prepared`]), skipping the segments that touch
+/// integer `path` (see the `prepared` module), skipping the segments that touch
 /// nothing: what [`candle_segments`] and [`walk_segment`] do, without the
 /// decimal comparisons and tick conversions.
 fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick_units: i64) {
@@ -408,7 +408,7 @@ fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick
 }
 
 /// The backtest proper, on checked candles (non-empty, ordered) and a
-/// checked config; `reaches` are the candles' (see [`prepared`]).
+/// checked config; `reaches` are the candles' (see the `prepared` module).
 fn run_checked(
     engine: &mut dyn BotEngine,
     instrument: &Instrument,

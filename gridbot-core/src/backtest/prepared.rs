@@ -178,8 +178,17 @@ pub(crate) fn check(candles: &[Candle]) -> Result<TimestampMs, BacktestError> {
 }
 
 /// Candles checked and prepared once for any number of backtests of one
-/// instrument (see the module docs); run them with
-/// [`run_prepared`](super::run_prepared).
+/// instrument; run them with [`run_prepared`](super::run_prepared).
+///
+/// For each candle it holds, computed exactly in integers, the tick bounds
+/// of what the candle's walk (previous close → open → first extreme →
+/// second extreme → close) can reach: `⌈lowest point / tick⌉` (no bid below
+/// it is touched), `⌊highest point / tick⌋` (no ask above it), the floor of
+/// the lowest and the ceiling of the highest point (a liquidation price
+/// beyond them is not reached), and the walk's points in integer units of
+/// the data's finest decimal. A book whose best bid, best ask and
+/// liquidation price all lie outside a candle's bounds is not changed by
+/// its walk, so the backtester does not walk it.
 #[derive(Debug, Clone)]
 pub struct PreparedCandles {
     instrument: Instrument,
