@@ -17,6 +17,7 @@ mod hub;
 mod retry;
 mod supervisor;
 mod task;
+mod woken;
 
 pub use bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions, TickProbe};
 pub use engines::{build_engine, build_warmed_engine, restore_engine};

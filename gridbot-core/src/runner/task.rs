@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
 
 use super::bot_runner::{BotRunner, RunnerContext, RunnerError};
+use super::woken::Woken;
 use crate::manager::BotEvent;
 use crate::model::{AuditEvent, Bot, BotStatus, ExecutionEvent};
 use crate::ports::MarketData;
@@ -35,7 +37,7 @@ pub(super) async fn run_bot(
     bot: Bot,
     ctx: RunnerContext,
     market: Arc<dyn MarketData>,
-    mut control: mpsc::Receiver<Control>,
+    control: mpsc::Receiver<Control>,
 ) {
     let symbol = bot.symbol.clone();
     let mut runner = match BotRunner::load(bot.clone(), ctx.clone()).await {
@@ -47,7 +49,10 @@ pub(super) async fn run_bot(
         Ok(s) => s,
         Err(e) => return fail(&ctx, &bot, &e.into()).await,
     };
-    let mut exec = ctx.exchange.execution_events();
+    // Control and execution events are quiet most of the time: polled only
+    // when they woke the task, so a market tick does not inspect them.
+    let mut exec = Woken::new(ctx.exchange.execution_events());
+    let mut control = Woken::new(ReceiverStream::new(control));
     let price = match market.last_price(&symbol).await {
         Ok(p) => p,
         Err(e) => return fail(&ctx, &bot, &e.into()).await,
@@ -65,7 +70,7 @@ pub(super) async fn run_bot(
         }
         tokio::select! {
             biased;
-            c = control.recv() => match c {
+            c = control.next() => match c {
                 Some(Control::Stop(reply)) => {
                     let r = runner.stop().await;
                     if let Err(e) = &r {
