@@ -24,6 +24,22 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Building a config touches no network; keys never show in debug output:
+//!
+//! ```
+//! use gridbot_bitget::{BitgetConfig, Credentials};
+//!
+//! let config = BitgetConfig::demo(Some(Credentials::new("key", "very-secret", "phrase")));
+//! assert!(!format!("{config:?}").contains("very-secret"));
+//! ```
+//!
+//! Where to go next: [`BitgetExchange`] for what each `Exchange` call sends
+//! and how errors map (transient ones are retried by the bot runners);
+//! [`BitgetMarketData`] for subscriptions and reconnects; with the `gridbot`
+//! facade, `GridbotBuilder::bitget_market` and `gridbot serve --exchange
+//! bitget-demo` use this crate; the `exchange` subcommand of the CLI calls
+//! it directly for operators.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
