@@ -27,7 +27,10 @@
 //! - it is younger than the cache's `max_age` ([`DEFAULT_MAX_AGE`], 1 s).
 //!   This bounds what no event announces: the exchange equity and the
 //!   unrealised PnL moving with the price, changes made by another process
-//!   on the same database.
+//!   on the same database. An entry that is merely old is refreshed by one
+//!   caller while the others keep being answered from it (so at most
+//!   `max_age` plus one computation old); an invalidated one is never
+//!   served.
 //!
 //! Decision: 1 s of staleness for price-driven numbers is invisible on a
 //! dashboard that refreshes its stream every 3 s, and it turns thousands of
@@ -91,6 +94,17 @@ struct Cached {
     /// When the computation started.
     at: Instant,
     snapshot: Arc<SummarySnapshot>,
+}
+
+/// What a lookup found.
+enum Lookup {
+    /// Valid and young: serve it.
+    Fresh(Arc<SummarySnapshot>),
+    /// Valid but older than the max age: refresh it (or serve it while
+    /// another caller refreshes).
+    AgedOut(Arc<SummarySnapshot>),
+    /// Missing or invalidated: compute before answering.
+    Stale,
 }
 
 #[derive(Debug)]
@@ -188,17 +202,34 @@ impl SummaryCache {
         map.entry(user).or_insert_with(|| Arc::new(Slot::new())).clone()
     }
 
-    fn fresh(&self, slot: &Slot) -> Option<Arc<SummarySnapshot>> {
-        let value = slot.value.lock().ok()?;
-        let c = value.as_ref()?;
-        (c.generation == slot.generation.load(Ordering::Acquire)
-            && c.epoch == self.epoch.load(Ordering::Acquire)
-            && c.at.elapsed() < self.max_age)
-            .then(|| c.snapshot.clone())
+    fn lookup(&self, slot: &Slot) -> Lookup {
+        let Ok(value) = slot.value.lock() else {
+            return Lookup::Stale;
+        };
+        let Some(c) = value.as_ref() else {
+            return Lookup::Stale;
+        };
+        if c.generation != slot.generation.load(Ordering::Acquire) || c.epoch != self.epoch.load(Ordering::Acquire) {
+            return Lookup::Stale;
+        }
+        if c.at.elapsed() < self.max_age {
+            Lookup::Fresh(c.snapshot.clone())
+        } else if self.max_age.is_zero() {
+            Lookup::Stale
+        } else {
+            Lookup::AgedOut(c.snapshot.clone())
+        }
     }
 
     /// The user's summary: the cached one while fresh, else computed with
     /// `compute` (once for all concurrent callers).
+    ///
+    /// An entry that is only *old* (older than `max_age`, no invalidation
+    /// since) is recomputed by the first caller while the others keep
+    /// getting it until the new one is ready, so the periodic refresh never
+    /// queues requests behind a store query. Such an entry is at most
+    /// `max_age` plus one computation old. An *invalidated* entry is never
+    /// served: every caller waits for the new computation.
     pub async fn get_with<F, Fut>(&self, user: UserId, compute: F) -> ApiResult<Arc<SummarySnapshot>>
     where
         F: FnOnce() -> Fut,
@@ -209,14 +240,19 @@ impl SummaryCache {
         if let Ok(mut u) = slot.used.lock() {
             *u = Instant::now();
         }
-        if let Some(s) = self.fresh(&slot) {
-            return Ok(s);
-        }
-        let _computing = slot.compute.lock().await;
+        let _computing = match self.lookup(&slot) {
+            Lookup::Fresh(s) => return Ok(s),
+            Lookup::AgedOut(old) => match slot.compute.try_lock() {
+                Ok(guard) => guard,
+                // Someone is refreshing it already.
+                Err(_) => return Ok(old),
+            },
+            Lookup::Stale => slot.compute.lock().await,
+        };
         // Someone may have computed it while we waited; events may have
         // arrived meanwhile too.
         self.drain_events();
-        if let Some(s) = self.fresh(&slot) {
+        if let Lookup::Fresh(s) = self.lookup(&slot) {
             return Ok(s);
         }
         let generation = slot.generation.load(Ordering::Acquire);
@@ -324,6 +360,47 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(next.json_str(), "new");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_old_entry_is_served_while_one_caller_refreshes_it_but_an_invalidated_one_never() {
+        let bus = EventBus::new();
+        let cache = Arc::new(SummaryCache::new(bus.subscribe(), Duration::from_millis(20)));
+        let first = cache
+            .get_with(UserId(1), || async { Ok(Bytes::from_static(b"v1")) })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let release = Arc::new(tokio::sync::Notify::new());
+        let refresher = {
+            let (cache, release) = (cache.clone(), release.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_with(UserId(1), || async move {
+                        let _ = started_tx.send(());
+                        release.notified().await;
+                        Ok(Bytes::from_static(b"v2"))
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        started_rx.await.unwrap();
+        // The refresh is under way: others get the old entry at once.
+        let during = cache
+            .get_with(UserId(1), || async { panic!("a second computation") })
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &during));
+        release.notify_one();
+        assert_eq!(refresher.await.unwrap().json_str(), "v2");
+
+        // Invalidated: the next caller computes, it is not served the old one.
+        cache.invalidate(UserId(1));
+        let n = AtomicUsize::new(0);
+        let after = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        assert_eq!(after.json_str(), "{\"n\":0}");
     }
 
     #[tokio::test]
