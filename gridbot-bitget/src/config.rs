@@ -15,6 +15,7 @@ use crate::http::rate_limit::RateLimitConfig;
 
 /// WebSocket timings and limits.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct WsConfig {
     /// How often to send `ping`.
     pub ping_interval: Duration,
@@ -47,6 +48,7 @@ impl Default for WsConfig {
 
 /// Everything the adapter needs to talk to one Bitget account.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BitgetConfig {
     /// Live or demo trading.
     pub environment: Environment,

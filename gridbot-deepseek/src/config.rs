@@ -50,6 +50,7 @@ impl fmt::Debug for ApiKey {
 
 /// Where and how to ask DeepSeek.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DeepSeekConfig {
     /// API root without the `/chat/completions` path, e.g. `https://api.deepseek.com`.
     pub base_url: String,

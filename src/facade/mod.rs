@@ -234,3 +234,39 @@ impl Drop for Gridbot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared_across_tasks<T: Send + Sync>() {}
+
+    #[test]
+    fn what_programs_share_across_tasks_is_send_and_sync() {
+        shared_across_tasks::<Gridbot>();
+        shared_across_tasks::<GridbotBuilder>();
+        shared_across_tasks::<BuildError>();
+        shared_across_tasks::<gridbot_core::paper::PaperAccounts>();
+        shared_across_tasks::<MultiBotManager>();
+        shared_across_tasks::<Supervisor>();
+        #[cfg(feature = "bitget")]
+        shared_across_tasks::<gridbot_bitget::BitgetExchange>();
+        #[cfg(feature = "deepseek")]
+        shared_across_tasks::<gridbot_deepseek::DeepSeekAdvisor>();
+    }
+
+    #[tokio::test]
+    async fn a_user_made_for_a_program_is_found_again_and_cannot_log_in() {
+        let sim = gridbot_core::feed::SimConfig::default()
+            .with_symbols(&["BTCUSDT"])
+            .with_history_days(0);
+        let g = Gridbot::builder().sim_market(sim).build().await.unwrap();
+        let a = g.ensure_user("prog").await.unwrap();
+        assert_eq!(g.ensure_user("prog").await.unwrap(), a);
+        let user = g.store().user(a).await.unwrap().unwrap();
+        assert_eq!(user.password_hash, NO_LOGIN);
+        let account = g.exchange_for(a).await.unwrap();
+        assert_eq!(account.balance().await.unwrap().equity, DEFAULT_DEPOSIT);
+        g.shutdown().await;
+    }
+}

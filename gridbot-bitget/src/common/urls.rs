@@ -20,6 +20,7 @@ pub const DEMO_WS_PRIVATE: &str = "wss://wspap.bitget.com/v2/ws/private";
 
 /// Live trading or demo (paper) trading on Bitget's own servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Environment {
     /// Real money: `USDT-FUTURES`.
     #[default]

@@ -15,6 +15,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// Per-endpoint requests per second.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RateLimitConfig {
     /// False disables client-side limiting (tests that measure throughput of
     /// the fake; never in production).
