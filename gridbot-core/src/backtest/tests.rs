@@ -556,3 +556,37 @@ fn the_fast_path_reports_exactly_what_the_plain_walk_does_on_every_real_file() {
         "liquidated {liquidated}, stopped {stopped}"
     );
 }
+
+/// The benched backtest (100 neutral cells over the month's range, the
+/// whole 1m BTC file) reports the same on the fast path as on the plain walk.
+#[test]
+fn the_benched_month_reports_exactly_what_the_plain_walk_does() {
+    use crate::engine::grid::GridEngine;
+    use crate::grid::{GridConfig, GridMode, Spacing};
+    if !std::path::Path::new(DATA).exists() {
+        eprintln!("skipping: {DATA} is absent");
+        return;
+    }
+    let candles = crate::feed::read_candles(std::path::Path::new(DATA)).unwrap();
+    let candles = &candles[..43_200.min(candles.len())];
+    let grid = GridConfig::new(
+        inst().symbol,
+        dec!(30000),
+        dec!(60000),
+        100,
+        Spacing::Arithmetic,
+        GridMode::Neutral,
+        dec!(10000),
+        2,
+    );
+    let engine = GridEngine::new(BotId(1), grid, inst()).unwrap();
+    let config = BacktestConfig::new(dec!(10000));
+    let fast = run(&mut engine.clone(), &inst(), candles, &config).unwrap();
+    let plain = run_plain(&mut engine.clone(), &inst(), candles, &config).unwrap();
+    assert!(fast == plain, "the fast path differs from the plain walk");
+    assert_eq!(
+        serde_json::to_string(&fast).unwrap(),
+        serde_json::to_string(&plain).unwrap()
+    );
+    assert!(fast.fills > 1000, "{} fills", fast.fills);
+}
