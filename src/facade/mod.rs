@@ -255,6 +255,33 @@ mod tests {
         shared_across_tasks::<gridbot_deepseek::DeepSeekAdvisor>();
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn popular_advice_is_computed_in_the_background_without_anyone_asking() {
+        use gridbot_core::advisor::CachedAdvisor;
+        use gridbot_core::model::Interval;
+        let sim = gridbot_core::feed::SimConfig::default()
+            .with_symbols(&["BTCUSDT"])
+            .with_history_days(8);
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        let g = Gridbot::builder()
+            .sim_market(sim)
+            .refresh_advice(vec![(btc.clone(), Interval::H1)])
+            .build()
+            .await
+            .unwrap();
+        let key = CachedAdvisor::key(&btc, Interval::H1);
+        let mut cached = None;
+        for _ in 0..600 {
+            cached = g.store().cache_get(&key, g.clock().now_ms()).await.unwrap();
+            if cached.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        g.shutdown().await;
+        assert!(cached.is_some(), "the refresh stored an answer under {key}");
+    }
+
     #[tokio::test]
     async fn a_user_made_for_a_program_is_found_again_and_cannot_log_in() {
         let sim = gridbot_core::feed::SimConfig::default()
