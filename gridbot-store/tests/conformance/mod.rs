@@ -35,6 +35,8 @@ macro_rules! conformance_suite {
             an_order_batch_naming_an_unknown_bot_writes_nothing,
             fill_insert_is_idempotent_by_fill_id,
             a_fill_batch_naming_an_unknown_bot_writes_nothing,
+            a_large_fill_batch_spans_statements_and_counts_only_new_fills,
+            a_large_order_batch_spans_statements_and_keeps_first_positions,
             fills_come_back_oldest_first_limited_to_the_newest,
             equity_curve_is_oldest_first_limited_to_the_newest,
             summary_totals_pnl_allocations_and_counts,

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use gridbot_core::model::{BotId, BotOrderStatus, BotStats, BotStatus, ClientOrderId, EquitySnapshot};
+use gridbot_core::model::{
+    BotId, BotOrder, BotOrderStatus, BotStats, BotStatus, ClientOrderId, EquitySnapshot, FillRecord, Liquidity, Side,
+};
 use gridbot_core::ports::Store;
 use gridbot_core::StoreError;
 
@@ -94,6 +96,93 @@ pub async fn fill_insert_is_idempotent_by_fill_id(store: Arc<dyn Store>) {
     assert_eq!(store.fill_count(other).await.unwrap(), 1);
     assert_eq!(store.fill_count(BotId(999_999)).await.unwrap(), 0);
     assert_eq!(store.insert_fills(&[]).await.unwrap(), 0);
+}
+
+/// Fill `i` of `bot` with every field different from its neighbours', so
+/// a value written to the wrong column or row cannot go unnoticed.
+fn varied_fill(bot: BotId, i: i64) -> FillRecord {
+    let mut r = fill(bot, &format!("f{i}"), 10_000 - i);
+    let f = &mut r.fill;
+    f.order_id = format!("o{}", i * 7);
+    f.client_id = ClientOrderId::new(format!("g{}-{}-{}", bot.0, i % 50, i / 50));
+    f.side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+    f.price = d("100.5") + rust_decimal::Decimal::new(i, 3);
+    f.qty = rust_decimal::Decimal::new(i + 1, 4);
+    f.fee = rust_decimal::Decimal::new(i % 13, 6);
+    f.liquidity = if i % 3 == 0 { Liquidity::Taker } else { Liquidity::Maker };
+    f.realized_pnl = rust_decimal::Decimal::new(i * 31 - 5000, 2);
+    f.is_liquidation = i % 7 == 0;
+    r
+}
+
+pub async fn a_large_fill_batch_spans_statements_and_counts_only_new_fills(store: Arc<dyn Store>) {
+    let a = one_bot(&store).await;
+    let owner = store.bot(a).await.unwrap().unwrap().user_id;
+    let b = store
+        .create_bot(&grid_bot(owner, "ETHUSDT", d("100")), 0)
+        .await
+        .unwrap()
+        .id;
+    let known: Vec<_> = (0..300).step_by(2).map(|i| varied_fill(a, i)).collect();
+    assert_eq!(store.insert_fills(&known).await.unwrap(), 150);
+    // 1,200 fills of `a`, every third one also for `b` (fill ids are per bot),
+    // and a repeat of a new and of a known fill at the end: several statements.
+    let mut batch = Vec::new();
+    for i in 0..1200 {
+        batch.push(varied_fill(a, i));
+        if i % 3 == 0 {
+            batch.push(varied_fill(b, i));
+        }
+    }
+    batch.push(varied_fill(a, 1001));
+    batch.push(varied_fill(a, 2));
+    assert_eq!(store.insert_fills(&batch).await.unwrap(), 1050 + 400);
+    assert_eq!(store.fill_count(a).await.unwrap(), 1200);
+    assert_eq!(store.fill_count(b).await.unwrap(), 400);
+    // Oldest first: the timestamps run backwards from the index.
+    let want_a: Vec<_> = (0..1200).rev().map(|i| varied_fill(a, i)).collect();
+    let want_b: Vec<_> = (0..1200)
+        .rev()
+        .filter(|i| i % 3 == 0)
+        .map(|i| varied_fill(b, i))
+        .collect();
+    assert_eq!(store.fills_for_bot(a, usize::MAX).await.unwrap(), want_a);
+    assert_eq!(store.fills_for_bot(b, usize::MAX).await.unwrap(), want_b);
+    assert_eq!(store.insert_fills(&batch).await.unwrap(), 0, "a replay adds nothing");
+}
+
+/// Order `i` of `bot` with every field different from its neighbours'.
+fn varied_order(bot: BotId, i: i64) -> BotOrder {
+    let mut o = order(bot, &format!("g{}-{i}-0", bot.0), BotOrderStatus::Open, i);
+    o.exchange_order_id = (i % 4 != 0).then(|| format!("ex{}", i * 3));
+    o.cell = (i % 5 != 0).then_some(u32::try_from(i).unwrap());
+    o.side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+    o.price = (i % 6 != 0).then(|| d("99.5") + rust_decimal::Decimal::new(i, 2));
+    o.qty = rust_decimal::Decimal::new(i + 1, 3);
+    o.status = [BotOrderStatus::Intended, BotOrderStatus::Open, BotOrderStatus::Filled][(i % 3) as usize];
+    o.updated_at = i * 2;
+    o
+}
+
+pub async fn a_large_order_batch_spans_statements_and_keeps_first_positions(store: Arc<dyn Store>) {
+    let bot = one_bot(&store).await;
+    let first: Vec<_> = (0..100).map(|i| varied_order(bot, i)).collect();
+    store.upsert_orders(&first).await.unwrap();
+    // 1,100 orders over several statements: 100 replace the first ones, and
+    // order 3 comes twice (first position, last values).
+    let mut batch: Vec<_> = (0..1100).map(|i| varied_order(bot, i)).collect();
+    for o in &mut batch[..100] {
+        o.status = BotOrderStatus::Canceled;
+        o.updated_at += 1;
+    }
+    let mut again = batch[3].clone();
+    again.status = BotOrderStatus::Filled;
+    again.exchange_order_id = Some("ex-last".into());
+    batch.push(again.clone());
+    store.upsert_orders(&batch).await.unwrap();
+    let mut want = batch[..1100].to_vec();
+    want[3] = again;
+    assert_eq!(store.orders_for_bot(bot, false).await.unwrap(), want);
 }
 
 pub async fn a_fill_batch_naming_an_unknown_bot_writes_nothing(store: Arc<dyn Store>) {
