@@ -12,18 +12,23 @@
 //!
 //! After a hard crash (kill -9, power loss) the file can be up to 30 s older
 //! than the store. On the next start each runner reconciles with the venue
-//! as restored (see `gridbot_core::runner`): orders the store records but
-//! the venue never saw are placed again under the same client ids (the
-//! engine's ideal set is re-placed); fills the store booked after the
-//! snapshot are *not* undone — the bot's stats keep them while the paper
-//! wallet and position do not, so the two differ by what traded in those
-//! seconds; and the venue numbers its next fills from the snapshot's
-//! sequence, so fill cursors saved after the snapshot skip fills until the
-//! numbering passes them, and a new fill that reuses an id the store
-//! already booked is dropped as a duplicate. The difference is paper money
-//! and stays visible (bot stats versus account balance); stopping and
-//! restarting the affected bots realigns them. Saving on every start and
-//! stop keeps the window to trading activity of the last 30 s.
+//! as restored (`gridbot_core::runner`; nothing here changes that):
+//! - orders the store records but the venue never saw are placed again
+//!   under the same client ids (the engine's ideal set is re-placed), and
+//!   orders the venue still holds but the engine no longer wants are
+//!   cancelled;
+//! - fills the store booked after the snapshot are *not* undone: the bot's
+//!   stats keep them while the paper wallet and position do not, so the
+//!   two differ by what traded in those seconds;
+//! - the venue numbers its fills from the snapshot's sequence again, and a
+//!   bot's fill cursor saved after the snapshot is ahead of it: the venue's
+//!   next fills up to that cursor are skipped by `fills_since` and never
+//!   booked to the bot (they still move the paper wallet).
+//!
+//! The difference is paper money and stays visible (bot stats versus the
+//! account balance); stopping the affected bots closes their positions on
+//! the venue and books what the venue did. Saving on every start and stop
+//! narrows the window to the trading of the last 30 s.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
