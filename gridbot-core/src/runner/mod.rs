@@ -8,12 +8,15 @@
 //! - [`MarketHub`] shares one upstream market subscription per symbol among
 //!   every runner that listens.
 //! - [`RetryPolicy`] retries transient exchange errors with backoff.
+//! - [`LeaseOptions`]: each bot runs in one process of those sharing a
+//!   store (leases taken, renewed, released, taken over).
 
 mod bot_runner;
 mod engines;
 mod exec;
 mod fills;
 mod hub;
+mod lease;
 mod retry;
 mod supervisor;
 mod task;
@@ -22,6 +25,7 @@ mod woken;
 pub use bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions, TickProbe};
 pub use engines::{build_engine, build_warmed_engine, restore_engine};
 pub use hub::MarketHub;
+pub use lease::{LeaseOptions, LeaseRound, DEFAULT_LEASE_TTL_MS};
 pub use retry::RetryPolicy;
 pub use supervisor::Supervisor;
 

@@ -11,8 +11,13 @@
 //!   loss reaches the user's limit every running bot of the user is paused
 //!   (orders cancelled, positions closed if the user chose so) and a
 //!   `risk.daily_loss` alert is recorded.
+//! - Leases: every runner holds its bot's lease in the store, so several
+//!   processes can share one store (rules in [`LeaseOptions`]'s module,
+//!   [`Supervisor::maintain_leases`]). A bot whose lease another process
+//!   holds is neither run nor paused here; a stop asked here reaches it
+//!   through its `stopping` status at the holder's next lease round.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -20,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions};
+use super::lease::LeaseOptions;
 use super::task::{fail, run_bot, Control};
 use crate::clock::Clock;
 use crate::manager::{BotEvent, BotLauncher, EventBus, ExchangeProvider, ManagerError};
@@ -33,21 +39,29 @@ const RISK_EVERY_MS: i64 = 60_000;
 struct Handle {
     control: mpsc::Sender<Control>,
     join: JoinHandle<()>,
+    /// Last successful lease renewal.
+    renewed_at: TimestampMs,
 }
 
 /// Runs bots (see the module docs). Implements [`BotLauncher`] for the manager.
 pub struct Supervisor {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     exchanges: Arc<dyn ExchangeProvider>,
     market: Arc<dyn MarketData>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     events: EventBus,
     options: RunnerOptions,
     tasks: Mutex<HashMap<BotId, Handle>>,
+    /// Bots whose runner is being launched (a second launch waits out).
+    launching: Mutex<HashSet<BotId>>,
+    pub(super) lease: LeaseOptions,
+    /// One lease round at a time.
+    pub(super) lease_round: tokio::sync::Mutex<()>,
 }
 
 impl Supervisor {
-    /// A supervisor with no bots running yet.
+    /// A supervisor with no bots running yet, holding leases under a name
+    /// unique to this process ([`LeaseOptions::default`]).
     pub fn new(
         store: Arc<dyn Store>,
         exchanges: Arc<dyn ExchangeProvider>,
@@ -55,6 +69,27 @@ impl Supervisor {
         clock: Arc<dyn Clock>,
         events: EventBus,
         options: RunnerOptions,
+    ) -> Arc<Self> {
+        Self::with_leases(
+            store,
+            exchanges,
+            market,
+            clock,
+            events,
+            options,
+            LeaseOptions::default(),
+        )
+    }
+
+    /// A supervisor holding its bots' leases as `lease` says.
+    pub fn with_leases(
+        store: Arc<dyn Store>,
+        exchanges: Arc<dyn ExchangeProvider>,
+        market: Arc<dyn MarketData>,
+        clock: Arc<dyn Clock>,
+        events: EventBus,
+        options: RunnerOptions,
+        lease: LeaseOptions,
     ) -> Arc<Self> {
         Arc::new(Supervisor {
             store,
@@ -64,7 +99,15 @@ impl Supervisor {
             events,
             options,
             tasks: Mutex::new(HashMap::new()),
+            launching: Mutex::new(HashSet::new()),
+            lease,
+            lease_round: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// This process's name in the lease table.
+    pub fn lease_owner(&self) -> &str {
+        &self.lease.owner
     }
 
     async fn context(&self, user: UserId) -> Result<RunnerContext, ManagerError> {
@@ -99,16 +142,74 @@ impl Supervisor {
         Ok(started)
     }
 
-    /// Asks every runner to save and exit, and waits for them.
+    /// Asks every runner to save and exit, waits for them, and releases
+    /// their leases (the bots stay `running` for the next process).
     pub async fn shutdown(&self) {
-        let handles: Vec<Handle> = match self.tasks.lock() {
-            Ok(mut t) => t.drain().map(|(_, h)| h).collect(),
+        let handles: Vec<(BotId, Handle)> = match self.tasks.lock() {
+            Ok(mut t) => t.drain().collect(),
             Err(_) => Vec::new(),
         };
-        for h in &handles {
+        for (_, h) in &handles {
             let _ = h.control.send(Control::Shutdown).await;
         }
-        for h in handles {
+        for (id, h) in handles {
+            let _ = h.join.await;
+            self.release_lease(id).await;
+        }
+    }
+
+    /// Bots with a live runner here.
+    pub(super) fn local_bots(&self) -> Vec<BotId> {
+        match self.tasks.lock() {
+            Ok(t) => t
+                .iter()
+                .filter(|(_, h)| !h.join.is_finished())
+                .map(|(id, _)| *id)
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Forgets runners that ended by themselves; returns their bots.
+    pub(super) async fn reap_finished(&self) -> Vec<BotId> {
+        let ended: Vec<(BotId, Handle)> = match self.tasks.lock() {
+            Ok(mut t) => {
+                let ids: Vec<BotId> = t
+                    .iter()
+                    .filter(|(_, h)| h.join.is_finished())
+                    .map(|(id, _)| *id)
+                    .collect();
+                ids.into_iter()
+                    .filter_map(|id| t.remove(&id).map(|h| (id, h)))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        let mut ids = Vec::with_capacity(ended.len());
+        for (id, h) in ended {
+            let _ = h.join.await;
+            ids.push(id);
+        }
+        ids
+    }
+
+    pub(super) fn mark_renewed(&self, id: BotId, now: TimestampMs) {
+        if let Ok(mut t) = self.tasks.lock() {
+            if let Some(h) = t.get_mut(&id) {
+                h.renewed_at = now;
+            }
+        }
+    }
+
+    pub(super) fn renewed_at(&self, id: BotId) -> Option<TimestampMs> {
+        self.tasks.lock().ok()?.get(&id).map(|h| h.renewed_at)
+    }
+
+    /// Saves and ends a local runner without touching its status or lease.
+    pub(super) async fn shut_down_runner(&self, id: BotId) {
+        let handle = self.tasks.lock().ok().and_then(|mut t| t.remove(&id));
+        if let Some(h) = handle {
+            let _ = h.control.send(Control::Shutdown).await;
             let _ = h.join.await;
         }
     }
@@ -133,12 +234,16 @@ impl Supervisor {
             };
             let result = if sent {
                 rx.await.unwrap_or(Ok(()))
-            } else {
+            } else if self.take_lease(bot.id).await? {
                 let ctx = self.context(user).await?;
                 let mut r = BotRunner::load(bot.clone(), ctx).await.map_err(runner_err)?;
                 r.pause(close_positions, reason).await
+            } else {
+                tracing::info!(bot = %bot.id, "bot run by another process; it pauses there");
+                continue;
             };
             self.join(bot.id).await;
+            self.release_lease(bot.id).await;
             result.map_err(runner_err)?;
             paused += 1;
         }
@@ -201,6 +306,30 @@ impl Supervisor {
         Ok(n > 0)
     }
 
+    /// Takes the lease and spawns the runner task.
+    async fn spawn_runner(&self, bot: Bot) -> Result<(), ManagerError> {
+        if !self.take_lease(bot.id).await? {
+            tracing::info!(bot = %bot.id, "bot run by another process (it holds the lease)");
+            return Ok(());
+        }
+        let ctx = self.context(bot.user_id).await?;
+        let (tx, rx) = mpsc::channel(4);
+        let id = bot.id;
+        let join = tokio::spawn(run_bot(bot, ctx, self.market.clone(), rx));
+        let renewed_at = self.clock.now_ms();
+        if let Ok(mut t) = self.tasks.lock() {
+            t.insert(
+                id,
+                Handle {
+                    control: tx,
+                    join,
+                    renewed_at,
+                },
+            );
+        }
+        Ok(())
+    }
+
     fn live_control(&self, id: BotId) -> Option<mpsc::Sender<Control>> {
         let tasks = self.tasks.lock().ok()?;
         tasks
@@ -235,17 +364,15 @@ fn runner_err(e: RunnerError) -> ManagerError {
 #[async_trait]
 impl BotLauncher for Supervisor {
     async fn launch(&self, bot: Bot) -> Result<(), ManagerError> {
-        if self.live_control(bot.id).is_some() {
+        let id = bot.id;
+        if self.live_control(id).is_some() || !self.launching.lock().is_ok_and(|mut l| l.insert(id)) {
             return Ok(());
         }
-        let ctx = self.context(bot.user_id).await?;
-        let (tx, rx) = mpsc::channel(4);
-        let id = bot.id;
-        let join = tokio::spawn(run_bot(bot, ctx, self.market.clone(), rx));
-        if let Ok(mut t) = self.tasks.lock() {
-            t.insert(id, Handle { control: tx, join });
+        let result = self.spawn_runner(bot).await;
+        if let Ok(mut l) = self.launching.lock() {
+            l.remove(&id);
         }
-        Ok(())
+        result
     }
 
     async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
@@ -273,6 +400,10 @@ impl BotLauncher for Supervisor {
         };
         let result = match live {
             Some(r) => r,
+            None if !self.take_lease(bot.id).await? => {
+                tracing::info!(bot = %bot.id, "bot run by another process; it stops at that process's next lease round");
+                return Ok(());
+            }
             None => {
                 let mut fresh = bot.clone();
                 fresh.status = BotStatus::Stopping;
@@ -293,6 +424,9 @@ impl BotLauncher for Supervisor {
             }
         };
         self.join(bot.id).await;
+        if result.is_ok() {
+            self.release_lease(bot.id).await;
+        }
         result.map_err(runner_err)
     }
 

@@ -263,6 +263,7 @@ async fn a_persistent_exchange_error_puts_the_bot_in_error_with_the_message() {
             Ok(())
         });
     store.expect_append_event().returning(|_| Ok(1));
+    store.expect_acquire_lease().returning(|_, _, _, _| Ok(true));
     let ex: Arc<dyn Exchange> = Arc::new(ex);
     let sup = Supervisor::new(
         Arc::new(store),
