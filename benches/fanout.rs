@@ -225,7 +225,7 @@ impl Fleet {
                     .expect("grid bot started");
             }
         }
-        wait_for(&*store, |bots| {
+        wait_for(&store, |bots| {
             bots.iter().filter(|b| b.status == BotStatus::Running).count() == BOTS
         })
         .await;
@@ -237,7 +237,7 @@ impl Fleet {
             symbol: btc(),
             candle: live,
         });
-        wait_for(&*store, |bots| {
+        wait_for(&store, |bots| {
             let holding = |b: &&Bot| matches!(b.kind, BotKind::Trend(_)) && !b.stats.position_qty.is_zero();
             bots.iter().filter(holding).count() == trend_users
         })
