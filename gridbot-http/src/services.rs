@@ -11,6 +11,8 @@ use serde_json::json;
 use crate::error::ApiError;
 
 /// The services behind the trading routes.
+///
+/// Not `#[non_exhaustive]`: `gridbot serve` builds it with a struct literal.
 #[derive(Clone)]
 pub struct Services {
     /// Bot life cycle and the balance controller.

@@ -13,6 +13,11 @@ use crate::secrets::CredentialCipher;
 use crate::services::Services;
 
 /// Shared application state (cheap to clone: everything is behind `Arc`).
+///
+/// Not `#[non_exhaustive]` on purpose: `gridbot serve` (root crate) builds it
+/// with a struct literal, so a new field here is a breaking change for it.
+/// What the router owns itself (the summary cache) lives in the router, not
+/// here; see [`crate::router_with`].
 #[derive(Clone)]
 pub struct AppState {
     /// Persistence.

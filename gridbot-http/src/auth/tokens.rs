@@ -56,7 +56,9 @@ const PRUNE_AT: usize = 4096;
 /// Verified access tokens remembered (the cache is emptied when full).
 const ACCESS_CACHE_MAX: usize = 4096;
 
-/// What a token is for.
+/// What a token is for. A closed set (not `#[non_exhaustive]`): a new kind
+/// of token would be a new security decision, and callers should have to
+/// handle it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {
