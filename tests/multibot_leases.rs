@@ -99,6 +99,8 @@ impl World {
             LeaseOptions {
                 owner: owner.to_owned(),
                 ttl_ms: TTL,
+                // The test runs the rounds itself, at chosen times.
+                renew_automatically: false,
             },
         )
     }

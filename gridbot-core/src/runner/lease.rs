@@ -6,8 +6,10 @@
 //!   ([`crate::ports::Store::acquire_lease`], owner = [`LeaseOptions::owner`],
 //!   for [`LeaseOptions::ttl_ms`]). A bot whose lease another live process
 //!   holds is left to that process.
-//! - [`Supervisor::maintain_leases`] (every `ttl / 3` in
-//!   [`Supervisor::spawn_lease_keeper`]) renews the lease of every local
+//! - [`Supervisor::maintain_leases`] — run every `ttl / 3` by a keeper
+//!   task the supervisor starts with its first runner (unless
+//!   [`LeaseOptions::renew_automatically`] is off; the task ends with the
+//!   supervisor or its shutdown) — renews the lease of every local
 //!   runner. A runner whose lease was taken by another process, or that
 //!   could not renew for a whole TTL (the store unreachable: another process
 //!   may take the bot over), is shut down (state saved, status untouched).
@@ -22,8 +24,13 @@
 //!   on a simulated clock.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
 
 use super::supervisor::Supervisor;
+use crate::clock::Clock;
 use crate::manager::{BotLauncher, ManagerError};
 use crate::model::{BotId, BotStatus};
 
@@ -37,6 +44,9 @@ pub struct LeaseOptions {
     pub owner: String,
     /// How long a lease lasts without renewal, ms.
     pub ttl_ms: i64,
+    /// Run lease rounds every `ttl / 3` from the first runner on (off only
+    /// for tests that run the rounds themselves).
+    pub renew_automatically: bool,
 }
 
 impl Default for LeaseOptions {
@@ -51,6 +61,7 @@ impl Default for LeaseOptions {
         LeaseOptions {
             owner: format!("{host}-{}-{started}", std::process::id()),
             ttl_ms: DEFAULT_LEASE_TTL_MS,
+            renew_automatically: true,
         }
     }
 }
@@ -114,7 +125,11 @@ impl Supervisor {
             }
         }
         let local: HashSet<BotId> = self.local_bots().into_iter().collect();
+        let stopping_here: HashSet<BotId> = self.stopping.lock().map(|s| s.clone()).unwrap_or_default();
         for bot in self.store.bots_with_status(&[BotStatus::Stopping]).await? {
+            if stopping_here.contains(&bot.id) {
+                continue;
+            }
             if local.contains(&bot.id) || self.take_lease(bot.id).await? {
                 if let Err(e) = self.stop(bot.clone()).await {
                     tracing::warn!(bot = %bot.id, error = %e, "stop not finished; retried next round");
@@ -135,20 +150,19 @@ impl Supervisor {
         }
         Ok(round)
     }
+}
 
-    /// Runs [`Supervisor::maintain_leases`] every `ttl / 3` until the
-    /// returned task is aborted. A process sharing its store with others
-    /// must run it (a lease not renewed expires and the bot is taken over).
-    pub fn spawn_lease_keeper(self: &std::sync::Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let me = self.clone();
-        let every = std::time::Duration::from_millis((self.lease.ttl_ms / 3).max(1).unsigned_abs());
-        tokio::spawn(async move {
-            loop {
-                me.clock.sleep(every).await;
-                if let Err(e) = me.maintain_leases().await {
-                    tracing::warn!(error = %e, "lease round failed");
-                }
+/// Runs [`Supervisor::maintain_leases`] every `ttl / 3` for as long as the
+/// supervisor exists (it holds only a weak reference).
+pub(super) fn spawn_keeper(me: Weak<Supervisor>, clock: Arc<dyn Clock>, ttl_ms: i64) -> JoinHandle<()> {
+    let every = Duration::from_millis((ttl_ms / 3).max(1).unsigned_abs());
+    tokio::spawn(async move {
+        loop {
+            clock.sleep(every).await;
+            let Some(sup) = me.upgrade() else { return };
+            if let Err(e) = sup.maintain_leases().await {
+                tracing::warn!(error = %e, "lease round failed");
             }
-        })
-    }
+        }
+    })
 }

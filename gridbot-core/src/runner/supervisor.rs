@@ -54,9 +54,15 @@ pub struct Supervisor {
     tasks: Mutex<HashMap<BotId, Handle>>,
     /// Bots whose runner is being launched (a second launch waits out).
     launching: Mutex<HashSet<BotId>>,
+    /// Bots being stopped here (a lease round leaves them alone).
+    pub(super) stopping: Mutex<HashSet<BotId>>,
     pub(super) lease: LeaseOptions,
     /// One lease round at a time.
     pub(super) lease_round: tokio::sync::Mutex<()>,
+    /// Itself, for the lease keeper started with the first runner.
+    me: std::sync::Weak<Supervisor>,
+    /// The lease keeper, once started.
+    pub(super) keeper: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Supervisor {
@@ -91,7 +97,7 @@ impl Supervisor {
         options: RunnerOptions,
         lease: LeaseOptions,
     ) -> Arc<Self> {
-        Arc::new(Supervisor {
+        Arc::new_cyclic(|me| Supervisor {
             store,
             exchanges,
             market,
@@ -100,8 +106,11 @@ impl Supervisor {
             options,
             tasks: Mutex::new(HashMap::new()),
             launching: Mutex::new(HashSet::new()),
+            stopping: Mutex::new(HashSet::new()),
             lease,
             lease_round: tokio::sync::Mutex::new(()),
+            me: me.clone(),
+            keeper: Mutex::new(None),
         })
     }
 
@@ -123,6 +132,9 @@ impl Supervisor {
     /// Resumes every bot that was running; finishes interrupted stops.
     /// Returns how many runners were started.
     pub async fn resume_all(&self) -> Result<usize, ManagerError> {
+        // Lease rounds from process start on: a process with no bot of its
+        // own still takes over a dead one's.
+        self.start_keeper();
         let bots = self
             .store
             .bots_with_status(&[BotStatus::Starting, BotStatus::Running, BotStatus::Stopping])
@@ -145,6 +157,9 @@ impl Supervisor {
     /// Asks every runner to save and exit, waits for them, and releases
     /// their leases (the bots stay `running` for the next process).
     pub async fn shutdown(&self) {
+        if let Some(k) = self.keeper.lock().ok().and_then(|mut k| k.take()) {
+            k.abort();
+        }
         let handles: Vec<(BotId, Handle)> = match self.tasks.lock() {
             Ok(mut t) => t.drain().collect(),
             Err(_) => Vec::new(),
@@ -312,6 +327,7 @@ impl Supervisor {
             tracing::info!(bot = %bot.id, "bot run by another process (it holds the lease)");
             return Ok(());
         }
+        self.start_keeper();
         let ctx = self.context(bot.user_id).await?;
         let (tx, rx) = mpsc::channel(4);
         let id = bot.id;
@@ -328,6 +344,22 @@ impl Supervisor {
             );
         }
         Ok(())
+    }
+
+    /// Starts the lease keeper with the first runner, unless the options
+    /// leave the rounds to the caller.
+    fn start_keeper(&self) {
+        if !self.lease.renew_automatically {
+            return;
+        }
+        let Ok(mut keeper) = self.keeper.lock() else { return };
+        if keeper.is_none() {
+            *keeper = Some(super::lease::spawn_keeper(
+                self.me.clone(),
+                self.clock.clone(),
+                self.lease.ttl_ms,
+            ));
+        }
     }
 
     fn live_control(&self, id: BotId) -> Option<mpsc::Sender<Control>> {
@@ -376,6 +408,24 @@ impl BotLauncher for Supervisor {
     }
 
     async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
+        if let Ok(mut s) = self.stopping.lock() {
+            s.insert(bot.id);
+        }
+        let result = self.stop_here(bot.clone()).await;
+        if let Ok(mut s) = self.stopping.lock() {
+            s.remove(&bot.id);
+        }
+        result
+    }
+
+    fn is_running(&self, bot: BotId) -> bool {
+        self.live_control(bot).is_some()
+    }
+}
+
+impl Supervisor {
+    /// [`BotLauncher::stop`]'s work (see there).
+    async fn stop_here(&self, bot: Bot) -> Result<(), ManagerError> {
         let ctx = self.context(bot.user_id).await?;
         ctx.store
             .set_bot_status(bot.id, BotStatus::Stopping, None, ctx.clock.now_ms())
@@ -428,9 +478,5 @@ impl BotLauncher for Supervisor {
             self.release_lease(bot.id).await;
         }
         result.map_err(runner_err)
-    }
-
-    fn is_running(&self, bot: BotId) -> bool {
-        self.live_control(bot).is_some()
     }
 }
