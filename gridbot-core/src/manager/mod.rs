@@ -189,7 +189,13 @@ impl MultiBotManager {
         self.launch(bot).await
     }
 
-    /// Resumes a `paused` or `error` bot (its allocation is still held).
+    /// Resumes a `paused` or `error` bot (its allocation is still held);
+    /// refused while the user's daily loss limit is reached. The runner
+    /// starts it again: a grid that closed its position on pause is rebuilt
+    /// from the current price, one that kept it puts every cell's order back
+    /// where it was; a trend bot manages a kept position again and waits for
+    /// its next signal (see [`crate::engine::grid`] and
+    /// [`crate::engine::trend`], "pause").
     pub async fn resume_bot(&self, user: UserId, bot_id: BotId) -> Result<Bot, ManagerError> {
         let bot = self.owned_bot(user, bot_id).await?;
         if !matches!(bot.status, BotStatus::Paused | BotStatus::Error) {
