@@ -95,8 +95,8 @@
 //! `{account}-f{n}` where `n` is the account's fill sequence number; the
 //! `fills_since` cursor is that number.
 
-pub mod accounts;
 mod account;
+pub mod accounts;
 mod book;
 mod config;
 pub mod fill_model;
