@@ -8,12 +8,12 @@
 //! candle's walk in integer ticks) and shared by every candidate and
 //! thread.
 //!
-//! Target: ≤ 1 s on one core. Measured on the 2-core build machine shared
-//! with other builds (load average 2.5–4.8 during the run, so the second
-//! core was not free and "all cores" cannot beat one core here), 324
-//! candidates × 10,080 candles, 2026-11-21: one core 535 ms, all cores
-//! 571 ms. Before: 1.09 s / 1.13 s (walk bounds per candidate), and
-//! 1.71 s / 1.54 s before that. About a quarter of the time is now the
+//! Target: ≤ 1 s on one core. Measured on the 2-core build machine while
+//! four other sessions compiled (so the second core was never free and "all
+//! cores" cannot beat one core here), 324 candidates × 10,080 candles,
+//! 2026-11-21: one core 535 ms and all cores 571 ms at load average
+//! 2.5–4.8; one core 636 ms and all cores 739 ms at load 5.0. Before: 1.09 s
+//! / 1.13 s (walk bounds per candidate), and 1.71 s / 1.54 s before that. About a quarter of the time is now the
 //! grid engine's own per-candle work (`GridEngine::on_event` → `on_point`
 //! → `exit_reason`, decimal comparisons of every walk point), the rest the
 //! backtester's loop, fills and equity marks.

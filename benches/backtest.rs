@@ -14,12 +14,17 @@
 //! trend-engine run over the same candles is measured too. One backtest is
 //! single-threaded; the all-core figure is the `advisor_sweep` bench's.
 //!
-//! Measured on the 2-core build machine shared with other builds (load
-//! average 4.1–4.8 during the run, so these are upper bounds), 2026-11-21:
-//! - `grid_100_over_43200_1m`: 7.50 ms (was 29.5 ms at load ≈ 4 before the
-//!   quiet-candle / integer-walk / equity-filter work; the toy ladder this
-//!   bench used to measure took ≈ 22 ms);
-//! - `trend_over_43200_1m`: 9.35 ms (was 21.1 ms).
+//! Measured on the 2-core build machine while four other sessions compiled
+//! (2026-11-21; wall-clock figures, so upper bounds that grow with the load
+//! average):
+//! - `grid_100_over_43200_1m`: 7.50 ms at load 4.1–4.8; 11.9 ms at load
+//!   4.3–5.3; 16.6 ms at load 5.0–6.3 (the bench process got 0.60 of a
+//!   CPU). Before this work: 29.5 ms at load ≈ 4 (the toy ladder this bench
+//!   used to measure took ≈ 22 ms). So ≤ 10 ms on one core holds when the
+//!   core is (nearly) ours; it was not measured on an idle machine.
+//! - `grid_100_prepared`: 8.68 ms at load 4.3–5.3, 10.8 ms at 5.0–6.3.
+//! - `trend_over_43200_1m`: 9.35 ms at load 4.1–4.8, 8.41 ms at 4.3–5.3
+//!   (was 21.1 ms).
 //!
 //! Where the time goes now (perf, grid run): the engine's own per-candle
 //! work (`GridEngine::on_event` → `on_point` → `exit_reason`, decimal
