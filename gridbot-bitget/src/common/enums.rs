@@ -73,13 +73,15 @@ pub fn parse_order_type(s: &str) -> Option<OrderKind> {
     }
 }
 
-/// `force`: `gtc`, `post_only`, `ioc`, `fok`.
-pub fn force_str(tif: TimeInForce) -> &'static str {
+/// `force`: `gtc`, `post_only`, `ioc`, `fok`; `None` for a time in force
+/// Bitget does not offer.
+pub fn force_str(tif: TimeInForce) -> Option<&'static str> {
     match tif {
-        TimeInForce::Gtc => "gtc",
-        TimeInForce::PostOnly => "post_only",
-        TimeInForce::Ioc => "ioc",
-        TimeInForce::Fok => "fok",
+        TimeInForce::Gtc => Some("gtc"),
+        TimeInForce::PostOnly => Some("post_only"),
+        TimeInForce::Ioc => Some("ioc"),
+        TimeInForce::Fok => Some("fok"),
+        _ => None,
     }
 }
 
@@ -232,7 +234,7 @@ mod tests {
             TimeInForce::Ioc,
             TimeInForce::Fok,
         ] {
-            assert_eq!(parse_force(force_str(t)), Some(t));
+            assert_eq!(force_str(t).and_then(parse_force), Some(t));
         }
         assert_eq!(
             parse_order_state("partially_filled"),

@@ -84,7 +84,12 @@ pub fn encode_order(inst: &Instrument, req: &OrderRequest) -> Result<OrderItem, 
         side: side_str(req.side),
         order_type: order_type_str(req.kind),
         force: match req.kind {
-            OrderKind::Limit => Some(force_str(req.tif)),
+            OrderKind::Limit => Some(force_str(req.tif).ok_or_else(|| {
+                ExchangeError::InvalidOrder(format!(
+                    "time in force {:?} is not offered by Bitget; use gtc, post-only, ioc or fok",
+                    req.tif
+                ))
+            })?),
             OrderKind::Market => None,
         },
         client_oid: req.client_id.as_str().to_owned(),

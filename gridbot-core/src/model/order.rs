@@ -51,9 +51,11 @@ pub enum OrderKind {
     Market,
 }
 
-/// How long a limit order lives.
+/// How long a limit order lives. Non-exhaustive: an adapter refuses a
+/// time in force its venue does not offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TimeInForce {
     /// Good till cancelled.
     #[default]
