@@ -17,14 +17,15 @@
 //! Measured on the 2-core build machine while four other sessions compiled
 //! (2026-11-21; wall-clock figures, so upper bounds that grow with the load
 //! average):
-//! - `grid_100_over_43200_1m`: 7.50 ms at load 4.1–4.8; 11.9 ms at load
-//!   4.3–5.3; 16.6 ms at load 5.0–6.3 (the bench process got 0.60 of a
-//!   CPU). Before this work: 29.5 ms at load ≈ 4 (the toy ladder this bench
+//! - `grid_100_over_43200_1m`: 7.50 ms at load 4.1–4.8; 11.1 ms (95 % CI
+//!   9.6–13.4) at load 4.3–5.0; 11.9 ms at load 4.3–5.3; 16.6 ms at load
+//!   5.0–6.3 (the bench process got 0.60 of a CPU). Before this work: 29.5 ms at load ≈ 4 (the toy ladder this bench
 //!   used to measure took ≈ 22 ms). So ≤ 10 ms on one core holds when the
 //!   core is (nearly) ours; it was not measured on an idle machine.
-//! - `grid_100_prepared`: 8.68 ms at load 4.3–5.3, 10.8 ms at 5.0–6.3.
-//! - `trend_over_43200_1m`: 9.35 ms at load 4.1–4.8, 8.41 ms at 4.3–5.3
-//!   (was 21.1 ms).
+//! - `grid_100_prepared`: 8.68 ms at load 4.3–5.3, 9.47 ms at 4.3–5.0,
+//!   10.8 ms at 5.0–6.3.
+//! - `trend_over_43200_1m`: 9.35 ms at load 4.1–4.8, 8.41 ms at 4.3–5.3,
+//!   6.38 ms at 4.3–5.0 (was 21.1 ms).
 //!
 //! Where the time goes now (perf, grid run): the engine's own per-candle
 //! work (`GridEngine::on_event` → `on_point` → `exit_reason`, decimal
