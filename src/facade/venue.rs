@@ -20,10 +20,11 @@
 //! - fills the store booked after the snapshot are *not* undone: the bot's
 //!   stats keep them while the paper wallet and position do not, so the
 //!   two differ by what traded in those seconds;
-//! - the venue numbers its fills from the snapshot's sequence again, and a
-//!   bot's fill cursor saved after the snapshot is ahead of it: the venue's
-//!   next fills up to that cursor are skipped by `fills_since` and never
-//!   booked to the bot (they still move the paper wallet).
+//! - no fill is lost or booked twice: the venue is restored with
+//!   [`PaperExchange::restore_for_restart`], which starts a new labelled
+//!   stretch of every account's fill sequence, so new fill ids never repeat
+//!   an id the store already holds, and a bot's fill cursor from after the
+//!   snapshot still sees every fill made since the restart.
 //!
 //! The difference is paper money and stays visible (bot stats versus the
 //! account balance); stopping the affected bots closes their positions on
@@ -43,6 +44,17 @@ use super::error::BuildError;
 
 /// How often the venue is saved while running.
 pub const SAVE_EVERY: Duration = Duration::from_secs(30);
+
+/// A label no earlier start of this venue used: `r` and the start time in
+/// milliseconds (two starts within one millisecond would need a clock that
+/// went back; the label check in `restore_for_restart` refuses a repeat).
+fn restart_label() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("r{ms}")
+}
 
 /// The snapshot file of a paper venue.
 #[derive(Debug, Clone)]
@@ -66,7 +78,8 @@ impl VenueFile {
             Ok(bytes) => {
                 let snap: PaperSnapshot =
                     serde_json::from_slice(&bytes).map_err(|e| venue_err(format!("unreadable JSON: {e}")))?;
-                let venue = PaperExchange::restore(snap).map_err(|e| venue_err(e.to_string()))?;
+                let venue =
+                    PaperExchange::restore_for_restart(snap, &restart_label()).map_err(|e| venue_err(e.to_string()))?;
                 let known: Vec<Symbol> = venue.instruments().into_iter().map(|i| i.symbol).collect();
                 for i in instruments.into_iter().filter(|i| !known.contains(&i.symbol)) {
                     venue.add_instrument(i);

@@ -189,7 +189,21 @@ pub(crate) struct AccountState {
     pub orders: Vec<OrderEntry>,
     pub by_client: ClientIndex,
     pub fills: Vec<Fill>,
+    /// Restarts after a crash, oldest first (see [`FillEpoch`]); empty for
+    /// a venue that never lost anything.
+    pub epochs: Vec<FillEpoch>,
     pub events: broadcast::Sender<ExecutionEvent>,
+}
+
+/// One stretch of an account's fill sequence after a restart from a
+/// snapshot that may have lagged (see "Restarts" in the paper module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FillEpoch {
+    /// Unique label of the restart; part of every fill id and cursor of the
+    /// stretch.
+    pub label: String,
+    /// Index in `fills` of the stretch's first fill.
+    pub start: usize,
 }
 
 impl AccountState {
@@ -203,6 +217,7 @@ impl AccountState {
             orders: Vec::new(),
             by_client: ClientIndex::default(),
             fills: Vec::new(),
+            epochs: Vec::new(),
             events,
         }
     }
@@ -250,9 +265,58 @@ impl AccountState {
         format!("{}-o{}", self.id, self.orders.len() + 1)
     }
 
-    /// Next fill's id (the fill sequence number, which is also the cursor).
+    /// Next fill's id: `{account}-f{n}`, or `{account}-{label}-f{n}` after
+    /// a restart, where `n` is the fill sequence number.
     pub fn next_fill_id(&self) -> String {
-        format!("{}-f{}", self.id, self.fills.len() + 1)
+        match self.epochs.last() {
+            None => format!("{}-f{}", self.id, self.fills.len() + 1),
+            Some(e) => format!("{}-{}-f{}", self.id, e.label, self.fills.len() + 1),
+        }
+    }
+
+    /// The cursor after the first `n` fills: `n`, or `{label}:{n}` after a
+    /// restart.
+    pub fn cursor_at(&self, n: usize) -> String {
+        match self.epochs.last() {
+            None => n.to_string(),
+            Some(e) => format!("{}:{n}", e.label),
+        }
+    }
+
+    /// How many fills a cursor has seen, in today's sequence. A cursor of
+    /// an earlier stretch (or of a stretch this venue never saved) counts
+    /// only the fills that stretch shares with today's sequence: what it
+    /// saw past that was lost with the crash, and what came since is new.
+    /// `None` when the cursor is malformed.
+    pub fn cursor_position(&self, cursor: &str) -> Option<usize> {
+        let (label, n) = match cursor.split_once(':') {
+            Some((label, n)) => (label, n),
+            None => ("", cursor),
+        };
+        let n: usize = n.parse().ok()?;
+        let current = self.epochs.last().map(|e| e.label.as_str()).unwrap_or("");
+        let seen = if label == current {
+            n
+        } else {
+            // Label "" is the first stretch, which starts at 0.
+            let idx = if label.is_empty() {
+                Some(None)
+            } else {
+                self.epochs.iter().position(|e| e.label == label).map(Some)
+            };
+            let shared = match idx {
+                // Known: shared up to where the next stretch starts.
+                Some(i) => {
+                    let next = i.map_or(0, |i| i + 1);
+                    self.epochs.get(next).map_or(self.fills.len(), |e| e.start)
+                }
+                // Unknown (never saved): it branched off at or before the
+                // start of today's stretch.
+                None => self.epochs.last().map_or(0, |e| e.start),
+            };
+            n.min(shared)
+        };
+        Some(seen.min(self.fills.len()))
     }
 
     /// The open orders on `symbol`: bids from the highest, then asks from the lowest.

@@ -94,6 +94,16 @@
 //! sends `Fill`, then `Order`, then `Position`. Fill ids are
 //! `{account}-f{n}` where `n` is the account's fill sequence number; the
 //! `fills_since` cursor is that number.
+//!
+//! # Restarts
+//!
+//! [`PaperExchange::restore`] continues exactly where the snapshot left off
+//! (same ids, same cursors): right when the snapshot is the venue's last
+//! state. A process that may have crashed after its last save uses
+//! [`PaperExchange::restore_for_restart`] instead: each account starts a
+//! new, labelled stretch of its fill sequence (ids `{account}-{label}-f{n}`,
+//! cursors `{label}:{n}`), so no fill id of the lost stretch is reused and
+//! no fill made after the restart hides behind a cursor from before it.
 
 mod account;
 pub mod accounts;
@@ -107,5 +117,5 @@ mod venue;
 pub use accounts::{paper_account_id, PaperAccounts};
 pub use book::{OrderBook, Slot};
 pub use config::PaperConfig;
-pub use snapshot::{AccountSnapshot, PaperSnapshot, PriceSnapshot, SymbolSnapshot};
+pub use snapshot::{AccountSnapshot, EpochSnapshot, PaperSnapshot, PriceSnapshot, SymbolSnapshot};
 pub use venue::{PaperAccount, PaperExchange};

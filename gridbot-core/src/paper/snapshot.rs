@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::account::{AccountState, OrderEntry, SymbolState};
+use super::account::{AccountState, FillEpoch, OrderEntry, SymbolState};
 use super::book::Slot;
 use super::config::PaperConfig;
 use super::fill_model::to_ticks;
@@ -64,6 +64,20 @@ pub struct AccountSnapshot {
     pub orders: Vec<Order>,
     /// Every fill, oldest first (the cursor is the position in this list).
     pub fills: Vec<Fill>,
+    /// Restarts of the fill sequence (see [`PaperExchange::restore_for_restart`]),
+    /// oldest first; absent in snapshots of earlier versions.
+    #[serde(default)]
+    pub epochs: Vec<EpochSnapshot>,
+}
+
+/// A restart of an account's fill sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EpochSnapshot {
+    /// The restart's label (part of its fill ids and cursors).
+    pub label: String,
+    /// Position in the fill list of the restart's first fill.
+    pub start: usize,
 }
 
 /// One symbol of an account.
@@ -115,6 +129,14 @@ impl PaperExchange {
                     .collect(),
                 orders: a.orders.iter().map(|e| e.order.clone()).collect(),
                 fills: a.fills.clone(),
+                epochs: a
+                    .epochs
+                    .iter()
+                    .map(|e| EpochSnapshot {
+                        label: e.label.clone(),
+                        start: e.start,
+                    })
+                    .collect(),
             })
             .collect();
         PaperSnapshot {
@@ -162,6 +184,56 @@ impl PaperExchange {
     }
 }
 
+impl PaperExchange {
+    /// Like [`PaperExchange::restore`], for a process that starts again from
+    /// a snapshot that may be older than what it did before it stopped (a
+    /// crash between two saves). The snapshot knows nothing of the fills
+    /// made after it, but the bots that booked them do, with their fill ids
+    /// and cursors. So every account starts a new stretch of its fill
+    /// sequence, named `label`:
+    /// - new fill ids are `{account}-{label}-f{n}`, never equal to an id of
+    ///   the lost stretch (which had another label or none);
+    /// - cursors are `{label}:{n}`; a cursor of an earlier stretch, or of a
+    ///   stretch that was never saved, counts only the fills it shares with
+    ///   today's sequence, so every fill made since the restart is returned
+    ///   by `fills_since` and none is skipped.
+    ///
+    /// `label` must be new to the snapshot, non-empty and ASCII letters and
+    /// digits only (for example the start time in milliseconds, `r{ms}`).
+    /// Fills booked by bots after the snapshot stay booked: the paper wallet
+    /// does not have them (see the facade's venue docs).
+    pub fn restore_for_restart(snapshot: PaperSnapshot, label: &str) -> Result<PaperExchange, ExchangeError> {
+        if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ExchangeError::Rejected {
+                code: "invalid_label".into(),
+                message: format!("restart label must be non-empty ASCII letters and digits, got {label:?}"),
+            });
+        }
+        if snapshot
+            .accounts
+            .iter()
+            .any(|a| a.epochs.iter().any(|e| e.label == label))
+        {
+            return Err(ExchangeError::Rejected {
+                code: "invalid_label".into(),
+                message: format!("restart label {label:?} was used before; pick a new one"),
+            });
+        }
+        let venue = PaperExchange::restore(snapshot)?;
+        {
+            let mut st = venue.venue().lock();
+            for account in st.accounts.values_mut() {
+                let start = account.fills.len();
+                account.epochs.push(FillEpoch {
+                    label: label.to_owned(),
+                    start,
+                });
+            }
+        }
+        Ok(venue)
+    }
+}
+
 fn restore_account(
     a: AccountSnapshot,
     instruments: &HashMap<Symbol, Instrument>,
@@ -205,5 +277,13 @@ fn restore_account(
         account.orders.push(OrderEntry { order, ticks });
     }
     account.fills = a.fills;
+    account.epochs = a
+        .epochs
+        .into_iter()
+        .map(|e| FillEpoch {
+            label: e.label,
+            start: e.start,
+        })
+        .collect();
     Ok(account)
 }

@@ -369,14 +369,14 @@ impl PaperAccount {
     }
 
     fn fill_page(&self, symbol: &Symbol, cursor: Option<FillCursor>) -> Result<FillPage, ExchangeError> {
-        let after = match &cursor {
-            None => 0usize,
-            Some(c) => c.0.parse::<usize>().map_err(|_| ExchangeError::Rejected {
-                code: "invalid_cursor".into(),
-                message: format!("fill cursor must be a fill sequence number, got {:?}", c.0),
-            })?,
-        };
         self.read(|venue, account| {
+            let after = match &cursor {
+                None => 0usize,
+                Some(c) => account.cursor_position(&c.0).ok_or_else(|| ExchangeError::Rejected {
+                    code: "invalid_cursor".into(),
+                    message: format!("fill cursor must be a fill sequence number, got {:?}", c.0),
+                })?,
+            };
             let page = venue.config.fills_page_size.max(1);
             let mut fills = Vec::new();
             let mut last = None;
@@ -392,12 +392,19 @@ impl PaperAccount {
                 fills.push(f.clone());
                 last = Some(i + 1);
             }
-            FillPage {
+            // With no new fill the cursor comes back in today's form, so a
+            // cursor of an earlier stretch is translated once.
+            let next = match (last, &cursor) {
+                (Some(n), _) => Some(n),
+                (None, Some(_)) => Some(after),
+                (None, None) => None,
+            };
+            Ok(FillPage {
                 fills,
-                next_cursor: last.map(|n| FillCursor(n.to_string())).or(cursor),
+                next_cursor: next.map(|n| FillCursor(account.cursor_at(n))),
                 has_more,
-            }
-        })
+            })
+        })?
     }
 
     fn close_sync(&self, symbol: &Symbol, client_id: &ClientOrderId) -> Result<Option<Order>, ExchangeError> {
