@@ -31,6 +31,7 @@
 //! - after (ring hub with a waker per listener; `Woken` control and
 //!   execution streams), load 3.3–5.5: all decided in 0.46–0.88 ms; p50
 //!   0.47–0.54 ms, p99 1.7–4.3 ms, max 7–9 ms (one run 81 ms).
+//!
 //! The p99 tail is where a worker thread was preempted by the other
 //! processes mid fan-out; the target needs a quieter machine or fewer
 //! wake-ups per tick (waking only runners whose price band a tick leaves).
