@@ -45,15 +45,17 @@ use super::error::BuildError;
 /// How often the venue is saved while running.
 pub const SAVE_EVERY: Duration = Duration::from_secs(30);
 
-/// A label no earlier start of this venue used: `r` and the start time in
-/// milliseconds (two starts within one millisecond would need a clock that
-/// went back; the label check in `restore_for_restart` refuses a repeat).
+/// A label no earlier start of this venue used: `r`, the start time in
+/// milliseconds and a per-process count (a repeat would need a clock that
+/// went back; `restore_for_restart` refuses a repeated label anyway).
 fn restart_label() -> String {
+    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    format!("r{ms}")
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("r{ms}n{n}")
 }
 
 /// The snapshot file of a paper venue.
