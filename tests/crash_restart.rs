@@ -250,3 +250,67 @@ async fn a_kill_right_after_an_order_reached_the_exchange_never_doubles_it() {
         assert_same(&state, &baseline, &format!("killed at exchange call {crash_at}"));
     }
 }
+
+/// The run of [`run`] without a crash, then the stops killed at exchange
+/// call `crash_at` (counted from the start of the run): the process dies
+/// while stopping, restarts from the store and a snapshot of the venue,
+/// resumes (a bot whose engine already finished completes its stop) and
+/// stops what still runs.
+async fn run_killed_while_stopping(steps: &[Step], crash_at: Option<u64>) -> (FinalState, u64, u64) {
+    let start = steps[0][0].1.ts + 60_000;
+    let store = Arc::new(MemoryStore::new());
+    let wire = crash_at.map(Tripwire::at).unwrap_or_else(Tripwire::never);
+    let mut sim = Sim::build(fresh_venue(&steps[0]), store.clone(), wire, start).await;
+    start_plan(&sim, crash_plan()).await;
+    for s in &steps[1..] {
+        sim.step(s).await.unwrap();
+    }
+    let before_stop = sim.wire.calls();
+    let mut failed = false;
+    for (user, _) in &sim.accounts {
+        for b in sim.store.bots_for_user(*user, None).await.unwrap() {
+            if b.status.holds_allocation() && sim.manager.stop_bot(*user, b.id).await.is_err() {
+                assert!(sim.wire.tripped(), "a stop failed without a crash");
+                failed = true;
+                break;
+            }
+        }
+        if failed {
+            break;
+        }
+    }
+    let total = sim.wire.calls();
+    if sim.wire.tripped() {
+        let snapshot = sim.venue.snapshot();
+        let now = sim.clock.now_ms();
+        drop(sim);
+        let venue = PaperExchange::restore(snapshot).unwrap();
+        sim = Sim::build(venue, store.clone(), Tripwire::never(), now).await;
+        sim.resume_all().await.unwrap();
+        stop_all(&sim).await;
+    }
+    (final_state(&sim).await, before_stop, total)
+}
+
+#[tokio::test]
+async fn a_kill_at_any_call_while_stopping_loses_no_closing_fill() {
+    let (Some(btc), Some(eth)) = (load("binance_BTCUSDT_1m.csv"), load("binance_ETHUSDT_1m.csv")) else {
+        return;
+    };
+    let take = |c: &Vec<gridbot_core::model::Candle>| -> Vec<_> {
+        c.iter().filter(|x| x.ts >= WINDOW.0).take(240).copied().collect()
+    };
+    let steps = timeline(&[
+        (Symbol::new("BTCUSDT").unwrap(), take(&btc)),
+        (Symbol::new("ETHUSDT").unwrap(), take(&eth)),
+    ]);
+    let (baseline, before_stop, total) = run_killed_while_stopping(&steps, None).await;
+    let holding = baseline.bots.iter().filter(|b| !b.3.is_empty()).count();
+    assert!(holding >= 3, "bots trade before they are stopped ({holding})");
+    assert!(total > before_stop + 5, "stopping makes exchange calls");
+    // Every call of the stops, the closes among them.
+    for crash_at in before_stop + 1..=total {
+        let (state, _, _) = run_killed_while_stopping(&steps, Some(crash_at)).await;
+        assert_same(&state, &baseline, &format!("killed at stop call {crash_at}"));
+    }
+}

@@ -740,6 +740,12 @@ impl GridEngine {
 
     fn finish(&mut self, reason: StopReason, out: &mut Vec<Command>) {
         if self.phase == EnginePhase::Finished {
+            // Restored after a crash between saving this state and sending
+            // the close: send it again under the same id (the exchange
+            // answers with the existing order if it did arrive).
+            if self.close_sent && !self.position.is_flat() {
+                out.push(Command::ClosePosition(self.close_id()));
+            }
             return;
         }
         if self.phase == EnginePhase::Active {

@@ -387,6 +387,11 @@ impl TrendEngine {
 
     fn stop(&mut self, out: &mut Vec<Command>) {
         if self.phase == EnginePhase::Finished {
+            // Restored after a crash between saving this state and sending
+            // the close: send it again under the same id.
+            if self.state == TradeState::Exiting && !self.position.is_flat() {
+                out.push(Command::ClosePosition(self.close_id()));
+            }
             return;
         }
         self.paused = false;

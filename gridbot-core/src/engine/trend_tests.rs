@@ -258,8 +258,24 @@ fn stop_closes_an_open_position_and_finishes() {
     assert_eq!(e.phase(), EnginePhase::Finished);
     out.clear();
     feed(&mut e, 6, &[dec!(1), dec!(50000), dec!(1)]);
+    // Stopped again before the close filled (a restart after a crash): the
+    // same close goes out again under the same id, never a new one.
     e.on_event(&EngineEvent::Stop { ts: 10 }, &mut out);
-    assert!(out.is_empty(), "a finished bot issues nothing");
+    assert_eq!(out, vec![Command::ClosePosition(ClientOrderId::new("b1-close-1"))]);
+    e.on_event(
+        &EngineEvent::Fill(fill(
+            "f2",
+            ClientOrderId::new("b1-close-1"),
+            Side::Sell,
+            dec!(30100),
+            r.qty,
+            dec!(0),
+        )),
+        &mut Vec::new(),
+    );
+    out.clear();
+    e.on_event(&EngineEvent::Stop { ts: 11 }, &mut out);
+    assert!(out.is_empty(), "a finished, flat bot issues nothing");
 }
 
 #[test]

@@ -269,6 +269,18 @@ impl BotRunner {
         }
         let cmds = self.sync_fills().await?;
         self.process(cmds).await?;
+        if self.engine.phase() == EnginePhase::Finished && !self.finished {
+            // The engine finished before the process died (its state is saved
+            // before an exit is sent): complete the stop instead of trading.
+            // Its `Stop` re-sends a close that may not have reached the
+            // exchange, under the same client id.
+            let cmds = self.feed(&EngineEvent::Stop { ts });
+            self.process(cmds).await?;
+            if !self.finished {
+                self.finish(StopReason::User).await?;
+            }
+            return Ok(());
+        }
         let cmds = self.feed(&EngineEvent::Start { price, ts });
         self.process(cmds).await?;
         if !self.finished {
@@ -425,7 +437,20 @@ impl BotRunner {
     }
 
     /// Carries out commands and books the fills they cause, until quiet.
+    ///
+    /// Write-ahead for exits: when the commands close the position or finish
+    /// the bot, the engine (which already counts the close as sent) is saved
+    /// *before* anything is sent. A process that dies in between restarts
+    /// with an engine that knows its closing order, so the closing fill is
+    /// booked when it shows up, and the close is sent again under the same
+    /// client id (never doubled) when it never reached the exchange.
     pub(super) async fn process(&mut self, mut cmds: Vec<Command>) -> Result<(), RunnerError> {
+        if cmds
+            .iter()
+            .any(|c| matches!(c, Command::ClosePosition(_) | Command::Finish(_)))
+        {
+            self.save().await?;
+        }
         for _ in 0..MAX_ROUNDS {
             if cmds.is_empty() {
                 return Ok(());
