@@ -1,11 +1,13 @@
 //! A writer killed (SIGKILL) in the middle of its batches leaves each batch
-//! whole or absent, and loses none it reported committed.
+//! whole or absent, and loses none it reported committed — on a SQLite
+//! file and on PostgreSQL (a schema of its own; skipped without a server
+//! unless `CI` is set, see `common`).
 //!
-//! The test re-executes its own binary as the writer: with
-//! `GRIDBOT_STORE_CRASH_CHILD` set, the same test function writes batches
-//! of 100 fills and 20 orders in a loop, printing `committed <n>` after each
-//! pair, until it is killed.
-#![cfg(feature = "sqlite")]
+//! Each test re-executes its own binary as the writer: with
+//! `GRIDBOT_STORE_CRASH_CHILD` set to a database URL, the same test function
+//! writes batches of 100 fills and 20 orders in a loop, printing
+//! `committed <n>` after each pair, until it is killed.
+#![cfg(any(feature = "sqlite", feature = "postgres"))]
 
 mod common;
 
@@ -15,7 +17,6 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use gridbot_core::model::{BotId, BotOrderStatus};
-use gridbot_store::SqliteStore;
 
 use common::{d, fill, grid_bot, order};
 
@@ -35,8 +36,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// The writer: batches until killed.
 fn write_until_killed(url: &str, bot: BotId) {
     runtime().block_on(async {
-        let store = SqliteStore::open(url).await.unwrap();
-        use gridbot_core::ports::Store;
+        let store = gridbot_store::open(url).await.unwrap();
         for n in 0u64.. {
             let fills: Vec<_> = (0..FILLS_PER_BATCH)
                 .map(|i| fill(bot, &format!("b{n}-{i}"), n as i64))
@@ -51,33 +51,22 @@ fn write_until_killed(url: &str, bot: BotId) {
     });
 }
 
-#[test]
-fn a_killed_writer_leaves_every_batch_whole_or_absent() {
+/// In the writer process: runs it (never returns normally) and says so.
+fn run_as_child() -> bool {
     if let (Ok(url), Ok(bot)) = (std::env::var(CHILD_DB), std::env::var(CHILD_BOT)) {
         write_until_killed(&url, BotId(bot.parse().unwrap()));
-        return;
+        return true;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crash.db").display());
-    let rt = runtime();
-    let bot = rt.block_on(async {
-        let store = gridbot_store::open(&url).await.unwrap();
-        let u = store.create_user("alice", "h", 0).await.unwrap();
-        store
-            .create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0)
-            .await
-            .unwrap()
-            .id
-    });
+    false
+}
 
+/// Starts the writer as test `test` of this binary on `url`, lets it commit
+/// a few dozen batches, kills it while it writes, and returns the last
+/// batch it reported committed.
+fn kill_a_writer_mid_batch(test: &str, url: &str, bot: BotId) -> u64 {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_killed_writer_leaves_every_batch_whole_or_absent",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DB, &url)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD_DB, url)
         .env(CHILD_BOT, bot.0.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -95,7 +84,6 @@ fn a_killed_writer_leaves_every_batch_whole_or_absent() {
             }
         }
     });
-    // Let it commit a few dozen batches, then kill it while it writes.
     let mut reported = None;
     while reported.is_none_or(|n| n < 30) {
         reported = Some(
@@ -106,45 +94,115 @@ fn a_killed_writer_leaves_every_batch_whole_or_absent() {
     std::thread::sleep(Duration::from_millis(7));
     child.kill().unwrap();
     child.wait().unwrap();
-    let reported = rx.try_iter().last().or(reported).unwrap();
+    rx.try_iter().last().or(reported).unwrap()
+}
 
+/// A user with one bot in the database at `url`.
+async fn one_bot(url: &str) -> BotId {
+    let store = gridbot_store::open(url).await.unwrap();
+    let u = store.create_user("alice", "h", 0).await.unwrap();
+    store
+        .create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0)
+        .await
+        .unwrap()
+        .id
+}
+
+/// Reopens `url` and checks that every batch is whole or absent, none
+/// reported committed is missing, and there are no gaps.
+async fn check_batches(url: &str, bot: BotId, reported: u64) {
+    let store = gridbot_store::open(url).await.unwrap();
+    let fills = store.fills_for_bot(bot, usize::MAX).await.unwrap();
+    let orders = store.orders_for_bot(bot, false).await.unwrap();
+    let mut fill_batches = std::collections::BTreeMap::<u64, usize>::new();
+    for f in &fills {
+        let n = f.fill.id[1..].split('-').next().unwrap().parse().unwrap();
+        *fill_batches.entry(n).or_default() += 1;
+    }
+    let mut order_batches = std::collections::BTreeMap::<u64, usize>::new();
+    for o in &orders {
+        let n = o.client_id.as_str()[1..].split('-').next().unwrap().parse().unwrap();
+        *order_batches.entry(n).or_default() += 1;
+    }
+    assert!(
+        fill_batches.values().all(|&c| c == FILLS_PER_BATCH),
+        "a partial fill batch: {fill_batches:?}"
+    );
+    assert!(
+        order_batches.values().all(|&c| c == ORDERS_PER_BATCH),
+        "a partial order batch: {order_batches:?}"
+    );
+    for n in 0..=reported {
+        assert!(fill_batches.contains_key(&n), "fill batch {n} was committed, then lost");
+        assert!(
+            order_batches.contains_key(&n),
+            "order batch {n} was committed, then lost"
+        );
+    }
+    let last = *fill_batches.keys().last().unwrap();
+    eprintln!("writer killed after reporting batch {reported}; batches on disk: 0..={last}");
+    assert!(last <= reported + 1, "batches appear in order");
+    assert!((0..=last).all(|n| fill_batches.contains_key(&n)), "no gaps");
+    assert_eq!(
+        store.fill_count(bot).await.unwrap(),
+        fills.len() as u64,
+        "the fill counter moved with its batch"
+    );
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_killed_writer_leaves_every_batch_whole_or_absent() {
+    if run_as_child() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crash.db").display());
+    let rt = runtime();
+    let bot = rt.block_on(one_bot(&url));
+    let reported = kill_a_writer_mid_batch("a_killed_writer_leaves_every_batch_whole_or_absent", &url, bot);
+    rt.block_on(check_batches(&url, bot, reported));
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_killed_writer_leaves_every_batch_whole_or_absent_on_postgres() {
+    if run_as_child() {
+        return;
+    }
+    let rt = runtime();
+    let Some(schema) = rt.block_on(common::PgSchema::create()) else {
+        return;
+    };
+    // The writer's connections carry a name, so we can wait for the server
+    // to notice they are gone (and roll back what they left open).
+    let app = format!("crash_{}", schema.name());
+    let writer_url = format!("{}&application_name={app}", schema.url);
+    let bot = rt.block_on(one_bot(&schema.url));
+    let reported = kill_a_writer_mid_batch(
+        "a_killed_writer_leaves_every_batch_whole_or_absent_on_postgres",
+        &writer_url,
+        bot,
+    );
     rt.block_on(async {
-        let store = gridbot_store::open(&url).await.unwrap();
-        let fills = store.fills_for_bot(bot, usize::MAX).await.unwrap();
-        let orders = store.orders_for_bot(bot, false).await.unwrap();
-        let mut fill_batches = std::collections::BTreeMap::<u64, usize>::new();
-        for f in &fills {
-            let n = f.fill.id[1..].split('-').next().unwrap().parse().unwrap();
-            *fill_batches.entry(n).or_default() += 1;
-        }
-        let mut order_batches = std::collections::BTreeMap::<u64, usize>::new();
-        for o in &orders {
-            let n = o.client_id.as_str()[1..].split('-').next().unwrap().parse().unwrap();
-            *order_batches.entry(n).or_default() += 1;
-        }
-        assert!(
-            fill_batches.values().all(|&c| c == FILLS_PER_BATCH),
-            "a partial fill batch: {fill_batches:?}"
-        );
-        assert!(
-            order_batches.values().all(|&c| c == ORDERS_PER_BATCH),
-            "a partial order batch: {order_batches:?}"
-        );
-        for n in 0..=reported {
-            assert!(fill_batches.contains_key(&n), "fill batch {n} was committed, then lost");
+        let mut conn = common::pg::connect_or_skip(schema.base()).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(&app)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            if left == 0 {
+                break;
+            }
             assert!(
-                order_batches.contains_key(&n),
-                "order batch {n} was committed, then lost"
+                std::time::Instant::now() < deadline,
+                "the killed writer's sessions are still open"
             );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let last = *fill_batches.keys().last().unwrap();
-        eprintln!("writer killed after reporting batch {reported}; batches on disk: 0..={last}");
-        assert!(last <= reported + 1, "batches appear in order");
-        assert!((0..=last).all(|n| fill_batches.contains_key(&n)), "no gaps");
-        assert_eq!(
-            store.fill_count(bot).await.unwrap(),
-            fills.len() as u64,
-            "the fill counter moved with its batch"
-        );
+        check_batches(&schema.url, bot, reported).await;
+        schema.finish().await;
     });
 }

@@ -65,3 +65,73 @@ async fn the_schema_refuses_two_active_bots_of_a_user_on_one_symbol() {
         fx.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_test_schemas_are_swept_and_fresh_ones_kept() {
+    use common::pg;
+    let Some(mine) = pg::PgSchema::create().await else {
+        return;
+    };
+    let mut conn = pg::connect_or_skip(mine.base()).await.unwrap();
+    let (now,): (i64,) = sqlx::query_as("SELECT floor(extract(epoch FROM now()))::int8")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let stale = format!("t_{}_{:016x}", now - pg::STALE_AFTER_SECS - 60, now);
+    let recent = format!("t_{}_{:016x}", now - pg::STALE_AFTER_SECS + 600, now);
+    let other = format!("t_keep_{now}");
+    for name in [&stale, &recent, &other] {
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    // (Another test process's sweep may drop the stale one first.)
+    let dropped = pg::sweep_stale_schemas(&mut conn).await;
+    assert!(!dropped.contains(&recent) && !dropped.contains(&other), "{dropped:?}");
+    assert!(
+        !dropped.iter().any(|n| n == mine.name()),
+        "a running test's schema is kept"
+    );
+    let exists =
+        |name: String| sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM pg_namespace WHERE nspname = $1").bind(name);
+    assert_eq!(exists(stale).fetch_one(&mut conn).await.unwrap().0, 0);
+    for name in [recent, other] {
+        assert_eq!(exists(name.clone()).fetch_one(&mut conn).await.unwrap().0, 1);
+        sqlx::query(&format!("DROP SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    mine.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_schema_is_dropped_when_its_fixture_is_dropped_unfinished() {
+    let Some(fx) = common::postgres().await else {
+        return;
+    };
+    fx.store.create_user("alice", "h", 0).await.unwrap();
+    let url = fx.url.clone().unwrap();
+    let name = url.rsplit("search_path%3D").next().unwrap().to_owned();
+    let mut conn = common::pg::connect_or_skip(&common::pg::base_url()).await.unwrap();
+    let count =
+        |name: String| sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM pg_namespace WHERE nspname = $1").bind(name);
+    assert_eq!(count(name.clone()).fetch_one(&mut conn).await.unwrap().0, 1);
+    drop(fx); // as when the test panics
+    assert_eq!(count(name).fetch_one(&mut conn).await.unwrap().0, 0);
+}
+
+#[test]
+fn only_names_of_the_test_shape_are_dated() {
+    use common::pg::created_at;
+    assert_eq!(created_at("t_1700000000_00112233aabbccdd"), Some(1_700_000_000));
+    assert_eq!(
+        created_at("t_00112233aabbccdd"),
+        None,
+        "older undated names are left alone"
+    );
+    assert_eq!(created_at("t_keep_1700000000"), None);
+    assert_eq!(created_at("t_1700000000_0011"), None);
+    assert_eq!(created_at("public"), None);
+}

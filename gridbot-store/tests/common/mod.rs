@@ -3,14 +3,17 @@
 //!
 //! PostgreSQL tests connect to `GRIDBOT_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) and work in a schema of their
-//! own (`t_<random>`, dropped at the end), so they run in parallel. Without a
-//! reachable server they skip with a message — unless `CI` is set, then
-//! they fail.
+//! own, so they run in parallel; see [`pg`] for its name and how it goes
+//! away. Without a reachable server they skip with a message — unless `CI`
+//! is set, then they fail.
 #![allow(dead_code)] // each test crate uses its own subset
 
-use std::sync::Arc;
 #[cfg(feature = "postgres")]
-use std::time::Duration;
+pub mod pg;
+#[cfg(feature = "postgres")]
+pub use pg::PgSchema;
+
+use std::sync::Arc;
 
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
 use gridbot_core::model::{
@@ -18,11 +21,7 @@ use gridbot_core::model::{
     Symbol, UserId,
 };
 use gridbot_core::ports::{BotLimits, Store};
-#[cfg(feature = "postgres")]
-use rand::Rng;
 use rust_decimal::Decimal;
-#[cfg(feature = "postgres")]
-use sqlx::Connection;
 use tempfile::TempDir;
 
 /// A store under test and what keeps its database alive.
@@ -42,12 +41,13 @@ enum Guard {
 }
 
 impl Fixture {
-    /// Releases the database (drops the PostgreSQL schema).
+    /// Releases the database (drops the PostgreSQL schema; dropping the
+    /// fixture without this does too, from a helper thread).
     pub async fn finish(self) {
         drop(self.store);
         match self.guard {
             #[cfg(feature = "postgres")]
-            Guard::Pg(schema) => schema.drop().await,
+            Guard::Pg(schema) => schema.finish().await,
             Guard::Dir(dir) => drop(dir),
             Guard::None => {}
         }
@@ -85,66 +85,6 @@ pub async fn postgres() -> Option<Fixture> {
         url: Some(url),
         guard: Guard::Pg(schema),
     })
-}
-
-/// A schema of one test in the test PostgreSQL database.
-#[cfg(feature = "postgres")]
-pub struct PgSchema {
-    base: String,
-    name: String,
-    /// URL whose connections use only this schema.
-    pub url: String,
-}
-
-#[cfg(feature = "postgres")]
-impl PgSchema {
-    /// Creates `t_<random>`; `None` when the server is unreachable (see module docs).
-    pub async fn create() -> Option<PgSchema> {
-        let base = std::env::var("GRIDBOT_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let connect = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base)).await;
-        let mut conn = match connect {
-            Ok(Ok(c)) => c,
-            other => {
-                let why = match other {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => "timed out".to_owned(),
-                };
-                if std::env::var_os("CI").is_some() {
-                    panic!("PostgreSQL at {base} is required when CI is set: {why}");
-                }
-                // Written to the real stderr (not the captured one), once per test binary.
-                static SKIP_NOTICE: std::sync::Once = std::sync::Once::new();
-                SKIP_NOTICE.call_once(|| {
-                    use std::io::Write;
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "skipping PostgreSQL tests: no server at {base} ({why}); set GRIDBOT_TEST_POSTGRES_URL"
-                    );
-                });
-                return None;
-            }
-        };
-        let name = format!("t_{:016x}", rand::thread_rng().gen::<u64>());
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
-        Some(PgSchema { base, name, url })
-    }
-
-    /// Drops the schema and everything in it.
-    pub async fn drop(self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.base).await {
-            let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
-                .execute(&mut conn)
-                .await;
-            let _ = conn.close().await;
-        }
-    }
 }
 
 /// `n` as an exact decimal (`"12.5"`).
