@@ -1,9 +1,55 @@
 //! # gridbot-store
 //!
-//! Implementations of [`gridbot_core::ports::Store`]: [`MemoryStore`],
-//! [`SqliteStore`] (the embedded default: `gridbot serve` needs no database
-//! server) and [`PostgresStore`] (a server with many users, several runner
+//! Where gridbot keeps what must survive a restart: users, credentials,
+//! strategy templates, bots, their grid orders and fills, equity curves,
+//! the advisor cache, audit events and runner leases. Three
+//! implementations of the [`Store`] port of `gridbot-core`:
+//! [`MemoryStore`] (tests, examples, throw-away runs), [`SqliteStore`]
+//! (the embedded default: `gridbot serve` needs no database server) and
+//! [`PostgresStore`] (a server with many users and several runner
 //! processes), with reversible migrations.
+//!
+//! ```
+//! use gridbot_core::grid::{GridConfig, GridMode, Spacing};
+//! use gridbot_core::model::{BotKind, BotSource, ClientOrderId, Fill, FillRecord, Liquidity, NewBot, Side, Symbol};
+//! use gridbot_store::{BotLimits, StoreError};
+//! use rust_decimal::Decimal;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // `memory` here; a file path, `sqlite://…` or `postgres://…` keeps the data.
+//! let store = gridbot_store::open("memory").await?;
+//! let alice = store.create_user("alice", "$argon2id$…", 0).await?;
+//!
+//! // A guarded start checks the bot limit, the symbol and the balance and
+//! // inserts the bot in one transaction.
+//! let btc = Symbol::new("BTCUSDT")?;
+//! let grid = |amount: i64| {
+//!     let cfg = GridConfig::new(
+//!         btc.clone(), Decimal::from(90_000), Decimal::from(110_000), 20,
+//!         Spacing::Arithmetic, GridMode::Neutral, Decimal::from(amount), 3,
+//!     );
+//!     NewBot::new(alice.id, "BTC grid", BotKind::Grid(cfg), Decimal::from(amount), BotSource::Manual)
+//! };
+//! let limits = BotLimits { max_active_bots: 5, total_balance: Decimal::from(1_000) };
+//! let bot = store.start_bot_guarded(&grid(500), limits, 0).await?;
+//! let refused = store.start_bot_guarded(&grid(100), limits, 0).await;
+//! assert!(matches!(refused, Err(StoreError::SymbolBusy { .. })));
+//!
+//! // Fills go in batches, one transaction each; a replayed fill is skipped.
+//! let fill = Fill::new(
+//!     "trade-1", "order-1", ClientOrderId::grid(bot.id, 3, 0), btc.clone(), Side::Buy,
+//!     Decimal::from(99_000), Decimal::new(1, 3), Decimal::new(2, 2), Liquidity::Maker, 1_000,
+//! );
+//! let batch = [FillRecord { bot_id: bot.id, fill }];
+//! assert_eq!(store.insert_fills(&batch).await?, 1);
+//! assert_eq!(store.insert_fills(&batch).await?, 0);
+//! assert_eq!(store.user_summary(alice.id).await?.active_bots, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Guarantees
 //!
 //! Bots, orders and fills are money, so every implementation guarantees:
 //! - every call is one transaction: it is all there or absent, also after a
@@ -17,31 +63,26 @@
 //!   [`Store::set_bot_status`] refuses that move with
 //!   [`StoreError::Conflict`];
 //! - money is stored exactly: TEXT holding the decimal in SQLite, NUMERIC in
-//!   PostgreSQL, never floating point.
+//!   PostgreSQL, never floating point;
+//! - every store is `Send + Sync` (checked at compile time): share one
+//!   `Arc<dyn Store>` between tasks and threads.
 //!
 //! The three implementations pass one conformance suite
-//! (`gridbot-store/tests/conformance`).
+//! (`gridbot-store/tests/conformance`). Errors are [`StoreError`]s whose
+//! messages say what went wrong and what to do about it.
 //!
-//! Decisions worth knowing:
-//! - Fills are unique per `(bot, exchange fill id)`: exchange fill ids are
-//!   unique per account, not across accounts, and a fill books to exactly
-//!   one bot through its client order id. Replays insert nothing.
-//! - Each bot keeps a `fill_count` column, moved in the same transaction as
-//!   the fills it counts, so the summary query never scans fills.
-//! - Durability costs one `fsync` per commit on SQLite (`synchronous =
-//!   FULL`): write fills in batches (one transaction per call), not one by
-//!   one. Measured on the project's VM disk (≈ 5 ms per fsync) that caps a
-//!   SQLite writer near 20,000 fills/s in batches of 100.
-//! - PostgreSQL keeps exact NUMERIC and JSONB columns; the statements read
-//!   them back as text so both databases decode through the same code.
+//! ## Opening a store
 //!
-//! Open a store from a URL with [`open`]:
+//! [`open`] takes a URL:
 //!
 //! | url | store |
 //! |-----|-------|
 //! | `memory` | [`MemoryStore`] (nothing survives the process) |
 //! | `sqlite://path/to/file.db?mode=rwc`, or a plain file path | [`SqliteStore`] |
 //! | `postgres://user@host:5432/db` (`postgresql://` too) | [`PostgresStore`] |
+//!
+//! Opening a SQL store applies pending migrations; [`migrate_up`] and
+//! [`migrate_down`] do it explicitly (`gridbot migrate up|down`).
 //!
 //! ## Cargo features
 //!
@@ -57,19 +98,34 @@
 //! An embedder that only needs the file database writes
 //! `gridbot-store = { version = "0.1", default-features = false, features = ["sqlite"] }`.
 //!
-//! Opening a SQL store applies pending migrations; [`migrate_up`] and
-//! [`migrate_down`] do it explicitly (`gridbot migrate up|down`).
+//! ## Decisions worth knowing
 //!
-//! ```
-//! # tokio_test_block_on(async {
-//! let store = gridbot_store::open("memory").await.unwrap();
-//! let user = store.create_user("alice", "$argon2id$...", 0).await.unwrap();
-//! assert_eq!(store.user_by_name("alice").await.unwrap(), Some(user));
-//! # });
-//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
-//! # }
-//! ```
+//! - Fills are unique per `(bot, exchange fill id)`: exchange fill ids are
+//!   unique per account, not across accounts, and a fill books to exactly
+//!   one bot through its client order id. Replays insert nothing.
+//! - Each bot keeps a `fill_count` column, moved in the same transaction as
+//!   the fills it counts, so the summary query never scans fills.
+//! - Durability costs one `fsync` per commit on SQLite (`synchronous =
+//!   FULL`): write fills and orders in batches (one transaction per call),
+//!   not one by one. See [`SqliteStore`] for the figures.
+//! - Batches are multi-row statements; on SQLite with anonymous (`?`)
+//!   parameters, since SQLite looks numbered ones up by a linear scan.
+//! - PostgreSQL keeps exact NUMERIC and JSONB columns; the statements read
+//!   them back as text so both databases decode through the same code.
+//!
+//! ## Where to go next
+//!
+//! - [`Store`]: every method and its contract.
+//! - [`sql`]: the shared SQL implementation and how each database
+//!   serialises writes; [`SqliteStore`] and [`PostgresStore`] for their
+//!   settings (WAL, pools, schemas in the URL).
+//! - `gridbot-store/migrations/{sqlite,postgres}`: the schema, one
+//!   reversible migration per file, kept alike for both databases.
+//! - `gridbot-store/tests`: the conformance suite, the crash test (a writer
+//!   killed mid-batch) and the guarded-start races, across threads and
+//!   processes.
+//! - `benches/store.rs` (`cargo bench --bench store`): insert throughput
+//!   and the summary query on each database.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -101,6 +157,19 @@ pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use url::DbUrl;
+
+// Every store is shared between tasks and threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<MemoryStore>();
+    send_sync::<Arc<dyn Store>>();
+    #[cfg(feature = "sqlite")]
+    send_sync::<SqliteStore>();
+    #[cfg(feature = "postgres")]
+    send_sync::<PostgresStore>();
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    send_sync::<sql::SqlStore>();
+};
 
 /// Opens the store `url` names (see the crate docs for the forms), applying
 /// pending migrations to SQL databases.

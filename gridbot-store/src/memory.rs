@@ -144,9 +144,12 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        self.state
-            .lock()
-            .map_err(|_| StoreError::Database("the in-memory store was poisoned by a panic".into()))
+        self.state.lock().map_err(|_| {
+            StoreError::Database(
+                "the in-memory store was poisoned by a panic in another task; restart the process (its data is lost)"
+                    .into(),
+            )
+        })
     }
 }
 

@@ -51,10 +51,15 @@ impl SqlStore {
                 })
             });
         }
-        let pool: AnyPool = options
-            .connect(url)
-            .await
-            .map_err(|e| StoreError::Database(format!("cannot open the {dialect} database: {e}")))?;
+        let pool: AnyPool = options.connect(url).await.map_err(|e| {
+            let hint = match dialect {
+                Dialect::Sqlite => {
+                    "check the path, that its folder exists and is writable, or add `?mode=rwc` to create it"
+                }
+                Dialect::Postgres => "check that the server runs and the url's user, host, port and database are right",
+            };
+            StoreError::Database(format!("cannot open the {dialect} database: {e}; {hint}"))
+        })?;
         Ok(SqlStore { pool, dialect })
     }
 
@@ -92,6 +97,19 @@ impl SqlStore {
     }
 }
 
+/// A migration error, saying what to do about it. Each migration runs in
+/// its own transaction: a failed one leaves the database at the last one
+/// that succeeded.
 fn migrate_err(e: MigrateError) -> StoreError {
-    StoreError::Database(format!("migration failed: {e}"))
+    let hint = match &e {
+        MigrateError::VersionMissing(_) | MigrateError::VersionTooNew(..) => {
+            "the database was migrated by a newer gridbot: run that version, or revert with its `gridbot migrate down`"
+        }
+        MigrateError::VersionMismatch(_) => {
+            "a migration file changed after it was applied: use the gridbot release that applied it"
+        }
+        MigrateError::Dirty(_) => "a migration was left half applied: restore the database from a backup",
+        _ => "the database is left at the last migration that succeeded: fix the cause and run `gridbot migrate up`",
+    };
+    StoreError::Database(format!("migration failed: {e}; {hint}"))
 }

@@ -14,9 +14,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
             ErrorKind::ForeignKeyViolation => StoreError::NotFound(format!("a referenced record ({})", d.message())),
             _ => StoreError::Database(d.message().to_owned()),
         },
-        sqlx::Error::PoolTimedOut => {
-            StoreError::Database("no database connection became free in time; the database is overloaded".into())
-        }
+        sqlx::Error::PoolTimedOut => StoreError::Database(
+            "no database connection became free in time: the database is overloaded; retry later".into(),
+        ),
         sqlx::Error::RowNotFound => StoreError::NotFound("row".into()),
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
             StoreError::Corrupt(e.to_string())

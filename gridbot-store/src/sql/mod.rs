@@ -43,6 +43,7 @@ pub(crate) use errors::db_err;
 
 /// The database behind a [`SqlStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Dialect {
     /// SQLite: decimals as TEXT, documents as TEXT, writes `BEGIN IMMEDIATE`.
     Sqlite,
