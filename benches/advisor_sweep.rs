@@ -18,6 +18,10 @@
 //! → `exit_reason`, decimal comparisons of every walk point), the rest the
 //! backtester's loop, fills and equity marks.
 //!
+//! On the quiet machine (load average 1.5, 2026-11-21 09:35), 324
+//! candidates × 10,080 candles: one core **402 ms**, all (2) cores
+//! **208 ms** (target ≤ 1 s on one core met).
+//!
 //! Needs ../shared/data/binance_BTCUSDT_1m.csv; prints a message and
 //! measures nothing when it is absent.
 

@@ -32,9 +32,13 @@
 //!   execution streams), load 3.3–5.5: all decided in 0.46–0.88 ms; p50
 //!   0.47–0.54 ms, p99 1.7–4.3 ms, max 7–9 ms (one run 81 ms).
 //!
-//! The p99 tail is where a worker thread was preempted by the other
-//! processes mid fan-out; the target needs a quieter machine or fewer
-//! wake-ups per tick (waking only runners whose price band a tick leaves).
+//! - after, on the quiet machine (no other builds; load average 1.8–1.9,
+//!   2026-11-21 09:34): all 1,000 decided in 321 µs; p50 334 µs,
+//!   **p99 711 µs** (target ≤ 1 ms met), max 2.4 ms.
+//!
+//! Under load the p99 tail is where a worker thread was preempted by other
+//! processes mid fan-out; fewer wake-ups per tick (waking only runners whose
+//! price band a tick leaves) would shrink it further.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
