@@ -168,6 +168,20 @@ async fn run(steps: &[Step], crash_at: Option<u64>) -> (FinalState, u64, u64) {
     (final_state(&sim).await, setup_calls, calls)
 }
 
+/// The first four hours of the window, BTC and ETH, or `None` without the data.
+fn first_four_hours() -> Option<Vec<Step>> {
+    let (Some(btc), Some(eth)) = (load("binance_BTCUSDT_1m.csv"), load("binance_ETHUSDT_1m.csv")) else {
+        return None;
+    };
+    let take = |c: &Vec<gridbot_core::model::Candle>| -> Vec<_> {
+        c.iter().filter(|x| x.ts >= WINDOW.0).take(240).copied().collect()
+    };
+    Some(timeline(&[
+        (Symbol::new("BTCUSDT").unwrap(), take(&btc)),
+        (Symbol::new("ETHUSDT").unwrap(), take(&eth)),
+    ]))
+}
+
 #[tokio::test]
 async fn runs_killed_at_random_points_end_exactly_like_the_uninterrupted_run() {
     let (Some(btc), Some(eth)) = (load("binance_BTCUSDT_1m.csv"), load("binance_ETHUSDT_1m.csv")) else {
@@ -207,16 +221,9 @@ async fn runs_killed_at_random_points_end_exactly_like_the_uninterrupted_run() {
 
 #[tokio::test]
 async fn a_kill_right_after_an_order_reached_the_exchange_never_doubles_it() {
-    let (Some(btc), Some(eth)) = (load("binance_BTCUSDT_1m.csv"), load("binance_ETHUSDT_1m.csv")) else {
+    let Some(steps) = first_four_hours() else {
         return;
     };
-    let take = |c: &Vec<gridbot_core::model::Candle>| -> Vec<_> {
-        c.iter().filter(|x| x.ts >= WINDOW.0).take(240).copied().collect()
-    };
-    let steps = timeline(&[
-        (Symbol::new("BTCUSDT").unwrap(), take(&btc)),
-        (Symbol::new("ETHUSDT").unwrap(), take(&eth)),
-    ]);
     let (baseline, setup_calls, _) = run(&steps, None).await;
     // Find the exchange call that placed the first entry: replay with a
     // counting wire and kill exactly there (answer lost after it executed).
@@ -294,16 +301,9 @@ async fn run_killed_while_stopping(steps: &[Step], crash_at: Option<u64>) -> (Fi
 
 #[tokio::test]
 async fn a_kill_at_any_call_while_stopping_loses_no_closing_fill() {
-    let (Some(btc), Some(eth)) = (load("binance_BTCUSDT_1m.csv"), load("binance_ETHUSDT_1m.csv")) else {
+    let Some(steps) = first_four_hours() else {
         return;
     };
-    let take = |c: &Vec<gridbot_core::model::Candle>| -> Vec<_> {
-        c.iter().filter(|x| x.ts >= WINDOW.0).take(240).copied().collect()
-    };
-    let steps = timeline(&[
-        (Symbol::new("BTCUSDT").unwrap(), take(&btc)),
-        (Symbol::new("ETHUSDT").unwrap(), take(&eth)),
-    ]);
     let (baseline, before_stop, total) = run_killed_while_stopping(&steps, None).await;
     let holding = baseline.bots.iter().filter(|b| !b.3.is_empty()).count();
     assert!(holding >= 3, "bots trade before they are stopped ({holding})");

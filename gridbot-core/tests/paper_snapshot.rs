@@ -91,22 +91,9 @@ async fn run(
     events
 }
 
-#[tokio::test]
-async fn a_restored_snapshot_continues_identically() {
-    if !std::path::Path::new(DATA).exists() {
-        eprintln!("skipping: {DATA} is absent");
-        return;
-    }
-    let candles = read_candles(std::path::Path::new(DATA)).unwrap();
-    let candles = &candles[..6000];
+/// Twenty buys below and twenty sells above `start`, `step` apart.
+fn ladder(start: Decimal, step: Decimal) -> Vec<OrderRequest> {
     let sym = eth().symbol;
-    let venue = PaperExchange::with_instruments(PaperConfig::default(), [eth()]);
-    venue.on_candle(&sym, &candles[0]).unwrap();
-    let start = candles[0].close;
-
-    let grid = venue.open_account("grid", dec!(5000)).unwrap();
-    grid.set_leverage(&sym, 5).await.unwrap();
-    let step = dec!(5);
     let base = (start / step).floor() * step;
     let mut reqs = Vec::new();
     for i in 1..=20 {
@@ -126,7 +113,31 @@ async fn a_restored_snapshot_continues_identically() {
             dec!(0.1),
         ));
     }
-    assert!(grid.place_orders(&reqs).await.unwrap().iter().all(Result::is_ok));
+    reqs
+}
+
+#[tokio::test]
+async fn a_restored_snapshot_continues_identically() {
+    if !std::path::Path::new(DATA).exists() {
+        eprintln!("skipping: {DATA} is absent");
+        return;
+    }
+    let candles = read_candles(std::path::Path::new(DATA)).unwrap();
+    let candles = &candles[..6000];
+    let sym = eth().symbol;
+    let venue = PaperExchange::with_instruments(PaperConfig::default(), [eth()]);
+    venue.on_candle(&sym, &candles[0]).unwrap();
+    let start = candles[0].close;
+
+    let grid = venue.open_account("grid", dec!(5000)).unwrap();
+    grid.set_leverage(&sym, 5).await.unwrap();
+    let step = dec!(5);
+    assert!(grid
+        .place_orders(&ladder(start, step))
+        .await
+        .unwrap()
+        .iter()
+        .all(Result::is_ok));
     let shorty = venue.open_account("shorty", dec!(300)).unwrap();
     shorty.set_leverage(&sym, 20).await.unwrap();
     shorty
@@ -192,26 +203,12 @@ async fn a_restart_from_a_lagging_snapshot_loses_no_fill_and_reuses_no_id() {
     let grid = venue.open_account("grid", dec!(5000)).unwrap();
     grid.set_leverage(&sym, 5).await.unwrap();
     let step = dec!(5);
-    let base = (candles[0].close / step).floor() * step;
-    let mut reqs = Vec::new();
-    for i in 1..=20 {
-        let off = step * Decimal::from(i);
-        reqs.push(OrderRequest::limit(
-            ClientOrderId::new(format!("b{i}")),
-            sym.clone(),
-            Side::Buy,
-            base - off,
-            dec!(0.1),
-        ));
-        reqs.push(OrderRequest::limit(
-            ClientOrderId::new(format!("s{i}")),
-            sym.clone(),
-            Side::Sell,
-            base + off,
-            dec!(0.1),
-        ));
-    }
-    assert!(grid.place_orders(&reqs).await.unwrap().iter().all(Result::is_ok));
+    assert!(grid
+        .place_orders(&ladder(candles[0].close, step))
+        .await
+        .unwrap()
+        .iter()
+        .all(Result::is_ok));
 
     // The saved snapshot, then trading the venue "forgets".
     let mut driver = Driver { cursor: None, step };
