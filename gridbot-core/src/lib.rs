@@ -16,6 +16,19 @@
 //!
 //! Where to go next: [`grid`] for the grid formulas, [`paper`] for the fill
 //! model, [`ports`] for the traits an adapter implements.
+//!
+//! # API stability
+//!
+//! Errors, events, commands, statuses of bots and bot orders, and result
+//! types that may grow are `#[non_exhaustive]`: match them with a `_` arm,
+//! build them with their constructors. Enums that mirror a closed set are
+//! deliberately exhaustive, so a `match` over them needs no guess arm and a
+//! new variant is a visible breaking change: [`model::Side`],
+//! [`model::OrderKind`], [`model::OrderStatus`] and [`model::Interval`] (the
+//! exchange's own sets), [`model::Liquidity`], [`model::Rounding`],
+//! [`grid::GridMode`], [`grid::Spacing`], [`model::TrendDirection`],
+//! [`model::BotSource`], [`engine::EnginePhase`], and the advisor's
+//! [`ports::RiskLevel`] and [`ports::Trend`].
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -93,6 +93,7 @@ pub struct Survivor {
 
 /// Why a candidate was dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Rejection {
     /// The plan broke a viability rule (the rule's code).
     NotViable(&'static str),

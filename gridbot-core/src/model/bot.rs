@@ -112,6 +112,7 @@ impl BotKind {
 /// in those statuses never exceeds the account balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum BotStatus {
     /// Saved but never started (grid bots created before starting).
     Created,
@@ -340,6 +341,7 @@ impl Bot {
 /// Where a bot's order is in its life, as the store records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BotOrderStatus {
     /// Written before sending; the exchange may or may not have it.
     Intended,
