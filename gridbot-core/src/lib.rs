@@ -29,6 +29,12 @@
 //! [`grid::GridMode`], [`grid::Spacing`], [`model::TrendDirection`],
 //! [`model::BotSource`], [`engine::EnginePhase`], and the advisor's
 //! [`ports::RiskLevel`] and [`ports::Trend`].
+//!
+//! Public signatures use our own types, [`rust_decimal::Decimal`], and two
+//! crates with 1.x stability promises that the library is built on: tokio
+//! (`JoinHandle` of the tasks a feed spawns) and `serde_json::Value` (the
+//! JSON document of an engine's saved state and of cached advice). Event
+//! subscriptions are our own [`manager::BotEvents`], not a channel type.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

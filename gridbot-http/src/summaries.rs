@@ -11,7 +11,7 @@
 //! # When a cached summary is stale
 //!
 //! An entry is served only while all of these hold:
-//! - no [`BotEvent`] of the user was published on the manager's event bus
+//! - no [`BotEvent`](gridbot_core::manager::BotEvent) of the user was published on the manager's event bus
 //!   since the computation started (status changes, stats changes: fills,
 //!   PnL updates). Every writer in gridbot-core writes the store *before* it
 //!   publishes, and the cache drains the bus at the start of every lookup,
@@ -49,10 +49,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use tokio::sync::broadcast::error::TryRecvError;
-use tokio::sync::broadcast::Receiver;
 
-use gridbot_core::manager::BotEvent;
+use gridbot_core::manager::{BotEvents, EventsError};
 use gridbot_core::model::UserId;
 
 use crate::auth::extract::AuthUser;
@@ -135,7 +133,7 @@ impl Slot {
 pub struct SummaryCache {
     max_age: Duration,
     /// The manager's event bus; `None` once it closed.
-    events: Mutex<Option<Receiver<BotEvent>>>,
+    events: Mutex<Option<BotEvents>>,
     /// Bumped when events were lost: invalidates every user.
     epoch: AtomicU64,
     users: RwLock<HashMap<UserId, Arc<Slot>>>,
@@ -145,7 +143,7 @@ impl SummaryCache {
     /// A cache fed by `events` (subscribe it to the manager's bus) serving
     /// summaries up to `max_age` old. `Duration::ZERO` disables caching (every
     /// lookup computes; concurrent lookups still share a computation).
-    pub fn new(events: Receiver<BotEvent>, max_age: Duration) -> Self {
+    pub fn new(events: BotEvents, max_age: Duration) -> Self {
         SummaryCache {
             max_age,
             events: Mutex::new(Some(events)),
@@ -176,10 +174,10 @@ impl SummaryCache {
         };
         loop {
             match rx.try_recv() {
-                Ok(ev) => self.invalidate(ev.user_id()),
-                Err(TryRecvError::Empty) => return,
-                Err(TryRecvError::Lagged(_)) => self.invalidate_all(),
-                Err(TryRecvError::Closed) => {
+                Ok(Some(ev)) => self.invalidate(ev.user_id()),
+                Ok(None) => return,
+                Err(EventsError::Lagged(_)) => self.invalidate_all(),
+                Err(EventsError::Closed) => {
                     // No more events: rely on max_age alone.
                     *guard = None;
                     return;
@@ -283,7 +281,7 @@ impl SummaryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridbot_core::manager::EventBus;
+    use gridbot_core::manager::{BotEvent, EventBus};
     use gridbot_core::model::{BotId, BotStatus};
     use std::sync::atomic::AtomicUsize;
 

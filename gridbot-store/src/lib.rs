@@ -145,7 +145,10 @@ mod url;
 
 use std::sync::Arc;
 
-/// The database driver, for tools, tests and benches that need a raw connection.
+/// The database driver, for this crate's own tests and benches that need a
+/// raw connection. Hidden and outside the stable API: its types are sqlx's,
+/// and a sqlx upgrade changes them.
+#[doc(hidden)]
 pub use sqlx;
 
 pub use gridbot_core::ports::{BotLimits, Store};

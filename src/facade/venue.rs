@@ -34,10 +34,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gridbot_core::manager::{BotEvent, EventBus};
+use gridbot_core::manager::{BotEvent, EventBus, EventsError};
 use gridbot_core::model::{Instrument, Symbol};
 use gridbot_core::paper::{PaperConfig, PaperExchange, PaperSnapshot};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 
 use super::error::BuildError;
@@ -126,13 +125,13 @@ impl VenueFile {
             tokio::spawn(async move {
                 loop {
                     match rx.recv().await {
-                        Ok(BotEvent::StatusChanged { .. }) | Err(RecvError::Lagged(_)) => {
+                        Ok(BotEvent::StatusChanged { .. }) | Err(EventsError::Lagged(_)) => {
                             // One write for a burst: take what is queued.
-                            while rx.try_recv().is_ok() {}
+                            while matches!(rx.try_recv(), Ok(Some(_))) {}
                             file.save_in_background(&venue).await;
                         }
                         Ok(_) => {}
-                        Err(RecvError::Closed) => return,
+                        Err(EventsError::Closed) => return,
                     }
                 }
             })

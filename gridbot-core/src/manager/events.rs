@@ -78,7 +78,52 @@ impl EventBus {
     }
 
     /// A new subscription from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<BotEvent> {
-        self.tx.subscribe()
+    pub fn subscribe(&self) -> BotEvents {
+        BotEvents {
+            rx: self.tx.subscribe(),
+        }
+    }
+}
+
+/// A subscription to an [`EventBus`]: every event published after it was
+/// taken, in order, until it falls more than [`EVENT_CAPACITY`] events
+/// behind (then it is told how many it missed and continues with the
+/// oldest event still kept).
+#[derive(Debug)]
+pub struct BotEvents {
+    rx: broadcast::Receiver<BotEvent>,
+}
+
+/// Why [`BotEvents`] gave no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EventsError {
+    /// The subscriber fell behind and missed this many events; the next
+    /// call continues with the oldest event kept. Re-read what you track
+    /// from the store (or the manager) to catch up.
+    #[error("missed {0} bot events: re-read the bots from the store to catch up")]
+    Lagged(u64),
+    /// The bus is gone (every manager and runner holding it was dropped).
+    #[error("the bot event bus is closed")]
+    Closed,
+}
+
+impl BotEvents {
+    /// The next event, waiting for it.
+    pub async fn recv(&mut self) -> Result<BotEvent, EventsError> {
+        self.rx.recv().await.map_err(|e| match e {
+            broadcast::error::RecvError::Lagged(n) => EventsError::Lagged(n),
+            broadcast::error::RecvError::Closed => EventsError::Closed,
+        })
+    }
+
+    /// The next event if one is waiting (`Ok(None)` when none is), without
+    /// waiting.
+    pub fn try_recv(&mut self) -> Result<Option<BotEvent>, EventsError> {
+        match self.rx.try_recv() {
+            Ok(event) => Ok(Some(event)),
+            Err(broadcast::error::TryRecvError::Empty) => Ok(None),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Err(EventsError::Lagged(n)),
+            Err(broadcast::error::TryRecvError::Closed) => Err(EventsError::Closed),
+        }
     }
 }

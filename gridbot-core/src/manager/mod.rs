@@ -27,10 +27,9 @@ mod views;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use tokio::sync::broadcast;
 
 pub use error::ManagerError;
-pub use events::{BotEvent, EventBus, EVENT_CAPACITY};
+pub use events::{BotEvent, BotEvents, EventBus, EventsError, EVENT_CAPACITY};
 pub use launcher::BotLauncher;
 pub use provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use views::{apr_pct, roi_pct, AccountSummary, BotDetail, PositionView};
@@ -87,7 +86,7 @@ impl MultiBotManager {
     }
 
     /// Bot status and stats changes from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<BotEvent> {
+    pub fn subscribe(&self) -> BotEvents {
         self.events.subscribe()
     }
 

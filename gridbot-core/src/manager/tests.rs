@@ -430,7 +430,7 @@ async fn a_runner_that_cannot_start_leaves_the_bot_in_error_with_the_message() {
         .unwrap_err();
     assert_eq!(err.kind(), "exchange");
     assert_eq!(b.bots.lock().unwrap()[0].status, BotStatus::Error);
-    let first = events.try_recv().unwrap();
+    let first = events.try_recv().unwrap().unwrap();
     assert!(matches!(
         first,
         BotEvent::StatusChanged {
@@ -438,7 +438,7 @@ async fn a_runner_that_cannot_start_leaves_the_bot_in_error_with_the_message() {
             ..
         }
     ));
-    let second = events.try_recv().unwrap();
+    let second = events.try_recv().unwrap().unwrap();
     assert!(matches!(
         second,
         BotEvent::StatusChanged {

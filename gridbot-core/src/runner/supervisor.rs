@@ -275,8 +275,8 @@ impl Supervisor {
                 let user = match rx.recv().await {
                     Ok(BotEvent::StatsChanged { user_id, .. }) => user_id,
                     Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    Err(crate::manager::EventsError::Lagged(_)) => continue,
+                    Err(crate::manager::EventsError::Closed) => return,
                 };
                 let now = me.clock.now_ms();
                 if last.get(&user).is_some_and(|t| now - t < RISK_EVERY_MS) {

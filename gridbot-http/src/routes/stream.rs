@@ -23,11 +23,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::broadcast::Receiver;
+
 use tokio::time::Instant;
 
-use gridbot_core::manager::BotEvent;
+use gridbot_core::manager::{BotEvents, EventsError};
 
 use crate::auth::extract::AuthUser;
 use crate::metrics::Metrics;
@@ -52,7 +51,7 @@ struct Conn {
     state: AppState,
     cache: Arc<SummaryCache>,
     user: AuthUser,
-    rx: Receiver<BotEvent>,
+    rx: BotEvents,
     bus_open: bool,
     /// The next periodic check.
     next_poll: Instant,
@@ -103,9 +102,9 @@ impl Conn {
                     }
                     Ok(_) => {}
                     // Some of the user's events may be lost: check now.
-                    Err(RecvError::Lagged(_)) => self.due = Some(Instant::now()),
+                    Err(EventsError::Lagged(_)) => self.due = Some(Instant::now()),
                     // The bus is gone: keep serving periodic summaries.
-                    Err(RecvError::Closed) => self.bus_open = false,
+                    Err(EventsError::Closed) => self.bus_open = false,
                 },
                 _ = tokio::time::sleep_until(wake) => {
                     if let Some(e) = self.summary_if_changed().await {

@@ -94,7 +94,9 @@ impl SqlStore {
         self.dialect
     }
 
-    /// The connection pool (for tests and tools).
+    /// The connection pool, for this crate's own tests and tools. Hidden and
+    /// outside the stable API: the type is sqlx's.
+    #[doc(hidden)]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
