@@ -229,13 +229,7 @@ pub fn run(
     candles: &[Candle],
     config: &BacktestConfig,
 ) -> Result<BacktestReport, BacktestError> {
-    if candles.is_empty() {
-        return Err(BacktestError::NoCandles);
-    }
-    check_config(config)?;
-    let step = prepared::check(candles)?;
-    let reaches = prepared::reaches(candles, instrument.tick_size);
-    run_checked(engine, instrument, candles, step, &reaches, config, Walks::Fast)
+    run_walking(engine, instrument, candles, config, Walks::Fast)
 }
 
 /// Runs `engine` over candles prepared once ([`PreparedCandles::new`]) for
@@ -266,13 +260,24 @@ pub(crate) fn run_plain(
     candles: &[Candle],
     config: &BacktestConfig,
 ) -> Result<BacktestReport, BacktestError> {
+    run_walking(engine, instrument, candles, config, Walks::Plain)
+}
+
+/// Checks and prepares `candles` in place, then runs with `walks`.
+fn run_walking(
+    engine: &mut dyn BotEngine,
+    instrument: &Instrument,
+    candles: &[Candle],
+    config: &BacktestConfig,
+    walks: Walks,
+) -> Result<BacktestReport, BacktestError> {
     if candles.is_empty() {
         return Err(BacktestError::NoCandles);
     }
     check_config(config)?;
     let step = prepared::check(candles)?;
     let reaches = prepared::reaches(candles, instrument.tick_size);
-    run_checked(engine, instrument, candles, step, &reaches, config, Walks::Plain)
+    run_checked(engine, instrument, candles, step, &reaches, config, walks)
 }
 
 fn check_config(config: &BacktestConfig) -> Result<(), BacktestError> {
