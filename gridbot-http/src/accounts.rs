@@ -36,17 +36,14 @@ pub trait CredentialVerifier: Send + Sync {
     async fn verify(&self, creds: &ExchangeCredentials) -> Result<AccountBalance, ExchangeError>;
 }
 
-/// The paper account id of a user (`user-{id}`), stable across restarts.
-pub fn paper_account_id(user: UserId) -> String {
-    format!("user-{}", user.0)
-}
+pub use gridbot_core::paper::paper_account_id;
 
 /// Every user trades on their own paper account, opened on first use with
-/// `deposit` USDT. Saved credentials are verified by `verifier` (kept for
-/// when the server switches to Bitget) but not used for trading.
+/// `deposit` USDT ([`gridbot_core::paper::PaperAccounts`], which this wraps).
+/// Saved credentials are verified by `verifier` (kept for when the server
+/// switches to Bitget) but not used for trading.
 pub struct PaperAccounts {
-    venue: Arc<PaperExchange>,
-    deposit: Decimal,
+    paper: gridbot_core::paper::PaperAccounts,
     verifier: Arc<dyn CredentialVerifier>,
 }
 
@@ -54,8 +51,7 @@ impl PaperAccounts {
     /// Paper accounts on `venue` with `deposit` USDT each.
     pub fn new(venue: Arc<PaperExchange>, deposit: Decimal, verifier: Arc<dyn CredentialVerifier>) -> Self {
         PaperAccounts {
-            venue,
-            deposit,
+            paper: gridbot_core::paper::PaperAccounts::new((*venue).clone(), deposit),
             verifier,
         }
     }
@@ -64,10 +60,7 @@ impl PaperAccounts {
 #[async_trait]
 impl ExchangeProvider for PaperAccounts {
     async fn exchange_for(&self, user: UserId) -> Result<Arc<dyn Exchange>, ExchangeError> {
-        // Idempotent: opens the account with the deposit the first time only.
-        Ok(Arc::new(
-            self.venue.open_account(&paper_account_id(user), self.deposit)?,
-        ))
+        self.paper.exchange_for(user).await
     }
 }
 
