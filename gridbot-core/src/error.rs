@@ -151,6 +151,31 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// A runner's write was refused: its lease on the bot is no longer
+    /// valid (another process took the bot over, or the lease lapsed). The
+    /// runner must stop acting for the bot.
+    #[error(
+        "bot {bot}: the runner's lease ({owner}, epoch {epoch}) no longer holds the bot \
+         (taken over by another process or expired); this runner stops"
+    )]
+    LeaseLost {
+        /// The bot.
+        bot: crate::model::BotId,
+        /// The lease's owner.
+        owner: String,
+        /// The lease's epoch.
+        epoch: i64,
+    },
+    /// A fill could not be booked: it would book more than its order's
+    /// quantity, or names another bot's order. Both records are in the
+    /// message.
+    #[error("fill refused for bot {bot}: {reason}")]
+    FillRefused {
+        /// The bot the fill was to be booked to.
+        bot: crate::model::BotId,
+        /// What is wrong, naming the fill and the order.
+        reason: String,
+    },
 }
 
 /// Errors from an [`crate::ports::Advisor`].

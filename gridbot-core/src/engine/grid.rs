@@ -156,7 +156,8 @@ use super::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::error::ValidationError;
 use crate::grid::{plan, GridConfig, GridMode, OutOfRange, PlanError};
 use crate::model::{
-    BotId, BotStats, Candle, ClientOrderId, Fill, Instrument, NetPosition, OrderRequest, Side, TimestampMs,
+    BotId, BotStats, Candle, ClientOrderId, Fill, IdTag, Instrument, NetPosition, OrderOwner, OrderRequest, Side,
+    TimestampMs,
 };
 
 /// Milliseconds in a 365-day year.
@@ -231,8 +232,8 @@ pub struct CellView {
 
 impl CellView {
     /// The client id of the order.
-    pub fn client_id(&self, bot: BotId) -> ClientOrderId {
-        ClientOrderId::grid(bot, self.cell, self.generation)
+    pub fn client_id(&self, owner: impl Into<OrderOwner>) -> ClientOrderId {
+        ClientOrderId::grid(owner, self.cell, self.generation)
     }
 }
 
@@ -240,6 +241,10 @@ impl CellView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridEngine {
     bot: BotId,
+    /// The installation's tag in the bot's client ids (none in engines
+    /// saved before tags existed: they keep their ids).
+    #[serde(default, skip_serializing_if = "IdTag::is_none")]
+    tag: IdTag,
     config: GridConfig,
     instrument: Instrument,
     phase: EnginePhase,
@@ -296,6 +301,7 @@ impl GridEngine {
         }
         Ok(GridEngine {
             bot,
+            tag: IdTag::NONE,
             config,
             instrument,
             phase: EnginePhase::Waiting,
@@ -346,6 +352,18 @@ impl GridEngine {
     /// The bot this engine trades for.
     pub fn bot(&self) -> BotId {
         self.bot
+    }
+
+    /// The same engine making client ids under the installation tag `tag`
+    /// (set before the engine places its first order).
+    pub fn with_id_tag(mut self, tag: IdTag) -> Self {
+        self.tag = tag;
+        self
+    }
+
+    /// The installation and bot its client ids name.
+    pub fn owner(&self) -> OrderOwner {
+        OrderOwner::new(self.tag, self.bot)
     }
 
     /// The settings.
@@ -449,7 +467,7 @@ impl GridEngine {
     fn cell_request(&self, cell: usize) -> OrderRequest {
         let c = &self.cells[cell];
         OrderRequest::limit(
-            ClientOrderId::grid(self.bot, cell as u32, c.generation),
+            ClientOrderId::grid(self.owner(), cell as u32, c.generation),
             self.config.symbol.clone(),
             c.side,
             self.order_price(cell, c.side),
@@ -459,7 +477,7 @@ impl GridEngine {
 
     fn market_request(&self, m: &MarketOrder) -> OrderRequest {
         OrderRequest::market(
-            ClientOrderId::action(self.bot, INIT_TAG, m.generation),
+            ClientOrderId::action(self.owner(), INIT_TAG, m.generation),
             self.config.symbol.clone(),
             m.side,
             m.qty - m.filled,
@@ -467,7 +485,7 @@ impl GridEngine {
     }
 
     fn close_id(&self) -> ClientOrderId {
-        ClientOrderId::action(self.bot, CLOSE_TAG, self.close_generation)
+        ClientOrderId::action(self.owner(), CLOSE_TAG, self.close_generation)
     }
 
     fn on_start(&mut self, price: Decimal, ts: TimestampMs, out: &mut Vec<Command>) {
@@ -751,7 +769,11 @@ impl GridEngine {
         if self.phase == EnginePhase::Active {
             for (i, c) in self.cells.iter().enumerate() {
                 if c.placed {
-                    out.push(Command::Cancel(ClientOrderId::grid(self.bot, i as u32, c.generation)));
+                    out.push(Command::Cancel(ClientOrderId::grid(
+                        self.owner(),
+                        i as u32,
+                        c.generation,
+                    )));
                 }
             }
             if self.config.close_on_stop && self.may_hold() {
@@ -775,7 +797,7 @@ impl GridEngine {
         if f.qty <= Decimal::ZERO || f.symbol != self.config.symbol {
             return;
         }
-        match parse_id(&f.client_id, self.bot) {
+        match parse_id(&f.client_id, self.owner()) {
             Some(OrderRef::Cell { cell, generation }) => self.on_cell_fill(cell, generation, f, out),
             Some(OrderRef::Init(generation)) => {
                 let fresh = self.market.as_ref().is_some_and(|m| {
@@ -847,7 +869,7 @@ impl GridEngine {
     }
 
     fn on_rejected(&mut self, client_id: &ClientOrderId) {
-        match parse_id(client_id, self.bot) {
+        match parse_id(client_id, self.owner()) {
             Some(OrderRef::Cell { cell, generation }) => {
                 if let Some(c) = self.cells.get_mut(cell) {
                     if c.generation == generation && c.placed {

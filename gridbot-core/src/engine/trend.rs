@@ -52,8 +52,8 @@ use super::ema::{CandleAggregator, Ema};
 use super::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::error::ValidationError;
 use crate::model::{
-    BotId, BotStats, Candle, ClientOrderId, Fill, Instrument, NetPosition, OrderRequest, Rounding, Side, TimestampMs,
-    TrendConfig, TrendDirection,
+    BotId, BotStats, Candle, ClientOrderId, Fill, IdTag, Instrument, NetPosition, OrderOwner, OrderRequest, Rounding,
+    Side, TimestampMs, TrendConfig, TrendDirection,
 };
 
 /// Where the current trade is.
@@ -74,6 +74,10 @@ enum TradeState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrendEngine {
     bot: BotId,
+    /// The installation's tag in the bot's client ids (none in engines
+    /// saved before tags existed: they keep their ids).
+    #[serde(default, skip_serializing_if = "IdTag::is_none")]
+    tag: IdTag,
     config: TrendConfig,
     instrument: Instrument,
     phase: EnginePhase,
@@ -110,6 +114,7 @@ impl TrendEngine {
         validate(&config, &instrument)?;
         Ok(TrendEngine {
             bot,
+            tag: IdTag::NONE,
             fast: Ema::new(config.fast_period),
             slow: Ema::new(config.slow_period),
             candles: CandleAggregator::new(config.interval),
@@ -129,6 +134,13 @@ impl TrendEngine {
             skipped_signals: 0,
             paused: false,
         })
+    }
+
+    /// The same engine making client ids under the installation tag `tag`
+    /// (set before the engine places its first order).
+    pub fn with_id_tag(mut self, tag: IdTag) -> Self {
+        self.tag = tag;
+        self
     }
 
     /// Restores an engine from [`BotEngine::snapshot`].
@@ -161,11 +173,11 @@ impl TrendEngine {
     }
 
     fn open_id(&self) -> ClientOrderId {
-        ClientOrderId::action(self.bot, "open", self.trade)
+        ClientOrderId::action(OrderOwner::new(self.tag, self.bot), "open", self.trade)
     }
 
     fn close_id(&self) -> ClientOrderId {
-        ClientOrderId::action(self.bot, "close", self.trade)
+        ClientOrderId::action(OrderOwner::new(self.tag, self.bot), "close", self.trade)
     }
 
     fn entry_side(&self) -> Side {

@@ -89,39 +89,259 @@ int_id!(
     TemplateId
 );
 
-/// A client order id. gridbot's ids are deterministic, built from the bot, the
-/// grid cell (or trend action) and a generation counter, so a retried or
-/// replayed placement carries the same id and is recognised by the exchange
-/// instead of doubled. At most 40 characters of `[A-Za-z0-9_-]`, which every
-/// supported exchange accepts.
+/// An installation's tag in its client order ids: five upper-case letters
+/// (`KQXZA`), or none (ids made before tags existed, tests).
+///
+/// Client order ids must be unique per exchange account, and an account
+/// may outlive a database: a second install on the same account, or a
+/// fresh database after a wipe, numbers its bots from 1 again. The tag
+/// tells those apart. It belongs to the *database* (the store keeps it,
+/// [`crate::ports::Store::installation_tag`]), not to a process or a data
+/// folder: several processes sharing one PostgreSQL hand bots to each
+/// other, and a bot's orders must keep their ids wherever it runs.
+/// 26⁵ ≈ 11.9 million tags: two installs on one account collide with a
+/// chance of about 1 in 12 million.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdTag([u8; IdTag::LEN]);
+
+impl IdTag {
+    /// Letters in a tag.
+    pub const LEN: usize = 5;
+
+    /// No tag: ids of the form `g{bot}-…` (bots made before tags, tests).
+    pub const NONE: IdTag = IdTag([0; IdTag::LEN]);
+
+    /// Parses a tag: exactly five letters `A`–`Z` (case-insensitive), or
+    /// the empty string for [`IdTag::NONE`].
+    pub fn new(s: &str) -> Result<Self, ValidationError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(IdTag::NONE);
+        }
+        let bytes = s.as_bytes();
+        if bytes.len() != Self::LEN || !bytes.iter().all(u8::is_ascii_alphabetic) {
+            return Err(ValidationError::new(
+                "installation_tag",
+                format!("must be {} letters A-Z, got {s:?}", Self::LEN),
+            ));
+        }
+        let mut tag = [0; Self::LEN];
+        for (t, b) in tag.iter_mut().zip(bytes) {
+            *t = b.to_ascii_uppercase();
+        }
+        Ok(IdTag(tag))
+    }
+
+    /// A random tag (a new installation).
+    pub fn random() -> Self {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        let mut tag = [0; Self::LEN];
+        for t in &mut tag {
+            *t = b'A' + rng.gen_range(0..26u8);
+        }
+        IdTag(tag)
+    }
+
+    /// True for [`IdTag::NONE`].
+    pub fn is_none(&self) -> bool {
+        self.0[0] == 0
+    }
+
+    /// The tag as text (empty for none).
+    pub fn as_str(&self) -> &str {
+        if self.is_none() {
+            return "";
+        }
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl TryFrom<String> for IdTag {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        IdTag::new(&s)
+    }
+}
+
+impl From<IdTag> for String {
+    fn from(t: IdTag) -> String {
+        t.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for IdTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who owns an order: an installation's tag and one of its bots. Every id
+/// gridbot makes names its owner; a bot books only fills whose id names it
+/// (or names nobody: exchange-made fills such as a liquidation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OrderOwner {
+    /// The installation's tag.
+    pub tag: IdTag,
+    /// The bot.
+    pub bot: BotId,
+}
+
+impl OrderOwner {
+    /// Bot `bot` of the installation tagged `tag`.
+    pub fn new(tag: IdTag, bot: BotId) -> Self {
+        OrderOwner { tag, bot }
+    }
+}
+
+impl From<BotId> for OrderOwner {
+    /// A bot with no installation tag.
+    fn from(bot: BotId) -> Self {
+        OrderOwner { tag: IdTag::NONE, bot }
+    }
+}
+
+/// What an order is to the bot that made it (see [`ClientOrderId::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderRole<'a> {
+    /// Grid cell `cell`'s order number `generation`.
+    Cell {
+        /// Cell index.
+        cell: u32,
+        /// Generation (replacements of the cell's order).
+        generation: u64,
+    },
+    /// The bot's `tag` action (`open`, `close`, `init`, …) number `generation`.
+    Action {
+        /// The action.
+        tag: &'a str,
+        /// Generation.
+        generation: u64,
+    },
+}
+
+/// A client order id taken apart (see [`ClientOrderId::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsedOrderId<'a> {
+    /// The installation and bot that made it.
+    pub owner: OrderOwner,
+    /// What the order is to that bot.
+    pub role: OrderRole<'a>,
+}
+
+impl ParsedOrderId<'_> {
+    /// The grid cell of a cell order.
+    pub fn cell(&self) -> Option<u32> {
+        match self.role {
+            OrderRole::Cell { cell, .. } => Some(cell),
+            OrderRole::Action { .. } => None,
+        }
+    }
+}
+
+/// A client order id. gridbot's ids are deterministic, built from the
+/// installation's tag, the bot, the grid cell (or trend action) and a
+/// generation counter, so a retried or replayed placement carries the same
+/// id and is recognised by the exchange instead of doubled.
+///
+/// This type owns the format; nothing else builds or parses it:
+/// - grid cell orders: `g{TAG}{bot}-{cell}-{generation}`;
+/// - actions (trend entries and exits, a grid's initial and closing
+///   orders): `b{TAG}{bot}-{action}-{generation}`;
+///
+/// where `{TAG}` is the installation's [`IdTag`] (absent in ids made before
+/// tags existed). At most 32 characters of `[A-Za-z0-9_-]`, which every
+/// supported exchange accepts (Bitget's unified accounts allow 32): a tag
+/// (5), a bot id up to 10 digits, a cell up to 3 digits and a generation up
+/// to 11 digits fit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ClientOrderId(String);
 
 impl ClientOrderId {
+    /// The longest id an exchange accepts.
+    pub const MAX_LEN: usize = 32;
+
     /// Wraps an id received from an exchange or the store, unchecked.
     pub fn new(s: impl Into<String>) -> Self {
         ClientOrderId(s.into())
     }
 
-    /// The id of grid cell `cell`'s order number `generation` of bot `bot`:
-    /// `g{bot}-{cell}-{generation}`.
-    pub fn grid(bot: BotId, cell: u32, generation: u64) -> Self {
-        ClientOrderId(format!("g{}-{}-{}", bot.0, cell, generation))
+    /// The id of grid cell `cell`'s order number `generation` of `owner`
+    /// (a [`BotId`] alone means no installation tag).
+    pub fn grid(owner: impl Into<OrderOwner>, cell: u32, generation: u64) -> Self {
+        let o = owner.into();
+        ClientOrderId(format!("g{}{}-{}-{}", o.tag, o.bot.0, cell, generation))
     }
 
-    /// The id of a bot's `tag` action (e.g. `open`, `close`, `init`) number
-    /// `generation`: `b{bot}-{tag}-{generation}`.
-    pub fn action(bot: BotId, tag: &str, generation: u64) -> Self {
-        ClientOrderId(format!("b{}-{}-{}", bot.0, tag, generation))
+    /// The id of `owner`'s `action` (e.g. `open`, `close`, `init`; lower-case
+    /// letters) number `generation`.
+    pub fn action(owner: impl Into<OrderOwner>, action: &str, generation: u64) -> Self {
+        let o = owner.into();
+        ClientOrderId(format!("b{}{}-{}-{}", o.tag, o.bot.0, action, generation))
     }
 
-    /// The bot that owns this id, when it was made by [`ClientOrderId::grid`]
-    /// or [`ClientOrderId::action`].
+    /// Takes one of gridbot's ids apart; `None` for any other id (an
+    /// exchange's own, another program's). Allocates nothing.
+    pub fn parse(&self) -> Option<ParsedOrderId<'_>> {
+        let s = self.0.as_str();
+        let cell_order = match s.as_bytes().first()? {
+            b'g' => true,
+            b'b' => false,
+            _ => return None,
+        };
+        let rest = &s[1..];
+        let tag_len = rest.bytes().take_while(u8::is_ascii_uppercase).count();
+        let tag = match tag_len {
+            0 => IdTag::NONE,
+            IdTag::LEN => IdTag::new(&rest[..tag_len]).ok()?,
+            _ => return None,
+        };
+        let (bot, rest) = rest[tag_len..].split_once('-')?;
+        if bot.is_empty() || !bot.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let bot = BotId(bot.parse().ok()?);
+        let (middle, generation) = rest.rsplit_once('-')?;
+        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let generation = generation.parse().ok()?;
+        let role = if cell_order {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            OrderRole::Cell {
+                cell: middle.parse().ok()?,
+                generation,
+            }
+        } else {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_lowercase()) {
+                return None;
+            }
+            OrderRole::Action {
+                tag: middle,
+                generation,
+            }
+        };
+        Some(ParsedOrderId {
+            owner: OrderOwner { tag, bot },
+            role,
+        })
+    }
+
+    /// The installation and bot that own this id, when it is one of
+    /// gridbot's ([`ClientOrderId::grid`] or [`ClientOrderId::action`]).
+    pub fn owner(&self) -> Option<OrderOwner> {
+        self.parse().map(|p| p.owner)
+    }
+
+    /// The bot that owns this id, whatever its installation (see
+    /// [`ClientOrderId::owner`] to tell installations apart).
     pub fn bot(&self) -> Option<BotId> {
-        let rest = self.0.strip_prefix('g').or_else(|| self.0.strip_prefix('b'))?;
-        let (num, _) = rest.split_once('-')?;
-        num.parse().ok().map(BotId)
+        self.owner().map(|o| o.bot)
     }
 
     /// The id as text.
@@ -163,5 +383,83 @@ mod tests {
         assert_eq!(a.bot(), Some(BotId(7)));
         assert_eq!(ClientOrderId::action(BotId(9), "close", 1).bot(), Some(BotId(9)));
         assert_eq!(ClientOrderId::new("foreign").bot(), None);
+    }
+
+    #[test]
+    fn tagged_ids_name_their_installation_and_parse_back() {
+        let tag = IdTag::new("kqxza").unwrap();
+        let owner = OrderOwner::new(tag, BotId(4021));
+        let id = ClientOrderId::grid(owner, 199, 123_456);
+        assert_eq!(id.as_str(), "gKQXZA4021-199-123456");
+        let p = id.parse().unwrap();
+        assert_eq!(p.owner, owner);
+        assert_eq!(
+            p.role,
+            OrderRole::Cell {
+                cell: 199,
+                generation: 123_456
+            }
+        );
+        assert_eq!(p.cell(), Some(199));
+        let close = ClientOrderId::action(owner, "close", 2);
+        assert_eq!(close.as_str(), "bKQXZA4021-close-2");
+        assert_eq!(
+            close.parse().unwrap().role,
+            OrderRole::Action {
+                tag: "close",
+                generation: 2
+            }
+        );
+        // Another installation's bot 4021 is another owner.
+        let other = ClientOrderId::grid(OrderOwner::new(IdTag::new("ABCDE").unwrap(), BotId(4021)), 1, 0);
+        assert_ne!(other.owner(), Some(owner));
+        assert_eq!(other.bot(), Some(BotId(4021)));
+    }
+
+    #[test]
+    fn anything_not_made_by_gridbot_parses_to_none() {
+        for s in [
+            "",
+            "g",
+            "b",
+            "foreign",
+            "g7-x-1",
+            "g7-1-",
+            "g7--1",
+            "gAB7-1-1",
+            "gABCDEF7-1-1",
+            "g-1-1",
+            "b7-CLOSE-1",
+            "b7-close-x",
+            "liq-user-1-9",
+            "g7-1-1-",
+            "x7-1-1",
+        ] {
+            assert_eq!(ClientOrderId::new(s).parse(), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_longest_realistic_id_fits_the_exchange_limit() {
+        let owner = OrderOwner::new(IdTag::new("ZZZZZ").unwrap(), BotId(9_999_999_999));
+        let id = ClientOrderId::grid(owner, 200, 99_999_999_999);
+        assert!(
+            id.as_str().len() <= ClientOrderId::MAX_LEN,
+            "{} is {} long",
+            id,
+            id.as_str().len()
+        );
+    }
+
+    #[test]
+    fn tags_are_five_letters_or_none() {
+        assert!(IdTag::new("").unwrap().is_none());
+        assert_eq!(IdTag::new("abcde").unwrap().as_str(), "ABCDE");
+        assert!(IdTag::new("ABCD").is_err());
+        assert!(IdTag::new("ABCD1").is_err());
+        let r = IdTag::random();
+        assert_eq!(IdTag::new(r.as_str()).unwrap(), r);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<IdTag>(&json).unwrap(), r);
     }
 }

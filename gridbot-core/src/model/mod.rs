@@ -20,7 +20,9 @@ pub use bot::{
     Bot, BotKind, BotOrder, BotOrderStatus, BotSource, BotStats, BotStatus, EquitySnapshot, FillRecord, NewBot,
     StrategyTemplate, TrendConfig, TrendDirection,
 };
-pub use ids::{BotId, ClientOrderId, FillCursor, Symbol, TemplateId, UserId};
+pub use ids::{
+    BotId, ClientOrderId, FillCursor, IdTag, OrderOwner, OrderRole, ParsedOrderId, Symbol, TemplateId, UserId,
+};
 pub use instrument::{Instrument, Rounding};
 pub use market::{Candle, Interval, MarketEvent, Tick};
 pub use net_position::NetPosition;

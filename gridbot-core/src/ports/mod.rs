@@ -14,7 +14,7 @@ mod store;
 pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
 pub use exchange::{Exchange, ExecutionStream, FillPage};
 pub use market_data::{MarketData, MarketSubscription};
-pub use store::{BotLimits, Store};
+pub use store::{check_fill_booking, BotLimits, BotWrites, BotWritten, EngineSave, Lease, StatusChange, Store};
 
 /// mockall mocks of every port.
 #[cfg(any(test, feature = "mocks"))]

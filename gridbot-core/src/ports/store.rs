@@ -14,14 +14,27 @@
 //! - A bot holding nothing (`Created`, `Stopped`) comes to hold an
 //!   allocation only through a guarded start: [`Store::set_bot_status`]
 //!   refuses that move with [`StoreError::Conflict`].
+//! - Booking is exact: a fill is booked at most once per bot and exchange
+//!   fill id, and never beyond its order's quantity (a fill whose order
+//!   record belongs to the bot may bring the order's booked quantity up to,
+//!   not past, the order's `qty`): [`StoreError::FillRefused`] otherwise,
+//!   and nothing of the call is written.
+//! - Runners write through [`Store::write_bot`] only: one transaction per
+//!   step, applied only while the writer's [`Lease`] (owner and epoch, a
+//!   fencing token) still holds the bot. A process that lost the lease can
+//!   neither write the bot's rows nor — since every order is written before
+//!   it is sent — trade for it.
+//! - Lease expiry is judged by the store's own clock (the database's clock
+//!   on SQL stores), never by the caller's, so processes with skewed
+//!   clocks agree on who holds a bot.
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 
 use crate::error::StoreError;
 use crate::model::{
-    AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
-    FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
+    AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot, Fill,
+    FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
 };
 
 /// The rules a guarded start checks.
@@ -32,6 +45,138 @@ pub struct BotLimits {
     /// The account's total balance (exchange equity, USDT): the sum of
     /// allocations of bots holding one, plus the new amount, may not exceed it.
     pub total_balance: Decimal,
+}
+
+/// A runner's hold on one bot: the fencing token every write of the
+/// runner carries ([`Store::write_bot`]).
+///
+/// The epoch moves on whenever the lease changes hands or is taken again
+/// after it lapsed (expired or released); renewing a live lease keeps it.
+/// So a runner whose lease lapsed — even if its own process takes the bot
+/// again — holds a stale epoch and can no longer write.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lease {
+    /// The bot.
+    pub bot_id: BotId,
+    /// The holder (a runner process's stable name).
+    pub owner: String,
+    /// The fencing epoch.
+    pub epoch: i64,
+}
+
+/// The engine state and fill cursor of a bot, saved together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSave {
+    /// The runner's saved state (engine snapshot and what it needs).
+    pub state: serde_json::Value,
+    /// The exchange fill cursor up to which the state has booked fills.
+    pub fill_cursor: Option<String>,
+}
+
+/// A status change a runner asks for, applied only when the bot is in one
+/// of `from` (so a runner never overwrites a stop asked meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The new status.
+    pub to: BotStatus,
+    /// The message shown with it (an error's reason); `None` clears it.
+    pub message: Option<String>,
+    /// The statuses the change is allowed from.
+    pub from: Vec<BotStatus>,
+}
+
+/// Everything one step of a bot's runner writes, in one transaction
+/// ([`Store::write_bot`]), in this order: orders, fills, engine state,
+/// stats, equity, status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BotWrites {
+    /// Order records inserted or replaced by client id (intents are written
+    /// here before the orders are sent).
+    pub orders: Vec<BotOrder>,
+    /// Fills to book to the bot (each at most once, never beyond its order).
+    pub fills: Vec<Fill>,
+    /// The engine state and fill cursor.
+    pub engine: Option<EngineSave>,
+    /// The bot's running totals.
+    pub stats: Option<BotStats>,
+    /// Points of the equity curve.
+    pub equity: Vec<EquitySnapshot>,
+    /// A status change.
+    pub status: Option<StatusChange>,
+}
+
+impl BotWrites {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+            && self.fills.is_empty()
+            && self.engine.is_none()
+            && self.stats.is_none()
+            && self.equity.is_empty()
+            && self.status.is_none()
+    }
+}
+
+/// What a [`Store::write_bot`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BotWritten {
+    /// Fills booked now (the others were booked before).
+    pub new_fills: usize,
+}
+
+/// The booking rule every store applies to each new fill of `bot`
+/// (one rule, one place): the fill may be booked when its order is
+/// unknown to the store (an exchange-made fill such as a liquidation: the
+/// runner decides whether the bot can explain it), or when `order` is the
+/// bot's and `booked` (what earlier fills of it booked) plus the fill stays
+/// within the order's quantity. The error names both records.
+pub fn check_fill_booking(
+    bot: BotId,
+    order: Option<&BotOrder>,
+    booked: Decimal,
+    fill: &Fill,
+) -> Result<(), StoreError> {
+    let Some(order) = order else {
+        return Ok(());
+    };
+    if order.bot_id != bot {
+        return Err(StoreError::FillRefused {
+            bot,
+            reason: format!(
+                "fill {} ({} {} at {}) is of order {}, which belongs to bot {}",
+                fill.id,
+                fill.side.as_str(),
+                fill.qty,
+                fill.price,
+                order.client_id,
+                order.bot_id
+            ),
+        });
+    }
+    if fill.qty <= Decimal::ZERO || booked + fill.qty > order.qty {
+        return Err(StoreError::FillRefused {
+            bot,
+            reason: format!(
+                "fill {} ({} {} at {}, {}) would book {} of order {} ({} {} at {}, status {}), \
+                 which is for {} and has {} booked already",
+                fill.id,
+                fill.side.as_str(),
+                fill.qty,
+                fill.price,
+                fill.ts,
+                booked + fill.qty,
+                order.client_id,
+                order.side.as_str(),
+                order.qty,
+                order.price.map_or_else(|| "market".to_owned(), |p| p.to_string()),
+                order.status.as_str(),
+                order.qty,
+                booked
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Persistence.
@@ -145,17 +290,28 @@ pub trait Store: Send + Sync {
     /// A user's newest events first, at most `limit`.
     async fn events_for_user(&self, user_id: UserId, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
 
-    // ---- runner leases ------------------------------------------------------------------
+    // ---- installation --------------------------------------------------------------------
 
-    /// Takes or renews the lease on a bot for `owner` until `now + ttl_ms`.
-    /// True when `owner` holds it afterwards (free, expired, or already its own).
-    async fn acquire_lease(
-        &self,
-        bot_id: BotId,
-        owner: &str,
-        now: TimestampMs,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError>;
-    /// Releases `owner`'s lease on a bot (no-op if another owner holds it).
-    async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError>;
+    /// This database's installation tag, part of every client order id its
+    /// bots make ([`IdTag`]); made (random) on first use and never changed.
+    async fn installation_tag(&self) -> Result<IdTag, StoreError>;
+
+    // ---- runner leases and fenced writes -------------------------------------------------
+
+    /// Takes or renews the lease on a bot for `owner` for `ttl_ms` of the
+    /// store's clock. Returns the lease when `owner` holds it afterwards
+    /// (it was free, lapsed, or already `owner`'s and live), `None` when
+    /// another owner holds a live lease. See [`Lease`] for the epoch.
+    async fn acquire_lease(&self, bot_id: BotId, owner: &str, ttl_ms: i64) -> Result<Option<Lease>, StoreError>;
+    /// Gives a lease up at once (no-op when it is no longer held with that
+    /// epoch); the next taker gets a new epoch.
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// Applies one runner step's writes in one transaction, only while
+    /// `lease` holds the bot (live, same owner and epoch):
+    /// [`StoreError::LeaseLost`] otherwise. Fills already booked are
+    /// skipped; a fill beyond its order's quantity, or naming another bot's
+    /// order, refuses the whole call with [`StoreError::FillRefused`]; a
+    /// status change from a status not in its `from` refuses it with
+    /// [`StoreError::Conflict`]. Nothing is written when it fails.
+    async fn write_bot(&self, lease: &Lease, writes: &BotWrites, now: TimestampMs) -> Result<BotWritten, StoreError>;
 }

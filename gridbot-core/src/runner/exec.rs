@@ -31,12 +31,9 @@ pub(super) fn record_status(s: OrderStatus) -> BotOrderStatus {
     }
 }
 
-/// The grid cell of a `g{bot}-{cell}-{generation}` id.
+/// The grid cell of a cell order's id.
 fn cell_of(id: &ClientOrderId) -> Option<u32> {
-    let rest = id.as_str().strip_prefix('g')?;
-    let mut parts = rest.split('-');
-    parts.next()?;
-    parts.next()?.parse().ok()
+    id.parse()?.cell()
 }
 
 enum Batch {

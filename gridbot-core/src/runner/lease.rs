@@ -82,15 +82,23 @@ pub struct LeaseRound {
 impl Supervisor {
     /// Takes or renews the lease on `bot`; true when this process holds it.
     pub(super) async fn take_lease(&self, bot: BotId) -> Result<bool, ManagerError> {
-        let now = self.clock.now_ms();
         let lease = &self.lease;
-        Ok(self.store.acquire_lease(bot, &lease.owner, now, lease.ttl_ms).await?)
+        let held = self.store.acquire_lease(bot, &lease.owner, lease.ttl_ms).await?;
+        if let Ok(mut leases) = self.leases.lock() {
+            match &held {
+                Some(l) => leases.insert(bot, l.clone()),
+                None => leases.remove(&bot),
+            };
+        }
+        Ok(held.is_some())
     }
 
     /// Releases this process's lease on `bot` (logged on failure: it
     /// expires anyway).
     pub(super) async fn release_lease(&self, bot: BotId) {
-        if let Err(e) = self.store.release_lease(bot, &self.lease.owner).await {
+        let held = self.leases.lock().ok().and_then(|mut l| l.remove(&bot));
+        let Some(lease) = held else { return };
+        if let Err(e) = self.store.release_lease(&lease).await {
             tracing::warn!(bot = %bot, error = %e, "lease not released; it expires by itself");
         }
     }

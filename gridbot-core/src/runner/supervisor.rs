@@ -54,6 +54,8 @@ pub struct Supervisor {
     tasks: Mutex<HashMap<BotId, Handle>>,
     /// Bots whose runner is being launched (a second launch waits out).
     launching: Mutex<HashSet<BotId>>,
+    /// The leases this process holds.
+    pub(super) leases: Mutex<HashMap<BotId, crate::ports::Lease>>,
     /// Bots being stopped here (a lease round leaves them alone).
     pub(super) stopping: Mutex<HashSet<BotId>>,
     pub(super) lease: LeaseOptions,
@@ -107,6 +109,7 @@ impl Supervisor {
             tasks: Mutex::new(HashMap::new()),
             launching: Mutex::new(HashSet::new()),
             stopping: Mutex::new(HashSet::new()),
+            leases: Mutex::new(HashMap::new()),
             lease,
             lease_round: tokio::sync::Mutex::new(()),
             me: me.clone(),

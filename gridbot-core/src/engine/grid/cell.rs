@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{BotId, ClientOrderId, Side};
+use crate::model::{ClientOrderId, OrderOwner, OrderRole, Side};
 
 /// A cell `[P_c, P_c+1]`.
 ///
@@ -146,59 +146,57 @@ pub(super) const INIT_TAG: &str = "init";
 /// Tag of the closing order's client id.
 pub(super) const CLOSE_TAG: &str = "close";
 
-/// Parses `g{bot}-{cell}-{gen}` / `b{bot}-init-{gen}` / `b{bot}-close-{gen}`
-/// for `bot`; anything else (another bot's, a foreign id) is `None`.
-/// No allocation.
-pub(super) fn parse_id(id: &ClientOrderId, bot: BotId) -> Option<OrderRef> {
-    let s = id.as_str();
-    let (grid, rest) = match s.as_bytes().first()? {
-        b'g' => (true, &s[1..]),
-        b'b' => (false, &s[1..]),
-        _ => return None,
-    };
-    let (owner, rest) = rest.split_once('-')?;
-    if owner.parse::<i64>().ok()? != bot.0 {
+/// Which of `owner`'s orders a client id names; anything else (another
+/// bot's, another installation's, a foreign id) is `None`. The format is
+/// [`ClientOrderId`]'s; no allocation.
+pub(super) fn parse_id(id: &ClientOrderId, owner: OrderOwner) -> Option<OrderRef> {
+    let p = id.parse()?;
+    if p.owner != owner {
         return None;
     }
-    let (middle, generation) = rest.rsplit_once('-')?;
-    let generation = generation.parse::<u64>().ok()?;
-    if grid {
-        let cell = middle.parse::<usize>().ok()?;
-        Some(OrderRef::Cell { cell, generation })
-    } else {
-        match middle {
-            INIT_TAG => Some(OrderRef::Init(generation)),
-            CLOSE_TAG => Some(OrderRef::Close(generation)),
-            _ => None,
-        }
+    match p.role {
+        OrderRole::Cell { cell, generation } => Some(OrderRef::Cell {
+            cell: usize::try_from(cell).ok()?,
+            generation,
+        }),
+        OrderRole::Action {
+            tag: INIT_TAG,
+            generation,
+        } => Some(OrderRef::Init(generation)),
+        OrderRole::Action {
+            tag: CLOSE_TAG,
+            generation,
+        } => Some(OrderRef::Close(generation)),
+        OrderRole::Action { .. } => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::BotId;
 
     #[test]
     fn ids_are_parsed_only_for_their_own_bot() {
         let bot = BotId(7);
         assert_eq!(
-            parse_id(&ClientOrderId::grid(bot, 12, 3), bot),
+            parse_id(&ClientOrderId::grid(bot, 12, 3), bot.into()),
             Some(OrderRef::Cell {
                 cell: 12,
                 generation: 3
             })
         );
         assert_eq!(
-            parse_id(&ClientOrderId::action(bot, INIT_TAG, 2), bot),
+            parse_id(&ClientOrderId::action(bot, INIT_TAG, 2), bot.into()),
             Some(OrderRef::Init(2))
         );
         assert_eq!(
-            parse_id(&ClientOrderId::action(bot, CLOSE_TAG, 0), bot),
+            parse_id(&ClientOrderId::action(bot, CLOSE_TAG, 0), bot.into()),
             Some(OrderRef::Close(0))
         );
-        assert_eq!(parse_id(&ClientOrderId::grid(BotId(8), 12, 3), bot), None);
-        assert_eq!(parse_id(&ClientOrderId::action(bot, "open", 1), bot), None);
-        assert_eq!(parse_id(&ClientOrderId::new("foreign"), bot), None);
-        assert_eq!(parse_id(&ClientOrderId::new("g7-x-1"), bot), None);
+        assert_eq!(parse_id(&ClientOrderId::grid(BotId(8), 12, 3), bot.into()), None);
+        assert_eq!(parse_id(&ClientOrderId::action(bot, "open", 1), bot.into()), None);
+        assert_eq!(parse_id(&ClientOrderId::new("foreign"), bot.into()), None);
+        assert_eq!(parse_id(&ClientOrderId::new("g7-x-1"), bot.into()), None);
     }
 }

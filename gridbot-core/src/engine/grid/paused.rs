@@ -21,10 +21,11 @@ impl GridEngine {
             EnginePhase::Active => {}
         }
         if self.paused.is_none() {
+            let owner = self.owner();
             for (i, c) in self.cells.iter_mut().enumerate() {
                 if c.placed {
                     c.placed = false;
-                    out.push(Command::Cancel(ClientOrderId::grid(self.bot, i as u32, c.generation)));
+                    out.push(Command::Cancel(ClientOrderId::grid(owner, i as u32, c.generation)));
                 }
             }
             self.unplaced = 0;
