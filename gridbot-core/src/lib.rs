@@ -45,6 +45,7 @@ pub mod balance;
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod feed;
 pub mod grid;
 pub mod manager;

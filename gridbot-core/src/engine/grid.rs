@@ -826,6 +826,14 @@ impl GridEngine {
                 }
             }
             Some(OrderRef::Close(_)) => {}
+            // The exchange closed the position (a liquidation): book it and
+            // stop; nothing is left to close.
+            None if f.is_liquidation => {
+                self.book(f);
+                if self.phase != EnginePhase::Finished {
+                    self.finish(StopReason::Liquidated, out);
+                }
+            }
             None => {}
         }
     }

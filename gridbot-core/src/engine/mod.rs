@@ -10,9 +10,12 @@
 //!
 //! The same engines run live (runner), on paper and in the backtester.
 
+mod build;
 pub mod ema;
 pub mod grid;
 pub mod trend;
+
+pub use build::{build_engine, build_warmed_engine, restore_engine};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

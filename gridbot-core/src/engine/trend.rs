@@ -353,6 +353,8 @@ impl TrendEngine {
             // A new attempt must not reuse the refused id.
             self.trade += 1;
         } else if *client_id == self.close_id() && self.state == TradeState::Exiting {
+            // The refused id is spent: the retry goes out under a new one.
+            self.trade += 1;
             if self.position.is_flat() {
                 self.state = TradeState::Flat;
             } else {
@@ -399,9 +401,12 @@ impl TrendEngine {
 
     fn stop(&mut self, out: &mut Vec<Command>) {
         if self.phase == EnginePhase::Finished {
-            // Restored after a crash between saving this state and sending
-            // the close: send it again under the same id.
-            if self.state == TradeState::Exiting && !self.position.is_flat() {
+            // Still holding after the stop: restored after a crash between
+            // saving this state and sending the close (same id: the
+            // exchange recognises it), or the close was refused (a new id,
+            // see `on_rejected`). Send it (again).
+            if !self.position.is_flat() {
+                self.state = TradeState::Exiting;
                 out.push(Command::ClosePosition(self.close_id()));
             }
             return;
@@ -430,7 +435,16 @@ impl BotEngine for TrendEngine {
             }
             EngineEvent::Price { price, .. } => self.on_price(*price, *price, *price, out),
             EngineEvent::Candle(c) => self.on_candle(c, out),
-            EngineEvent::Fill(f) => self.on_fill(f),
+            EngineEvent::Fill(f) => {
+                self.on_fill(f);
+                if f.is_liquidation && self.phase != EnginePhase::Finished {
+                    // The exchange closed the position: the bot is done.
+                    self.phase = EnginePhase::Finished;
+                    self.paused = false;
+                    self.state = TradeState::Flat;
+                    out.push(Command::Finish(StopReason::Liquidated));
+                }
+            }
             EngineEvent::Rejected { client_id, .. } => self.on_rejected(client_id),
             EngineEvent::Stop { .. } => self.stop(out),
             EngineEvent::Pause { close_position, .. } => self.pause(*close_position, out),

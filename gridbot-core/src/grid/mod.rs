@@ -10,13 +10,14 @@
 //! Everything here is deterministic and allocation-light: a 100-grid plan
 //! takes a few microseconds (see `benches/grid_math.rs`).
 
-mod config;
 pub mod levels;
 pub mod liquidation;
 pub mod plan;
 pub mod viability;
 
-pub use config::{GridConfig, GridMode, OutOfRange, Spacing};
+/// A grid bot's settings live in the model (beside [`crate::model::TrendConfig`]);
+/// re-exported here, where the math that reads them is.
+pub use crate::model::{GridConfig, GridMode, OutOfRange, Spacing};
 pub use plan::{
     cell_profit, cell_profit_pct, investment_from_ratio, plan, GridPlan, MinMax, PlannedOrder, MAX_GRIDS, MIN_GRIDS,
 };

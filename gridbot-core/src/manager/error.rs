@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::error::{ExchangeError, StoreError, ValidationError};
 use crate::model::{BotId, BotStatus, TemplateId};
 use crate::risk::RiskViolation;
+use crate::runner::RunnerError;
 
 /// A refusal or failure of a [`super::MultiBotManager`] call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -103,6 +104,11 @@ pub enum ManagerError {
     /// The store failed.
     #[error("storage failed: {0}")]
     Store(StoreError),
+    /// The bot's runner could not finish what was asked (a stop that left
+    /// the position open, books that disagree with the exchange, orders
+    /// that would not cancel); the bot's status and message say what now.
+    #[error(transparent)]
+    Runner(RunnerError),
 }
 
 impl ManagerError {
@@ -123,6 +129,7 @@ impl ManagerError {
             ManagerError::InvalidState { .. } => "invalid_state",
             ManagerError::Exchange(_) => "exchange",
             ManagerError::Store(_) => "store",
+            ManagerError::Runner(_) => "bot_runner",
         }
     }
 
@@ -143,6 +150,8 @@ impl ManagerError {
             ManagerError::Exchange(e) if e.is_transient() => 503,
             ManagerError::Exchange(_) => 502,
             ManagerError::Store(_) => 500,
+            ManagerError::Runner(e) if e.is_transient() => 503,
+            ManagerError::Runner(_) => 409,
         }
     }
 
@@ -161,6 +170,18 @@ impl From<RiskViolation> for ManagerError {
             RiskViolation::LeverageAboveCap { leverage, cap } => ManagerError::LeverageAboveCap { leverage, cap },
             RiskViolation::OpenPositionLimit { open, max } => ManagerError::OpenPositionLimit { open, max },
             RiskViolation::DailyLossLimit { loss, limit } => ManagerError::DailyLossLimit { loss, limit },
+        }
+    }
+}
+
+impl From<RunnerError> for ManagerError {
+    fn from(e: RunnerError) -> Self {
+        match e {
+            RunnerError::Exchange(e) => ManagerError::Exchange(e),
+            RunnerError::Store(e) => ManagerError::from(e),
+            RunnerError::Invalid(e) => ManagerError::Validation(e),
+            RunnerError::Market(e) => ManagerError::Exchange(ExchangeError::Connectivity(e.to_string())),
+            other => ManagerError::Runner(other),
         }
     }
 }

@@ -19,9 +19,6 @@
 //! stats changes are published on an [`EventBus`] ([`MultiBotManager::subscribe`]).
 
 mod error;
-mod events;
-mod launcher;
-mod provider;
 mod views;
 
 use std::sync::Arc;
@@ -29,25 +26,24 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 pub use error::ManagerError;
-pub use events::{BotEvent, BotEvents, EventBus, EventsError, EVENT_CAPACITY};
-pub use launcher::BotLauncher;
-pub use provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use views::{apr_pct, roi_pct, AccountSummary, BotDetail, PositionView};
 
-#[cfg(test)]
-pub(crate) use launcher::MockBotLauncher;
-#[cfg(test)]
-pub(crate) use provider::MockExchangeProvider;
+// The manager's collaborators live where they belong (the event bus in
+// `events`, the account port in `ports`, the runners' launcher in
+// `runner`); re-exported here for code that drives the manager.
+pub use crate::events::{BotEvent, BotEvents, EventBus, EventsError, EVENT_CAPACITY};
+pub use crate::ports::{ExchangeMap, ExchangeProvider, SharedExchange};
+pub use crate::runner::BotLauncher;
 
 use crate::balance::{used_amount, BalanceCheck, Investment};
 use crate::clock::Clock;
+use crate::engine::build_engine;
 use crate::grid::GridConfig;
 use crate::model::{
     AuditEvent, Bot, BotId, BotKind, BotSource, BotStatus, NewBot, StrategyTemplate, TemplateId, UserId,
 };
 use crate::ports::{BotLimits, Exchange, Store};
 use crate::risk;
-use crate::runner::build_engine;
 use crate::templates::sort_for_listing;
 
 /// Most bots holding an allocation per user.
@@ -301,7 +297,7 @@ impl MultiBotManager {
         self.publish_status(&bot, bot.status, None);
         if let Err(e) = self.launcher.launch(bot.clone()).await {
             self.set_status(&bot, BotStatus::Error, Some(e.to_string())).await?;
-            return Err(e);
+            return Err(e.into());
         }
         Ok(self.store.bot(bot.id).await?.unwrap_or(bot))
     }

@@ -13,7 +13,8 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::error::StoreError;
 use crate::model::{AccountBalance, Instrument, RiskSettings, Symbol, TrendDirection};
-use crate::ports::mocks::{MockExchange, MockStore};
+use crate::ports::mocks::{MockExchange, MockExchangeProvider, MockStore};
+use crate::runner::MockBotLauncher;
 
 const USER: UserId = UserId(1);
 
@@ -418,7 +419,7 @@ async fn a_runner_that_cannot_start_leaves_the_bot_in_error_with_the_message() {
     let b = book();
     let mut l = MockBotLauncher::new();
     l.expect_launch().returning(|_| {
-        Err(ManagerError::Exchange(crate::error::ExchangeError::Auth(
+        Err(crate::runner::RunnerError::Exchange(crate::error::ExchangeError::Auth(
             "bad key".into(),
         )))
     });

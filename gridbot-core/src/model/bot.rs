@@ -3,8 +3,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::GridConfig;
 use super::{BotId, ClientOrderId, Fill, Interval, Side, Symbol, TemplateId, TimestampMs, UserId};
-use crate::grid::GridConfig;
 
 /// Long or short, for trend bots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -148,6 +148,16 @@ impl BotStatus {
             BotStatus::Error => "error",
         }
     }
+
+    /// Every status that holds an allocation (all but `created` and
+    /// `stopped`).
+    pub const HOLDING: [BotStatus; 5] = [
+        BotStatus::Starting,
+        BotStatus::Running,
+        BotStatus::Paused,
+        BotStatus::Stopping,
+        BotStatus::Error,
+    ];
 
     /// Every status.
     pub const ALL: [BotStatus; 7] = [

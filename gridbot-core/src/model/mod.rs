@@ -7,6 +7,7 @@
 
 mod account;
 mod bot;
+mod grid_config;
 mod ids;
 mod instrument;
 mod market;
@@ -20,6 +21,7 @@ pub use bot::{
     Bot, BotKind, BotOrder, BotOrderStatus, BotSource, BotStats, BotStatus, EquitySnapshot, FillRecord, NewBot,
     StrategyTemplate, TrendConfig, TrendDirection,
 };
+pub use grid_config::{GridConfig, GridMode, OutOfRange, Spacing};
 pub use ids::{
     BotId, ClientOrderId, FillCursor, IdTag, OrderOwner, OrderRole, ParsedOrderId, Symbol, TemplateId, UserId,
 };

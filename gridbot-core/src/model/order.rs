@@ -312,4 +312,8 @@ pub enum ExecutionEvent {
     Fill(Fill),
     /// A position changed (or closed: quantity zero).
     Position(Position),
+    /// Events may have been missed (a reconnect, a subscriber that fell
+    /// behind): listeners reconcile with the account instead of trusting
+    /// what they saw.
+    Gap,
 }

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use gridbot_core::manager::ExchangeProvider;
+//! use gridbot_core::ports::ExchangeProvider;
 //! use gridbot_core::model::{Instrument, UserId};
 //! use gridbot_core::paper::{PaperAccounts, PaperConfig, PaperExchange};
 //! use gridbot_core::Decimal;
@@ -29,9 +29,9 @@ use rust_decimal::Decimal;
 
 use super::PaperExchange;
 use crate::error::ExchangeError;
-use crate::manager::ExchangeProvider;
 use crate::model::UserId;
 use crate::ports::Exchange;
+use crate::ports::ExchangeProvider;
 
 /// The paper account id of a user (`user-{id}`), stable across restarts.
 pub fn paper_account_id(user: UserId) -> String {

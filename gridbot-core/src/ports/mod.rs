@@ -8,11 +8,13 @@
 
 mod advisor;
 mod exchange;
+mod exchange_provider;
 mod market_data;
 mod store;
 
 pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
 pub use exchange::{Exchange, ExecutionStream, FillPage};
+pub use exchange_provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use market_data::{MarketData, MarketSubscription};
 pub use store::{check_fill_booking, BotLimits, BotWrites, BotWritten, EngineSave, Lease, StatusChange, Store};
 
@@ -21,6 +23,7 @@ pub use store::{check_fill_booking, BotLimits, BotWrites, BotWritten, EngineSave
 pub mod mocks {
     pub use super::advisor::MockAdvisor;
     pub use super::exchange::MockExchange;
+    pub use super::exchange_provider::MockExchangeProvider;
     pub use super::market_data::MockMarketData;
     pub use super::store::MockStore;
 }

@@ -1,124 +1,59 @@
 //! One bot's runner: the crash-safe loop between an engine, the exchange and
 //! the store. The task around it (`task.rs`) only feeds it events; tests and
-//! simulations drive it directly, one market event at a time.
+//! simulations drive it directly, one event at a time.
 //!
-//! Crash-safety design (what survives a kill at any instant):
-//! - Engine state and fill cursor are saved *together* after every event
-//!   that produced commands or fills, after every closed candle for trend
-//!   bots (their EMAs move), and for grid bots after at most 30 quiet
-//!   candles (a grid's state changes only through fills and commands; a
-//!   quiet candle only moves its last price) ([`Store::save_engine_state`]).
-//!   So the saved engine has booked exactly the bot's fills up to the saved
-//!   cursor, and every candle that mattered up to `last_candle_ts`.
-//! - Every order is written to the store as `intended`, with its
-//!   deterministic client id, before it is sent (`exec.rs`).
-//! - On (re)start ([`BotRunner::load`] then [`BotRunner::resume`]): the engine
-//!   is restored from its saved state (or built fresh, the cursor then set to
-//!   the end of the account's fill history, so older fills are never booked
-//!   to the bot); recorded orders are refreshed from the exchange by client
-//!   id; fills after the cursor are fetched and fed to the engine (stored
-//!   idempotently by fill id); then `Start` makes the engine re-issue any
-//!   command whose effect it has not seen, under the same client id — the
-//!   exchange answers with the existing order instead of a second one; then
-//!   the ideal resting orders are reconciled with the exchange's open orders
-//!   (missing ones placed unless the exchange already has that id closed,
-//!   extra ones of this bot cancelled).
+//! Every entry point is one *step*: book the fills the exchange reported,
+//! feed the engine, carry out its commands (`exec.rs`), and commit what
+//! changed in one fenced write (`books.rs`). The crash-safety design:
+//! - **Nothing is sent before it is written.** The executor commits
+//!   before every placement: the engine state (which already counts the
+//!   order as sent), its fill cursor and the order's `intended` record, in
+//!   one transaction. A process killed at any instant restarts with an
+//!   engine that knows every order it may have sent, under the same
+//!   deterministic client ids (the exchange answers a repeated id with the
+//!   existing order).
+//! - **Fills, engine and cursor move together.** Booked fills, the engine
+//!   that booked them and the cursor after them are committed in one
+//!   transaction, so a restart re-fetches exactly the fills not committed.
+//! - **Fenced.** Every write carries the runner's lease; a runner that lost
+//!   its lease stops at its next write, having sent nothing (see
+//!   [`crate::ports::Lease`]).
+//! - **(Re)start** ([`BotRunner::load`], [`BotRunner::resume`]): the engine
+//!   is restored from its saved state (or built fresh, the cursor then set
+//!   to the end of the account's fill history, so older fills are never
+//!   booked to the bot); the fills after the cursor are booked; `Start`
+//!   makes the engine re-issue any command whose effect it has not seen;
+//!   then the bot is reconciled with the exchange (`reconcile.rs`). An
+//!   engine that had finished (its stop was interrupted) completes the stop
+//!   instead of trading.
 //! - Candles at or before `last_candle_ts` are ignored, so a feed that
 //!   re-delivers candles after a restart is harmless. Candles missed while
 //!   the process was down are not replayed.
-//! - Fills are attributed to the bot when they are on its symbol and their
-//!   client id names the bot, or names no bot at all (exchange-generated:
-//!   preset stop-loss / take-profit, liquidation). One active bot per symbol
-//!   per account makes that unambiguous.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::Future;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use super::engines::{build_engine, build_warmed_engine, restore_engine};
-use super::RetryPolicy;
-use crate::clock::Clock;
-use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
-use crate::error::{ExchangeError, MarketDataError, StoreError, ValidationError};
-use crate::manager::{BotEvent, EventBus};
-use crate::model::{
-    AuditEvent, Bot, BotKind, BotOrder, BotStats, BotStatus, ClientOrderId, EquitySnapshot, Fill, FillCursor,
-    Instrument, MarketEvent, Tick, TimestampMs,
+use super::books::{LiveOrders, RecentFills};
+use super::{RunnerContext, RunnerError};
+use crate::engine::{
+    build_engine, build_warmed_engine, restore_engine, BotEngine, Command, EngineEvent, EnginePhase, StopReason,
 };
-use crate::ports::{Exchange, MarketData, Store};
+use crate::error::{ExchangeError, ValidationError};
+use crate::events::BotEvent;
+use crate::model::{
+    AuditEvent, Bot, BotKind, BotOrderStatus, BotStats, BotStatus, ClientOrderId, EquitySnapshot, ExecutionEvent,
+    FillCursor, IdTag, Instrument, MarketEvent, OrderOwner, OrderStatus, TimestampMs,
+};
+use crate::ports::{BotWrites, Lease, MarketData};
 
-/// Most rounds of "execute commands, fetch the fills they caused" per event.
+/// Most rounds of "execute commands, book the fills they caused" per event.
 const MAX_ROUNDS: usize = 16;
-/// Fill ids remembered to drop duplicates an exchange may send.
-pub(super) const RECENT_FILLS_CAP: usize = 4096;
 /// Quiet candles (no fill, no command) after which a grid bot's state is
 /// saved anyway.
 const QUIET_GRID_SAVE_EVERY: u32 = 30;
-
-/// Why a runner stopped working. Exchange errors here are persistent (or
-/// transient ones that outlasted the retries).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum RunnerError {
-    /// The exchange failed.
-    #[error(transparent)]
-    Exchange(#[from] ExchangeError),
-    /// The store failed.
-    #[error("storage failed: {0}")]
-    Store(#[from] StoreError),
-    /// The bot's settings or saved state are invalid.
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    /// Market data failed.
-    #[error(transparent)]
-    Market(#[from] MarketDataError),
-}
-
-/// How a runner behaves.
-#[derive(Debug, Clone)]
-pub struct RunnerOptions {
-    /// Retries of transient exchange errors.
-    pub retry: RetryPolicy,
-    /// Minimum market time between two equity snapshots, ms.
-    pub equity_interval_ms: i64,
-    /// Fetch fills before every closed candle (paper, simulations) rather
-    /// than only when the account reports one.
-    pub sync_fills_every_candle: bool,
-    /// Told after the runner has handled each tick (metrics: tick-to-decision
-    /// latency). `None` in normal operation.
-    pub tick_probe: Option<TickProbe>,
-}
-
-/// A callback run after each handled tick, with the tick (see
-/// [`RunnerOptions::tick_probe`]). It runs on the runner's task: keep it cheap.
-#[derive(Clone)]
-pub struct TickProbe(Arc<dyn Fn(&Tick) + Send + Sync>);
-
-impl TickProbe {
-    /// A probe calling `f`.
-    pub fn new(f: impl Fn(&Tick) + Send + Sync + 'static) -> Self {
-        TickProbe(Arc::new(f))
-    }
-}
-
-impl std::fmt::Debug for TickProbe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TickProbe")
-    }
-}
-
-impl Default for RunnerOptions {
-    fn default() -> Self {
-        RunnerOptions {
-            retry: RetryPolicy::default(),
-            equity_interval_ms: 60_000,
-            sync_fills_every_candle: true,
-            tick_probe: None,
-        }
-    }
-}
 
 /// What the runner saves as the bot's engine state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,44 +62,42 @@ struct SavedState {
     last_candle_ts: Option<TimestampMs>,
 }
 
-/// Everything one bot's runner needs from the outside.
-#[derive(Clone)]
-pub struct RunnerContext {
-    /// Persistence.
-    pub store: Arc<dyn Store>,
-    /// The bot owner's account.
-    pub exchange: Arc<dyn Exchange>,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Where status and stats changes are published.
-    pub events: EventBus,
-    /// Behaviour.
-    pub options: RunnerOptions,
-}
-
 /// A bot's runner state (see the module docs).
 pub struct BotRunner {
     pub(super) bot: Bot,
     pub(super) ctx: RunnerContext,
+    pub(super) lease: Lease,
+    pub(super) owner: OrderOwner,
     pub(super) engine: Box<dyn BotEngine>,
     pub(super) instrument: Instrument,
     pub(super) cursor: Option<FillCursor>,
     pub(super) last_candle_ts: Option<TimestampMs>,
-    pub(super) recent_fills: VecDeque<String>,
-    pub(super) recent_set: HashSet<String>,
-    /// Orders believed intended or open, with the quantity still to fill.
-    pub(super) live_orders: HashMap<ClientOrderId, (BotOrder, rust_decimal::Decimal)>,
+    pub(super) recent: RecentFills,
+    /// Orders believed intended or open, with what their fills booked.
+    pub(super) live: LiveOrders,
+    /// Why the exchange refused an order lately (for messages).
+    pub(super) refusals: HashMap<ClientOrderId, String>,
+    /// What the next commit writes.
+    pub(super) pending: BotWrites,
+    /// The engine changed since the last commit.
+    pub(super) engine_dirty: bool,
     pub(super) saved_stats: BotStats,
     pub(super) last_equity_ts: Option<TimestampMs>,
     pub(super) finished: bool,
+    pub(super) stop_reason: Option<StopReason>,
     /// Candles handled since the last save.
     pub(super) quiet_candles: u32,
+    /// A reconciliation is wanted as soon as possible.
+    pub(super) reconcile_due: bool,
+    /// When the last reconciliation ran (runner clock).
+    pub(super) last_reconcile: TimestampMs,
 }
 
 impl BotRunner {
-    /// Loads a bot for running: instrument, engine (restored or fresh), the
-    /// fill cursor, and the recorded orders refreshed from the exchange.
-    pub async fn load(bot: Bot, ctx: RunnerContext) -> Result<Self, RunnerError> {
+    /// Loads a bot for running under `lease`: instrument, engine (restored
+    /// or fresh, under the store's installation tag), the fill cursor, and
+    /// the recorded intended/open orders.
+    pub async fn load(bot: Bot, ctx: RunnerContext, lease: Lease) -> Result<Self, RunnerError> {
         let symbol = bot.symbol.clone();
         let instrument = ctx
             .options
@@ -179,34 +112,52 @@ impl BotRunner {
             None => None,
         };
         let fresh = saved.is_none();
-        let (engine, last_candle_ts) = match saved {
-            Some(s) => (restore_engine(&bot.kind, &s.engine)?, s.last_candle_ts),
-            None => (build_engine(bot.id, &bot.kind, instrument.clone())?, None),
+        let (engine, last_candle_ts, tag) = match saved {
+            Some(s) => {
+                let engine = restore_engine(&bot.kind, &s.engine)?;
+                let tag = engine_tag(&s.engine)?;
+                (engine, s.last_candle_ts, tag)
+            }
+            None => {
+                let tag = ctx.store.installation_tag().await?;
+                let owner = OrderOwner::new(tag, bot.id);
+                (build_engine(owner, &bot.kind, instrument.clone())?, None, tag)
+            }
         };
+        let recorded = ctx.store.orders_for_bot(bot.id, true).await?;
         let mut runner = BotRunner {
             cursor: bot.fill_cursor.clone().map(FillCursor),
             saved_stats: bot.stats.clone(),
+            owner: OrderOwner::new(tag, bot.id),
             bot,
             ctx,
+            lease,
             engine,
             instrument,
             last_candle_ts,
-            recent_fills: VecDeque::new(),
-            recent_set: HashSet::new(),
-            live_orders: HashMap::new(),
+            recent: RecentFills::default(),
+            live: LiveOrders::default(),
+            refusals: HashMap::new(),
+            pending: BotWrites::default(),
+            engine_dirty: false,
             last_equity_ts: None,
             finished: false,
+            stop_reason: None,
             quiet_candles: 0,
+            reconcile_due: true,
+            last_reconcile: 0,
         };
+        for rec in recorded {
+            runner.live.insert(rec, Decimal::ZERO);
+        }
         if fresh {
             runner.skip_fill_history().await?;
-            runner.save().await?;
+            runner.commit().await?;
         }
-        runner.refresh_order_records().await?;
         Ok(runner)
     }
 
-    /// The bot as loaded (status may have changed since).
+    /// The bot as loaded (status as this runner last wrote it).
     pub fn bot(&self) -> &Bot {
         &self.bot
     }
@@ -214,6 +165,11 @@ impl BotRunner {
     /// The contract's trading rules.
     pub fn instrument(&self) -> &Instrument {
         &self.instrument
+    }
+
+    /// The lease this runner writes under.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
     }
 
     /// The engine's running totals.
@@ -229,6 +185,14 @@ impl BotRunner {
     /// True once the bot has finished (stopped by itself or by request).
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// True when a reconciliation is due: asked for (an order event, a
+    /// failed cancel, a gap in the execution stream) or the interval since
+    /// the last one has passed.
+    pub fn reconcile_due(&self) -> bool {
+        let every = i64::try_from(self.ctx.options.reconcile_every.as_millis()).unwrap_or(i64::MAX);
+        self.reconcile_due || self.ctx.clock.now_ms().saturating_sub(self.last_reconcile) >= every
     }
 
     /// Warms a trend bot that never ran up with recent closed candles of its
@@ -250,14 +214,20 @@ impl BotRunner {
                 return Ok(());
             }
         };
-        self.engine = build_warmed_engine(self.bot.id, &self.bot.kind, self.instrument.clone(), &history)?;
+        self.engine = build_warmed_engine(self.owner, &self.bot.kind, self.instrument.clone(), &history)?;
+        self.engine_dirty = true;
         Ok(())
     }
 
     /// Starts or resumes trading at `price`: books missed fills, lets the
-    /// engine re-issue unfinished commands, reconciles resting orders, and
-    /// marks the bot running.
-    pub async fn resume(&mut self, price: rust_decimal::Decimal, ts: TimestampMs) -> Result<(), RunnerError> {
+    /// engine re-issue unfinished commands, reconciles with the exchange,
+    /// and marks the bot running. A bot whose stop was interrupted (its
+    /// engine finished, or its status says `stopping`) completes the stop
+    /// instead.
+    pub async fn resume(&mut self, price: Decimal, ts: TimestampMs) -> Result<(), RunnerError> {
+        if self.bot.status == BotStatus::Stopping {
+            return self.stop().await;
+        }
         if self.engine.phase() == EnginePhase::Waiting {
             let (symbol, leverage) = (self.bot.symbol.clone(), self.bot.kind.leverage());
             let ex = self.ctx.exchange.clone();
@@ -267,31 +237,28 @@ impl BotRunner {
                 .run(&*self.ctx.clock, || ex.set_leverage(&symbol, leverage))
                 .await?;
         }
+        self.refresh_order_records().await?;
         let cmds = self.sync_fills().await?;
         self.process(cmds).await?;
         if self.engine.phase() == EnginePhase::Finished && !self.finished {
-            // The engine finished before the process died (its state is saved
-            // before an exit is sent): complete the stop instead of trading.
-            // Its `Stop` re-sends a close that may not have reached the
-            // exchange, under the same client id.
-            let cmds = self.feed(&EngineEvent::Stop { ts });
-            self.process(cmds).await?;
-            if !self.finished {
-                self.finish(StopReason::User).await?;
-            }
-            return Ok(());
+            // The engine finished before the process died: complete the stop.
+            return self.finish(StopReason::User).await;
         }
         let cmds = self.feed(&EngineEvent::Start { price, ts });
         self.process(cmds).await?;
-        if !self.finished {
-            self.reconcile().await?;
-            self.drop_unsent_intents().await?;
-            if self.bot.status != BotStatus::Running {
-                self.set_status(BotStatus::Running, None).await?;
-            }
+        if self.finished {
+            return Ok(());
         }
-        self.save().await?;
-        self.save_stats(ts).await
+        self.drop_unsent_intents();
+        self.reconcile().await?;
+        if self.finished {
+            return Ok(());
+        }
+        if self.bot.status != BotStatus::Running {
+            self.change_status(BotStatus::Running, None, &[BotStatus::Starting, BotStatus::Running]);
+        }
+        self.equity_point(ts, false);
+        self.commit().await
     }
 
     /// Handles one market event of the bot's symbol.
@@ -307,8 +274,7 @@ impl BotRunner {
                 });
                 if !cmds.is_empty() {
                     self.process(cmds).await?;
-                    self.save().await?;
-                    self.save_stats(t.ts).await?;
+                    self.commit().await?;
                 }
                 if let Some(probe) = &self.ctx.options.tick_probe {
                     (probe.0)(t);
@@ -318,17 +284,12 @@ impl BotRunner {
                 if self.last_candle_ts.is_some_and(|last| candle.ts <= last) {
                     return Ok(());
                 }
-                let fills_before = self.engine.stats().fills;
-                let mut acted = false;
                 if self.ctx.options.sync_fills_every_candle {
                     let cmds = self.sync_fills().await?;
-                    acted |= !cmds.is_empty();
                     self.process(cmds).await?;
                 }
                 let cmds = self.feed(&EngineEvent::Candle(*candle));
-                acted |= !cmds.is_empty();
                 self.process(cmds).await?;
-                acted |= self.engine.stats().fills != fills_before;
                 self.last_candle_ts = Some(candle.ts);
                 self.quiet_candles = self.quiet_candles.saturating_add(1);
                 // A grid engine's state changes only through its start, fills
@@ -336,14 +297,44 @@ impl BotRunner {
                 // but the last price, so its save can wait. Trend engines
                 // move their EMAs on every candle: always saved.
                 let grid = matches!(self.bot.kind, BotKind::Grid(_));
-                if acted || !grid || self.quiet_candles >= QUIET_GRID_SAVE_EVERY {
-                    self.save().await?;
+                if !grid || self.quiet_candles >= QUIET_GRID_SAVE_EVERY {
+                    self.engine_dirty = true;
                 }
-                self.record_equity(candle.ts).await?;
-                self.save_stats(candle.ts).await?;
+                self.equity_point(candle.ts, false);
+                if !self.finished {
+                    self.commit().await?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// Handles one execution event of the account: a fill of the bot books
+    /// the new fills; an order of the bot ending in a way the bot did not
+    /// ask for (cancelled or rejected outside it), or a gap in the stream,
+    /// asks for a reconciliation (which the task runs at once).
+    pub async fn on_execution(&mut self, event: &ExecutionEvent) -> Result<(), RunnerError> {
+        if self.finished {
+            return Ok(());
+        }
+        match event {
+            ExecutionEvent::Fill(f) if self.is_mine(f) => self.on_fills_reported().await,
+            ExecutionEvent::Order(o) if self.owns(&o.client_id) => {
+                let expected_open = self
+                    .live
+                    .get(&o.client_id)
+                    .is_some_and(|l| l.record.status == BotOrderStatus::Open);
+                if expected_open && matches!(o.status, OrderStatus::Canceled | OrderStatus::Rejected) {
+                    self.reconcile_due = true;
+                }
+                Ok(())
+            }
+            ExecutionEvent::Gap => {
+                self.reconcile_due = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Fetches and books the bot's new fills and acts on them (called when
@@ -353,24 +344,28 @@ impl BotRunner {
             return Ok(());
         }
         let cmds = self.sync_fills().await?;
-        let had = !cmds.is_empty();
         self.process(cmds).await?;
-        if had || self.engine.stats() != self.saved_stats {
-            self.save().await?;
-            self.save_stats(self.ctx.clock.now_ms()).await?;
+        if !self.finished {
+            self.commit().await?;
         }
         Ok(())
     }
 
-    /// Stops the bot: the engine's stop commands (cancel, close the
-    /// position), then every remaining order of the bot is cancelled, the
-    /// last fills are booked and the bot is marked stopped.
+    /// Stops the bot: the engine's stop commands (cancel its orders, close
+    /// its position), then [`BotRunner::finish`]: the bot is `stopped` only
+    /// once the exchange shows no open order of it and its position closed.
     pub async fn stop(&mut self) -> Result<(), RunnerError> {
         if self.finished {
             return Ok(());
         }
         let cmds = self.sync_fills().await?;
         self.process(cmds).await?;
+        if self.finished {
+            return Ok(());
+        }
+        if self.engine.phase() == EnginePhase::Finished {
+            return self.finish(StopReason::User).await;
+        }
         let cmds = self.feed(&EngineEvent::Stop {
             ts: self.ctx.clock.now_ms(),
         });
@@ -385,10 +380,8 @@ impl BotRunner {
     /// orders and, when `close_position`, closes the position with its own
     /// closing order and books the closing fill), then any other resting
     /// order of the bot is cancelled; the allocation is kept and the bot is
-    /// marked paused. The engine state is saved as paused *before* its
-    /// commands are sent, so a process that dies half-way still books the
-    /// closing fill on its next start. Resuming is a start: see each
-    /// engine's docs for what it does then.
+    /// marked paused. Resuming is a start: see each engine's docs for what
+    /// it does then.
     pub async fn pause(&mut self, close_position: bool, reason: &str) -> Result<(), RunnerError> {
         if self.finished {
             return Ok(());
@@ -399,64 +392,66 @@ impl BotRunner {
             close_position,
             ts: self.ctx.clock.now_ms(),
         });
-        self.save().await?;
         self.process(cmds).await?;
         self.cancel_all_mine().await?;
         // A paused engine asks for nothing; a late fill is booked.
         let cmds = self.sync_fills().await?;
         self.process(cmds).await?;
-        self.save().await?;
-        self.save_stats(self.ctx.clock.now_ms()).await?;
-        self.set_status(BotStatus::Paused, Some(reason.to_owned())).await?;
+        self.change_status(
+            BotStatus::Paused,
+            Some(reason.to_owned()),
+            &[BotStatus::Starting, BotStatus::Running],
+        );
+        self.commit().await?;
         let position = if close_position { "closed" } else { "kept" };
         self.audit("bot.paused", format!("{reason}; position {position}")).await;
         Ok(())
     }
 
-    /// Saves the engine state and the fill cursor together.
+    /// Saves the engine state and fill cursor now (shutdown).
     pub async fn save(&mut self) -> Result<(), RunnerError> {
-        self.quiet_candles = 0;
-        // Built by hand (the shape of `SavedState`) so the engine snapshot is
-        // moved, not copied.
-        let mut map = serde_json::Map::with_capacity(2);
-        map.insert("engine".to_owned(), self.engine.snapshot());
-        map.insert("last_candle_ts".to_owned(), self.last_candle_ts.into());
-        let value = serde_json::Value::Object(map);
-        let cursor = self.cursor.as_ref().map(|c| c.0.clone());
-        self.ctx
-            .store
-            .save_engine_state(self.bot.id, &value, cursor, self.ctx.clock.now_ms())
-            .await?;
-        Ok(())
+        self.engine_dirty = true;
+        self.commit().await
+    }
+
+    /// Marks the bot `error` with `e`'s message (a fenced write; nothing is
+    /// written when the lease is lost) and records it.
+    pub async fn fail(&mut self, e: &RunnerError) {
+        let message = e.to_string();
+        tracing::warn!(bot = %self.bot.id, error = %message, "bot runner failed");
+        if e.is_lease_lost() {
+            return;
+        }
+        // What was pending may be what failed: write only the status.
+        self.pending = BotWrites::default();
+        self.engine_dirty = false;
+        self.change_status(BotStatus::Error, Some(message.clone()), &BotStatus::HOLDING);
+        if let Err(se) = self.commit().await {
+            tracing::error!(bot = %self.bot.id, error = %se, "could not record the bot's error");
+        }
+        self.audit("bot.error", message).await;
     }
 
     pub(super) fn feed(&mut self, event: &EngineEvent) -> Vec<Command> {
         let mut out = Vec::new();
         self.engine.on_event(event, &mut out);
+        if !out.is_empty() {
+            self.engine_dirty = true;
+        }
         out
     }
 
     /// Carries out commands and books the fills they cause, until quiet.
-    ///
-    /// Write-ahead for exits: when the commands close the position or finish
-    /// the bot, the engine (which already counts the close as sent) is saved
-    /// *before* anything is sent. A process that dies in between restarts
-    /// with an engine that knows its closing order, so the closing fill is
-    /// booked when it shows up, and the close is sent again under the same
-    /// client id (never doubled) when it never reached the exchange.
     pub(super) async fn process(&mut self, mut cmds: Vec<Command>) -> Result<(), RunnerError> {
-        if cmds
-            .iter()
-            .any(|c| matches!(c, Command::ClosePosition(_) | Command::Finish(_)))
-        {
-            self.save().await?;
-        }
         for _ in 0..MAX_ROUNDS {
-            if cmds.is_empty() {
+            if cmds.is_empty() || self.finished {
                 return Ok(());
             }
             let follow = self.execute(cmds).await?;
             cmds = follow;
+            if self.finished {
+                return Ok(());
+            }
             cmds.extend(self.sync_fills().await?);
         }
         if !cmds.is_empty() {
@@ -465,81 +460,65 @@ impl BotRunner {
         Ok(())
     }
 
-    /// Marks the bot finished: cancels what rests, books the last fills,
-    /// saves, and marks it stopped with its realised PnL.
-    pub(super) async fn finish(&mut self, reason: StopReason) -> Result<(), RunnerError> {
-        self.cancel_all_mine().await?;
-        let _ignored_after_finish = self.sync_fills().await?;
-        self.finished = true;
-        self.save().await?;
-        let now = self.ctx.clock.now_ms();
-        self.save_stats(now).await?;
-        self.record_equity(now).await?;
-        let s = self.engine.stats();
-        let message = format!(
-            "stopped ({reason:?}): realised {:.2} USDT before fees, fees {:.2}, total PnL {:.2}",
-            s.realized_pnl,
-            s.fees,
-            s.total_pnl()
-        );
-        self.set_status(BotStatus::Stopped, None).await?;
-        self.audit("bot.stopped", message).await;
-        Ok(())
+    /// Runs an exchange call with the runner's retry policy (the one retry
+    /// layer: see `retry.rs`).
+    pub(super) fn retry<T, F, Fut>(&self, op: F) -> impl Future<Output = Result<T, RunnerError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, ExchangeError>> + Send + 'static,
+    {
+        let (policy, clock) = (self.ctx.options.retry, self.ctx.clock.clone());
+        async move { Ok(policy.run(&*clock, op).await?) }
     }
 
-    pub(super) async fn set_status(&mut self, status: BotStatus, message: Option<String>) -> Result<(), RunnerError> {
-        let now = self.ctx.clock.now_ms();
-        self.ctx
-            .store
-            .set_bot_status(self.bot.id, status, message.clone(), now)
-            .await?;
-        self.bot.status = status;
+    /// The state saved with the fill cursor.
+    pub(super) fn saved_state(&self) -> serde_json::Value {
+        // Built by hand (the shape of `SavedState`) so the engine snapshot is
+        // moved, not copied.
+        let mut map = serde_json::Map::with_capacity(2);
+        map.insert("engine".to_owned(), self.engine.snapshot());
+        map.insert("last_candle_ts".to_owned(), self.last_candle_ts.into());
+        serde_json::Value::Object(map)
+    }
+
+    /// Adds a point to the equity curve (at most one per
+    /// [`super::RunnerOptions::equity_interval_ms`] unless `force`).
+    pub(super) fn equity_point(&mut self, ts: TimestampMs, force: bool) {
+        if !force
+            && self
+                .last_equity_ts
+                .is_some_and(|last| ts - last < self.ctx.options.equity_interval_ms)
+        {
+            return;
+        }
+        let pnl = self.engine.stats().total_pnl();
+        self.pending.equity.push(EquitySnapshot {
+            bot_id: self.bot.id,
+            ts,
+            equity: self.bot.allocation + pnl,
+            pnl,
+        });
+        self.last_equity_ts = Some(ts);
+    }
+
+    pub(super) fn publish_status(&self, status: BotStatus, message: Option<String>) {
         self.ctx.events.publish(BotEvent::StatusChanged {
             user_id: self.bot.user_id,
             bot_id: self.bot.id,
             status,
             message,
-            ts: now,
+            ts: self.ctx.clock.now_ms(),
         });
-        Ok(())
     }
 
-    async fn save_stats(&mut self, ts: TimestampMs) -> Result<(), RunnerError> {
-        let stats = self.engine.stats();
-        if stats == self.saved_stats {
-            return Ok(());
-        }
-        self.ctx
-            .store
-            .update_bot_stats(self.bot.id, &stats, self.ctx.clock.now_ms())
-            .await?;
+    pub(super) fn publish_stats(&self, stats: BotStats) {
         self.ctx.events.publish(BotEvent::StatsChanged {
             user_id: self.bot.user_id,
             bot_id: self.bot.id,
-            stats: stats.clone(),
-            ts,
+            stats,
+            ts: self.ctx.clock.now_ms(),
         });
-        self.saved_stats = stats;
-        Ok(())
-    }
-
-    async fn record_equity(&mut self, ts: TimestampMs) -> Result<(), RunnerError> {
-        if self
-            .last_equity_ts
-            .is_some_and(|last| ts - last < self.ctx.options.equity_interval_ms)
-        {
-            return Ok(());
-        }
-        let pnl = self.engine.stats().total_pnl();
-        let point = EquitySnapshot {
-            bot_id: self.bot.id,
-            ts,
-            equity: self.bot.allocation + pnl,
-            pnl,
-        };
-        self.ctx.store.insert_equity_snapshots(&[point]).await?;
-        self.last_equity_ts = Some(ts);
-        Ok(())
     }
 
     pub(super) async fn audit(&mut self, kind: &str, message: String) {
@@ -554,9 +533,12 @@ impl BotRunner {
             tracing::warn!(bot = %self.bot.id, error = %e, "audit event not recorded");
         }
     }
+}
 
-    /// True when `fill` belongs to this bot (see the module docs).
-    pub(super) fn is_mine(&self, fill: &Fill) -> bool {
-        fill.symbol == self.bot.symbol && fill.client_id.bot().is_none_or(|b| b == self.bot.id)
+/// The installation tag a saved engine makes its ids under.
+fn engine_tag(snapshot: &serde_json::Value) -> Result<IdTag, ValidationError> {
+    match snapshot.get("tag").and_then(|t| t.as_str()) {
+        Some(t) => IdTag::new(t),
+        None => Ok(IdTag::NONE),
     }
 }

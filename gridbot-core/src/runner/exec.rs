@@ -1,40 +1,33 @@
-//! Carrying out engine commands against the exchange, recording every order
-//! in the store *before* it is sent.
+//! Carrying out engine commands against the exchange.
 //!
 //! Rules:
-//! - A placement is written as `intended` first, then sent in one batch per
-//!   run of consecutive `Place` commands. The answer updates the record
-//!   (`open`, `filled`, `rejected`) and a refusal goes back to the engine as
-//!   [`EngineEvent::Rejected`].
-//! - A transient failure (timeout, connectivity, rate limit) leaves the
-//!   outcome unknown: before sending again, the order is looked up by client
-//!   id and, when the exchange has it, never sent again.
-//! - Cancelling an order the exchange no longer has looks it up to record
-//!   its real end (filled or cancelled).
-
-use std::collections::HashSet;
+//! - **Written before sent.** A placement is recorded as `intended` and the
+//!   runner commits (engine state, cursor, intents: everything pending)
+//!   before the batch is sent. The answers update the records (`open`,
+//!   `filled`, `rejected`) in the next commit; a refusal goes back to the
+//!   engine as [`EngineEvent::Rejected`].
+//! - **Unknown is not refused.** A timeout, a connectivity error or a rate
+//!   limit leaves a placement's outcome unknown: before it is sent again it
+//!   is looked up by client id, and when the exchange has it, it is never
+//!   sent again (`retry.rs` is the one retry layer; nothing here retries on
+//!   its own).
+//! - **Cancels are checked.** An order the exchange no longer has is looked
+//!   up to record how it really ended (filled or cancelled). A cancel that
+//!   keeps failing leaves the order to the next reconciliation, which looks
+//!   at it again (`reconcile.rs`).
+//! - **Closing is exact.** The bot closes *its own* position — the
+//!   quantity its books hold — with a reduce-only market order under the
+//!   engine's closing id, never "the whole account position", which may
+//!   include what is not the bot's.
 
 use rust_decimal::Decimal;
 
-use super::bot_runner::{BotRunner, RunnerError};
+use super::books::record_status;
+use super::bot_runner::BotRunner;
+use super::RunnerError;
 use crate::engine::{Command, EngineEvent};
 use crate::error::ExchangeError;
-use crate::model::{BotOrder, BotOrderStatus, ClientOrderId, Order, OrderRequest, OrderStatus, Side};
-
-/// The store status of an exchange order status.
-pub(super) fn record_status(s: OrderStatus) -> BotOrderStatus {
-    match s {
-        OrderStatus::Open | OrderStatus::PartiallyFilled => BotOrderStatus::Open,
-        OrderStatus::Filled => BotOrderStatus::Filled,
-        OrderStatus::Canceled => BotOrderStatus::Canceled,
-        OrderStatus::Rejected => BotOrderStatus::Rejected,
-    }
-}
-
-/// The grid cell of a cell order's id.
-fn cell_of(id: &ClientOrderId) -> Option<u32> {
-    id.parse()?.cell()
-}
+use crate::model::{BotOrder, BotOrderStatus, ClientOrderId, Order, OrderRequest, Side};
 
 enum Batch {
     Place(Vec<OrderRequest>),
@@ -93,7 +86,7 @@ impl BotRunner {
         BotOrder::new(
             req.client_id.clone(),
             self.bot.id,
-            cell_of(&req.client_id),
+            req.client_id.parse().and_then(|p| p.cell()),
             req.side,
             req.price,
             req.qty,
@@ -102,36 +95,27 @@ impl BotRunner {
         )
     }
 
-    /// Writes intents, sends, records the answers.
+    /// Records intents, commits, sends, records the answers.
     pub(super) async fn place_batch(&mut self, reqs: Vec<OrderRequest>) -> Result<Vec<Command>, RunnerError> {
         if reqs.is_empty() {
             return Ok(Vec::new());
         }
-        let intents: Vec<BotOrder> = reqs.iter().map(|r| self.intent(r)).collect();
-        self.ctx.store.upsert_orders(&intents).await?;
-        for o in &intents {
-            self.live_orders.insert(o.client_id.clone(), (o.clone(), o.qty));
+        for r in &reqs {
+            let intent = self.intent(r);
+            self.record_order(intent.clone());
+            self.live.insert(intent, Decimal::ZERO);
         }
+        self.engine_dirty = true;
+        self.commit().await?;
         let results = self.send_orders(&reqs).await?;
         let now = self.ctx.clock.now_ms();
-        let mut updates = Vec::with_capacity(reqs.len());
         let mut follow = Vec::new();
         for (req, res) in reqs.iter().zip(results) {
-            let Some((mut rec, remaining)) = self.live_orders.remove(&req.client_id) else {
-                continue;
-            };
-            rec.updated_at = now;
             match res {
-                Ok(order) => {
-                    rec.exchange_order_id = Some(order.id.clone());
-                    rec.status = record_status(order.status);
-                    if rec.status == BotOrderStatus::Open || rec.status == BotOrderStatus::Filled {
-                        // Filled ones stay until their fill is booked.
-                        self.live_orders.insert(req.client_id.clone(), (rec.clone(), remaining));
-                    }
-                }
+                Ok(order) => self.note_answer(&req.client_id, &order, now),
                 Err(e) => {
-                    rec.status = BotOrderStatus::Rejected;
+                    self.note_refused(&req.client_id, now);
+                    self.refusals.insert(req.client_id.clone(), e.to_string());
                     tracing::info!(bot = %self.bot.id, order = %req.client_id, error = %e, "order refused");
                     let ev = EngineEvent::Rejected {
                         client_id: req.client_id.clone(),
@@ -141,22 +125,46 @@ impl BotRunner {
                     self.engine.on_event(&ev, &mut follow);
                 }
             }
-            updates.push(rec);
         }
-        self.ctx.store.upsert_orders(&updates).await?;
         Ok(follow)
     }
 
-    /// Sends orders, retrying transient failures; an order whose outcome is
-    /// unknown is looked up by client id before it is sent again.
+    /// Records the exchange's answer for one of the bot's orders.
+    pub(super) fn note_answer(&mut self, id: &ClientOrderId, order: &Order, now: i64) {
+        let Some(mut live) = self.live.remove(id) else {
+            return;
+        };
+        live.record.exchange_order_id = Some(order.id.clone());
+        live.record.status = record_status(order.status);
+        live.record.updated_at = now;
+        if order.qty > Decimal::ZERO {
+            live.record.qty = order.qty;
+        }
+        self.record_order(live.record.clone());
+        // A filled order stays tracked until its fills are booked.
+        if matches!(live.record.status, BotOrderStatus::Open | BotOrderStatus::Filled) && live.booked < live.record.qty
+        {
+            self.live.insert(live.record, live.booked);
+        }
+    }
+
+    fn note_refused(&mut self, id: &ClientOrderId, now: i64) {
+        if let Some(mut live) = self.live.remove(id) {
+            live.record.status = BotOrderStatus::Rejected;
+            live.record.updated_at = now;
+            self.record_order(live.record);
+        }
+    }
+
+    /// Sends orders; an order whose outcome is unknown is looked up by
+    /// client id before it is sent again (one retry layer: the attempts and
+    /// waits of [`super::RetryPolicy`]).
     async fn send_orders(&mut self, reqs: &[OrderRequest]) -> Result<Vec<Result<Order, ExchangeError>>, RunnerError> {
         let policy = self.ctx.options.retry;
         let mut results: Vec<Option<Result<Order, ExchangeError>>> = vec![None; reqs.len()];
         let mut last_err = ExchangeError::Protocol("no answer for the order".to_owned());
         for attempt in 0..policy.max_attempts.max(1) {
-            let unknown: Vec<usize> = (0..reqs.len())
-                .filter(|&i| !matches!(&results[i], Some(Ok(_))) && !is_final_err(&results[i]))
-                .collect();
+            let unknown: Vec<usize> = (0..reqs.len()).filter(|&i| is_unknown(&results[i])).collect();
             if unknown.is_empty() {
                 break;
             }
@@ -164,15 +172,14 @@ impl BotRunner {
                 self.ctx.clock.sleep(policy.delay(attempt - 1, &last_err)).await;
                 // The earlier attempt may have gone through: ask first.
                 for &i in &unknown {
-                    if let Ok(Some(o)) = self.ctx.exchange.order(&self.bot.symbol, &reqs[i].client_id).await {
-                        results[i] = Some(Ok(o));
+                    match self.ctx.exchange.order(&self.bot.symbol, &reqs[i].client_id).await {
+                        Ok(Some(o)) => results[i] = Some(Ok(o)),
+                        Ok(None) => {}
+                        Err(e) => last_err = e,
                     }
                 }
             }
-            let to_send: Vec<usize> = unknown
-                .into_iter()
-                .filter(|&i| !matches!(&results[i], Some(Ok(_))))
-                .collect();
+            let to_send: Vec<usize> = unknown.into_iter().filter(|&i| is_unknown(&results[i])).collect();
             if to_send.is_empty() {
                 break;
             }
@@ -197,270 +204,90 @@ impl BotRunner {
             match r {
                 Some(Ok(o)) => out.push(Ok(o)),
                 Some(Err(e)) if !e.is_transient() => out.push(Err(e)),
+                // Still unknown after every attempt: the intent stays
+                // recorded; the reconciliation looks it up later.
                 _ => return Err(last_err.into()),
             }
         }
         Ok(out)
     }
 
-    /// Cancels orders by client id and records how they ended.
+    /// Cancels orders by client id and records how they ended. A cancel
+    /// that fails is left to the next reconciliation (it is due at once).
     pub(super) async fn cancel_batch(&mut self, ids: Vec<ClientOrderId>) -> Result<(), RunnerError> {
         if ids.is_empty() {
             return Ok(());
         }
         let (ex, symbol) = (self.ctx.exchange.clone(), self.bot.symbol.clone());
-        let results = self
-            .ctx
-            .options
-            .retry
-            .run(&*self.ctx.clock, || ex.cancel_orders(&symbol, &ids))
-            .await?;
+        let results = match self
+            .retry({
+                let (ex, symbol, ids) = (ex.clone(), symbol.clone(), ids.clone());
+                move || {
+                    let (ex, symbol, ids) = (ex.clone(), symbol.clone(), ids.clone());
+                    async move { ex.cancel_orders(&symbol, &ids).await }
+                }
+            })
+            .await
+        {
+            Ok(r) => r,
+            Err(RunnerError::Exchange(e)) if e.is_transient() => {
+                tracing::warn!(bot = %self.bot.id, error = %e, "cancels failed; the reconciliation retries them");
+                self.reconcile_due = true;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let now = self.ctx.clock.now_ms();
-        let mut updates = Vec::new();
         for (id, r) in ids.iter().zip(results) {
             let status = match r {
                 Ok(()) => BotOrderStatus::Canceled,
                 Err(ExchangeError::NotFound(_)) => match self.ctx.exchange.order(&symbol, id).await {
                     Ok(Some(o)) => record_status(o.status),
-                    _ => BotOrderStatus::Canceled,
+                    Ok(None) => BotOrderStatus::Canceled,
+                    Err(e) => {
+                        tracing::warn!(bot = %self.bot.id, order = %id, error = %e, "cancelled order not looked up; reconciled later");
+                        self.reconcile_due = true;
+                        continue;
+                    }
                 },
                 Err(e) => {
-                    tracing::warn!(bot = %self.bot.id, order = %id, error = %e, "cancel failed; left for reconciliation");
+                    tracing::warn!(bot = %self.bot.id, order = %id, error = %e, "cancel failed; reconciled later");
+                    self.reconcile_due = true;
                     continue;
                 }
             };
-            let rec = match self.live_orders.remove(id) {
-                Some((rec, _)) => Some(rec),
+            let record = match self.live.remove(id) {
+                Some(l) => Some(l.record),
                 None => self.ctx.store.order_by_client_id(id).await?,
             };
-            if let Some(mut rec) = rec {
+            if let Some(mut rec) = record {
                 if rec.status != BotOrderStatus::Filled {
                     rec.status = status;
                 }
                 rec.updated_at = now;
-                updates.push(rec);
+                self.record_order(rec);
             }
         }
-        self.ctx.store.upsert_orders(&updates).await?;
         Ok(())
     }
 
-    /// Closes the whole position with a reduce-only market order `id`.
+    /// Closes the bot's own position (the quantity its books hold) with a
+    /// reduce-only market order `id`.
     pub(super) async fn close_position(&mut self, id: ClientOrderId) -> Result<Vec<Command>, RunnerError> {
-        let stats = self.engine.stats();
-        let side = if stats.position_qty > Decimal::ZERO {
-            Side::Sell
-        } else {
-            Side::Buy
-        };
-        let now = self.ctx.clock.now_ms();
-        let mut rec = BotOrder::new(
-            id.clone(),
-            self.bot.id,
-            None,
-            side,
-            None,
-            stats.position_qty.abs(),
-            BotOrderStatus::Intended,
-            now,
-        );
-        self.ctx.store.upsert_orders(std::slice::from_ref(&rec)).await?;
-        let policy = self.ctx.options.retry;
-        let symbol = self.bot.symbol.clone();
-        let mut outcome: Result<Option<Order>, ExchangeError> = Err(ExchangeError::Protocol("not sent".to_owned()));
-        for attempt in 0..policy.max_attempts.max(1) {
-            if attempt > 0 {
-                if let Err(e) = &outcome {
-                    self.ctx.clock.sleep(policy.delay(attempt - 1, e)).await;
-                }
-                if let Ok(Some(o)) = self.ctx.exchange.order(&symbol, &id).await {
-                    outcome = Ok(Some(o));
-                    break;
-                }
-            }
-            outcome = self.ctx.exchange.close_position(&symbol, &id).await;
-            match &outcome {
-                Err(e) if e.is_transient() => continue,
-                _ => break,
-            }
+        let qty = self.engine.stats().position_qty;
+        if qty.is_zero() {
+            return Ok(Vec::new());
         }
-        let mut follow = Vec::new();
-        rec.updated_at = self.ctx.clock.now_ms();
-        match outcome {
-            Ok(Some(order)) => {
-                rec.exchange_order_id = Some(order.id.clone());
-                rec.qty = order.qty;
-                rec.status = record_status(order.status);
-                if rec.status == BotOrderStatus::Open || rec.status == BotOrderStatus::Filled {
-                    self.live_orders.insert(id.clone(), (rec.clone(), order.qty));
-                }
-            }
-            Ok(None) => rec.status = BotOrderStatus::Canceled,
-            Err(e) if e.is_transient() => return Err(e.into()),
-            Err(e) => {
-                rec.status = BotOrderStatus::Rejected;
-                let ev = EngineEvent::Rejected {
-                    client_id: id.clone(),
-                    reason: e.to_string(),
-                    ts: rec.updated_at,
-                };
-                self.engine.on_event(&ev, &mut follow);
-            }
-        }
-        self.ctx.store.upsert_orders(&[rec]).await?;
-        Ok(follow)
-    }
-
-    /// Cancels every resting order of this bot on the exchange.
-    pub(super) async fn cancel_all_mine(&mut self) -> Result<(), RunnerError> {
-        let open = self.my_open_orders().await?;
-        let ids: Vec<ClientOrderId> = open.into_iter().map(|o| o.client_id).collect();
-        self.cancel_batch(ids).await
-    }
-
-    async fn my_open_orders(&mut self) -> Result<Vec<Order>, RunnerError> {
-        let (ex, symbol) = (self.ctx.exchange.clone(), self.bot.symbol.clone());
-        let open = self
-            .ctx
-            .options
-            .retry
-            .run(&*self.ctx.clock, || ex.open_orders(&symbol))
-            .await?;
-        Ok(open
-            .into_iter()
-            .filter(|o| o.client_id.bot() == Some(self.bot.id) && o.status.is_open())
-            .collect())
-    }
-
-    /// Refreshes the store's intended / open orders from the exchange.
-    pub(super) async fn refresh_order_records(&mut self) -> Result<(), RunnerError> {
-        let recorded = self.ctx.store.orders_for_bot(self.bot.id, true).await?;
-        let now = self.ctx.clock.now_ms();
-        let mut updates = Vec::new();
-        for mut rec in recorded {
-            let (ex, symbol, id) = (
-                self.ctx.exchange.clone(),
-                self.bot.symbol.clone(),
-                rec.client_id.clone(),
-            );
-            let found = self
-                .ctx
-                .options
-                .retry
-                .run(&*self.ctx.clock, || ex.order(&symbol, &id))
-                .await?;
-            match found {
-                Some(o) => {
-                    let status = record_status(o.status);
-                    rec.exchange_order_id = Some(o.id.clone());
-                    if status == BotOrderStatus::Open {
-                        let remaining = o.qty - o.filled_qty;
-                        if rec.status != status {
-                            rec.status = status;
-                            rec.updated_at = now;
-                            updates.push(rec.clone());
-                        }
-                        self.live_orders.insert(id, (rec, remaining));
-                    } else {
-                        rec.status = status;
-                        rec.updated_at = now;
-                        updates.push(rec);
-                    }
-                }
-                None if rec.status == BotOrderStatus::Intended => {
-                    // Never reached the exchange: the engine re-issues it on
-                    // resume if it still wants it.
-                    let qty = rec.qty;
-                    self.live_orders.insert(id, (rec, qty));
-                }
-                None => {
-                    rec.status = BotOrderStatus::Canceled;
-                    rec.updated_at = now;
-                    updates.push(rec);
-                }
-            }
-        }
-        self.ctx.store.upsert_orders(&updates).await?;
-        Ok(())
-    }
-
-    /// Marks intents that were never sent and not re-issued as cancelled.
-    pub(super) async fn drop_unsent_intents(&mut self) -> Result<(), RunnerError> {
-        let now = self.ctx.clock.now_ms();
-        let stale: Vec<ClientOrderId> = self
-            .live_orders
-            .iter()
-            .filter(|(_, (o, _))| o.status == BotOrderStatus::Intended)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut updates = Vec::new();
-        for k in stale {
-            if let Some((mut rec, _)) = self.live_orders.remove(&k) {
-                rec.status = BotOrderStatus::Canceled;
-                rec.updated_at = now;
-                updates.push(rec);
-            }
-        }
-        self.ctx.store.upsert_orders(&updates).await?;
-        Ok(())
-    }
-
-    /// Makes the exchange's resting orders of this bot equal the engine's
-    /// ideal set: extras cancelled, missing ones placed unless the exchange
-    /// already closed that id (then the engine is told it was refused).
-    pub(super) async fn reconcile(&mut self) -> Result<(), RunnerError> {
-        let ideal = self.engine.ideal_orders();
-        let open = self.my_open_orders().await?;
-        let ideal_ids: HashSet<&ClientOrderId> = ideal.iter().map(|o| &o.client_id).collect();
-        let open_ids: HashSet<ClientOrderId> = open.iter().map(|o| o.client_id.clone()).collect();
-        let extras: Vec<ClientOrderId> = open_ids.iter().filter(|id| !ideal_ids.contains(id)).cloned().collect();
-        self.cancel_batch(extras).await?;
-        let mut to_place = Vec::new();
-        let mut follow = Vec::new();
-        for req in ideal.into_iter().filter(|r| !open_ids.contains(&r.client_id)) {
-            let (ex, symbol, id) = (
-                self.ctx.exchange.clone(),
-                self.bot.symbol.clone(),
-                req.client_id.clone(),
-            );
-            let known = self
-                .ctx
-                .options
-                .retry
-                .run(&*self.ctx.clock, || ex.order(&symbol, &id))
-                .await?;
-            match known {
-                None => to_place.push(req),
-                Some(o) if o.status.is_open() => {}
-                // Filled: the next fill sync books it.
-                Some(o) if o.status == OrderStatus::Filled => {}
-                Some(o) => {
-                    let ev = EngineEvent::Rejected {
-                        client_id: o.client_id.clone(),
-                        reason: format!("order {} is {:?} on the exchange", o.client_id, o.status),
-                        ts: self.ctx.clock.now_ms(),
-                    };
-                    self.engine.on_event(&ev, &mut follow);
-                }
-            }
-        }
-        follow.extend(self.place_batch(to_place).await?);
-        self.process(follow).await
+        let side = if qty > Decimal::ZERO { Side::Sell } else { Side::Buy };
+        let req = OrderRequest::market(id, self.bot.symbol.clone(), side, qty.abs()).reduce_only();
+        self.place_batch(vec![req]).await
     }
 }
 
-fn is_final_err(r: &Option<Result<Order, ExchangeError>>) -> bool {
-    matches!(r, Some(Err(e)) if !e.is_transient())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grid_ids_name_their_cell_and_action_ids_none() {
-        use crate::model::BotId;
-        assert_eq!(cell_of(&ClientOrderId::grid(BotId(3), 17, 2)), Some(17));
-        assert_eq!(cell_of(&ClientOrderId::action(BotId(3), "open", 2)), None);
+fn is_unknown(r: &Option<Result<Order, ExchangeError>>) -> bool {
+    match r {
+        None => true,
+        Some(Ok(_)) => false,
+        Some(Err(e)) => e.is_transient(),
     }
 }

@@ -1,9 +1,16 @@
-//! The supervisor: one task per bot, resumption at process start, graceful
-//! shutdown, and the daily-loss watch that pauses a user's bots.
+//! The supervisor: one task per bot, resumption at process start, safe
+//! stops, graceful shutdown, and the daily-loss watch that pauses a user's
+//! bots.
 //!
-//! - [`Supervisor::resume_all`]: every bot that was `starting` or `running`
-//!   resumes; bots caught `stopping` finish their stop. `paused` and `error`
-//!   bots wait for the user.
+//! - **One lifecycle action per bot at a time.** A launch, a stop and a
+//!   pause of one bot take the bot's lifecycle lock, so a stop that arrives
+//!   while a start is in progress waits for the start (then stops the
+//!   runner it made), and concurrent stops wait for the first and find the
+//!   bot stopped. Different bots never wait for each other.
+//! - [`Supervisor::resume_all`]: bots caught `stopping` (a stop interrupted
+//!   by a crash) are stopped first — they never trade again; every bot that
+//!   was `starting` or `running` resumes. `paused` and `error` bots wait for
+//!   the user.
 //! - [`Supervisor::shutdown`]: every runner saves its state and exits; the
 //!   bots stay `running` in the store and resume on the next start.
 //! - [`Supervisor::spawn_risk_watch`]: on each stats change, at most once a
@@ -11,11 +18,11 @@
 //!   loss reaches the user's limit every running bot of the user is paused
 //!   (orders cancelled, positions closed if the user chose so) and a
 //!   `risk.daily_loss` alert is recorded.
-//! - Leases: every runner holds its bot's lease in the store, so several
-//!   processes can share one store (rules in [`LeaseOptions`]'s module,
-//!   [`Supervisor::maintain_leases`]). A bot whose lease another process
-//!   holds is neither run nor paused here; a stop asked here reaches it
-//!   through its `stopping` status at the holder's next lease round.
+//! - Leases: every runner holds its bot's lease in the store, and every
+//!   write it makes is fenced by it (rules in `lease.rs`). A bot whose lease
+//!   another process holds is neither run nor paused here; a stop asked here
+//!   reaches it through its `stopping` status at the holder's next lease
+//!   round.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,23 +31,25 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::bot_runner::{BotRunner, RunnerContext, RunnerError, RunnerOptions};
+use super::bot_runner::BotRunner;
 use super::lease::LeaseOptions;
-use super::task::{fail, run_bot, Control};
+use super::task::{run_bot, Control, Exit};
+use super::{BotLauncher, RunnerContext, RunnerError, RunnerOptions};
 use crate::clock::Clock;
-use crate::manager::{BotEvent, BotLauncher, EventBus, ExchangeProvider, ManagerError};
+use crate::events::{BotEvent, EventBus, EventsError};
 use crate::model::{AuditEvent, Bot, BotId, BotStatus, TimestampMs, UserId};
-use crate::ports::{MarketData, Store};
+use crate::ports::{BotWrites, ExchangeProvider, Lease, MarketData, StatusChange, Store};
 use crate::risk;
 
 /// Minimum time between two daily-loss evaluations of one user, ms.
 const RISK_EVERY_MS: i64 = 60_000;
 
-struct Handle {
-    control: mpsc::Sender<Control>,
-    join: JoinHandle<()>,
+pub(super) struct Handle {
+    pub control: mpsc::Sender<Control>,
+    pub join: JoinHandle<Exit>,
+    pub lease: Lease,
     /// Last successful lease renewal.
-    renewed_at: TimestampMs,
+    pub renewed_at: TimestampMs,
 }
 
 /// Runs bots (see the module docs). Implements [`BotLauncher`] for the manager.
@@ -51,18 +60,17 @@ pub struct Supervisor {
     pub(super) clock: Arc<dyn Clock>,
     events: EventBus,
     options: RunnerOptions,
-    tasks: Mutex<HashMap<BotId, Handle>>,
-    /// Bots whose runner is being launched (a second launch waits out).
-    launching: Mutex<HashSet<BotId>>,
-    /// The leases this process holds.
-    pub(super) leases: Mutex<HashMap<BotId, crate::ports::Lease>>,
-    /// Bots being stopped here (a lease round leaves them alone).
-    pub(super) stopping: Mutex<HashSet<BotId>>,
+    pub(super) tasks: Mutex<HashMap<BotId, Handle>>,
+    /// Per-bot lifecycle locks (see the module docs).
+    lifecycle: Mutex<HashMap<BotId, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) lease: LeaseOptions,
     /// One lease round at a time.
     pub(super) lease_round: tokio::sync::Mutex<()>,
-    /// Itself, for the lease keeper started with the first runner.
-    me: std::sync::Weak<Supervisor>,
+    /// Bots a lease round is already working on (a stop or a take-over it
+    /// started and that has not ended).
+    pub(super) in_hand: Mutex<HashSet<BotId>>,
+    /// Itself, for the tasks it spawns.
+    pub(super) me: std::sync::Weak<Supervisor>,
     /// The lease keeper, once started.
     pub(super) keeper: Mutex<Option<JoinHandle<()>>>,
 }
@@ -107,11 +115,10 @@ impl Supervisor {
             events,
             options,
             tasks: Mutex::new(HashMap::new()),
-            launching: Mutex::new(HashSet::new()),
-            stopping: Mutex::new(HashSet::new()),
-            leases: Mutex::new(HashMap::new()),
+            lifecycle: Mutex::new(HashMap::new()),
             lease,
             lease_round: tokio::sync::Mutex::new(()),
+            in_hand: Mutex::new(HashSet::new()),
             me: me.clone(),
             keeper: Mutex::new(None),
         })
@@ -122,7 +129,7 @@ impl Supervisor {
         &self.lease.owner
     }
 
-    async fn context(&self, user: UserId) -> Result<RunnerContext, ManagerError> {
+    async fn context(&self, user: UserId) -> Result<RunnerContext, RunnerError> {
         Ok(RunnerContext {
             store: self.store.clone(),
             exchange: self.exchanges.exchange_for(user).await?,
@@ -132,26 +139,31 @@ impl Supervisor {
         })
     }
 
-    /// Resumes every bot that was running; finishes interrupted stops.
-    /// Returns how many runners were started.
-    pub async fn resume_all(&self) -> Result<usize, ManagerError> {
+    /// The lifecycle lock of a bot.
+    fn lifecycle_of(&self, id: BotId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(id).or_default().clone()
+    }
+
+    /// Resumes every bot that was running, after finishing interrupted
+    /// stops. Returns how many runners were started.
+    pub async fn resume_all(&self) -> Result<usize, RunnerError> {
         // Lease rounds from process start on: a process with no bot of its
         // own still takes over a dead one's.
         self.start_keeper();
+        let stopping = self.store.bots_with_status(&[BotStatus::Stopping]).await?;
+        for bot in stopping {
+            self.spawn_stop(bot);
+        }
         let bots = self
             .store
-            .bots_with_status(&[BotStatus::Starting, BotStatus::Running, BotStatus::Stopping])
+            .bots_with_status(&[BotStatus::Starting, BotStatus::Running])
             .await?;
         let mut started = 0;
         for bot in bots {
-            let result = if bot.status == BotStatus::Stopping {
-                self.stop(bot.clone()).await
-            } else {
-                started += 1;
-                self.launch(bot.clone()).await
-            };
-            if let Err(e) = result {
-                tracing::warn!(bot = %bot.id, error = %e, "bot not resumed");
+            match self.launch(bot.clone()).await {
+                Ok(()) => started += usize::from(self.is_running(bot.id)),
+                Err(e) => tracing::warn!(bot = %bot.id, error = %e, "bot not resumed"),
             }
         }
         Ok(started)
@@ -170,45 +182,45 @@ impl Supervisor {
         for (_, h) in &handles {
             let _ = h.control.send(Control::Shutdown).await;
         }
-        for (id, h) in handles {
-            let _ = h.join.await;
-            self.release_lease(id).await;
+        for (_, h) in handles {
+            let exit = h.join.await.unwrap_or(Exit::Suspended);
+            if exit != Exit::Fenced {
+                self.release(&h.lease).await;
+            }
         }
     }
 
-    /// Bots with a live runner here.
-    pub(super) fn local_bots(&self) -> Vec<BotId> {
+    /// Bots with a live runner here, with the lease each runs under.
+    pub(super) fn local_runners(&self) -> Vec<(BotId, Lease)> {
         match self.tasks.lock() {
             Ok(t) => t
                 .iter()
                 .filter(|(_, h)| !h.join.is_finished())
-                .map(|(id, _)| *id)
+                .map(|(id, h)| (*id, h.lease.clone()))
                 .collect(),
             Err(_) => Vec::new(),
         }
     }
 
-    /// Forgets runners that ended by themselves; returns their bots.
-    pub(super) async fn reap_finished(&self) -> Vec<BotId> {
-        let ended: Vec<(BotId, Handle)> = match self.tasks.lock() {
+    /// Forgets runners that ended by themselves, releasing the leases of
+    /// those whose bot is done (stopped, paused, error).
+    pub(super) async fn reap_finished(&self) {
+        let ended: Vec<Handle> = match self.tasks.lock() {
             Ok(mut t) => {
                 let ids: Vec<BotId> = t
                     .iter()
                     .filter(|(_, h)| h.join.is_finished())
                     .map(|(id, _)| *id)
                     .collect();
-                ids.into_iter()
-                    .filter_map(|id| t.remove(&id).map(|h| (id, h)))
-                    .collect()
+                ids.into_iter().filter_map(|id| t.remove(&id)).collect()
             }
             Err(_) => Vec::new(),
         };
-        let mut ids = Vec::with_capacity(ended.len());
-        for (id, h) in ended {
-            let _ = h.join.await;
-            ids.push(id);
+        for h in ended {
+            if h.join.await.unwrap_or(Exit::Suspended) == Exit::Done {
+                self.release(&h.lease).await;
+            }
         }
-        ids
     }
 
     pub(super) fn mark_renewed(&self, id: BotId, now: TimestampMs) {
@@ -233,13 +245,15 @@ impl Supervisor {
     }
 
     /// Pauses every running bot of `user` (risk rule).
-    pub async fn pause_user(&self, user: UserId, reason: &str, close_positions: bool) -> Result<usize, ManagerError> {
+    pub async fn pause_user(&self, user: UserId, reason: &str, close_positions: bool) -> Result<usize, RunnerError> {
         let bots = self.store.bots_for_user(user, None).await?;
         let mut paused = 0;
         for bot in bots
             .into_iter()
             .filter(|b| matches!(b.status, BotStatus::Starting | BotStatus::Running))
         {
+            let gate = self.lifecycle_of(bot.id);
+            let _held = gate.lock().await;
             let (done, rx) = oneshot::channel();
             let ctl = Control::Pause {
                 close_position: close_positions,
@@ -251,18 +265,24 @@ impl Supervisor {
                 None => false,
             };
             let result = if sent {
-                rx.await.unwrap_or(Ok(()))
-            } else if self.take_lease(bot.id).await? {
+                let r = rx.await.unwrap_or(Ok(()));
+                self.join(bot.id).await;
+                r
+            } else if let Some(lease) = self.take_lease(bot.id).await? {
                 let ctx = self.context(user).await?;
-                let mut r = BotRunner::load(bot.clone(), ctx).await.map_err(runner_err)?;
-                r.pause(close_positions, reason).await
+                let latest = self.store.bot(bot.id).await?.unwrap_or(bot.clone());
+                let mut r = BotRunner::load(latest, ctx, lease.clone()).await?;
+                let res = r.pause(close_positions, reason).await;
+                if let Err(e) = &res {
+                    r.fail(e).await;
+                }
+                self.release(&lease).await;
+                res
             } else {
                 tracing::info!(bot = %bot.id, "bot run by another process; it pauses there");
                 continue;
             };
-            self.join(bot.id).await;
-            self.release_lease(bot.id).await;
-            result.map_err(runner_err)?;
+            result?;
             paused += 1;
         }
         Ok(paused)
@@ -278,8 +298,8 @@ impl Supervisor {
                 let user = match rx.recv().await {
                     Ok(BotEvent::StatsChanged { user_id, .. }) => user_id,
                     Ok(_) => continue,
-                    Err(crate::manager::EventsError::Lagged(_)) => continue,
-                    Err(crate::manager::EventsError::Closed) => return,
+                    Err(EventsError::Lagged(_)) => continue,
+                    Err(EventsError::Closed) => return,
                 };
                 let now = me.clock.now_ms();
                 if last.get(&user).is_some_and(|t| now - t < RISK_EVERY_MS) {
@@ -295,7 +315,7 @@ impl Supervisor {
 
     /// Pauses the user's bots when today's loss reached the limit; returns
     /// true when it did.
-    pub async fn check_daily_loss(&self, user: UserId) -> Result<bool, ManagerError> {
+    pub async fn check_daily_loss(&self, user: UserId) -> Result<bool, RunnerError> {
         let settings = self.store.risk_settings(user).await?;
         if settings.daily_loss_limit.is_none() {
             return Ok(false);
@@ -324,17 +344,20 @@ impl Supervisor {
         Ok(n > 0)
     }
 
-    /// Takes the lease and spawns the runner task.
-    async fn spawn_runner(&self, bot: Bot) -> Result<(), ManagerError> {
-        if !self.take_lease(bot.id).await? {
-            tracing::info!(bot = %bot.id, "bot run by another process (it holds the lease)");
-            return Ok(());
-        }
+    /// Spawns the runner of a bot this process holds the lease of. The
+    /// caller holds the bot's lifecycle lock.
+    async fn spawn_runner(&self, bot: Bot, lease: Lease) -> Result<(), RunnerError> {
         self.start_keeper();
-        let ctx = self.context(bot.user_id).await?;
+        let ctx = match self.context(bot.user_id).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.release(&lease).await;
+                return Err(e);
+            }
+        };
         let (tx, rx) = mpsc::channel(4);
         let id = bot.id;
-        let join = tokio::spawn(run_bot(bot, ctx, self.market.clone(), rx));
+        let join = tokio::spawn(run_bot(bot, ctx, lease.clone(), self.market.clone(), rx));
         let renewed_at = self.clock.now_ms();
         if let Ok(mut t) = self.tasks.lock() {
             t.insert(
@@ -342,6 +365,7 @@ impl Supervisor {
                 Handle {
                     control: tx,
                     join,
+                    lease,
                     renewed_at,
                 },
             );
@@ -351,7 +375,7 @@ impl Supervisor {
 
     /// Starts the lease keeper with the first runner, unless the options
     /// leave the rounds to the caller.
-    fn start_keeper(&self) {
+    pub(super) fn start_keeper(&self) {
         if !self.lease.renew_automatically {
             return;
         }
@@ -373,113 +397,191 @@ impl Supervisor {
             .map(|h| h.control.clone())
     }
 
+    /// Waits for a bot's runner task to end and forgets it; its lease is
+    /// released when the bot is done.
     async fn join(&self, id: BotId) {
         let handle = self.tasks.lock().ok().and_then(|mut t| t.remove(&id));
         if let Some(h) = handle {
-            let _ = h.join.await;
+            if h.join.await.unwrap_or(Exit::Suspended) == Exit::Done {
+                self.release(&h.lease).await;
+            }
+        }
+    }
+
+    /// Stops a bot on a task of its own (a lease round, a restart).
+    pub(super) fn spawn_stop(&self, bot: Bot) {
+        let Some(me) = self.me.upgrade() else { return };
+        if !self.in_hand.lock().is_ok_and(|mut h| h.insert(bot.id)) {
+            return;
+        }
+        tokio::spawn(async move {
+            let id = bot.id;
+            if let Err(e) = me.stop(bot).await {
+                tracing::warn!(bot = %id, error = %e, "stop not finished; tried again later");
+            }
+            if let Ok(mut h) = me.in_hand.lock() {
+                h.remove(&id);
+            }
+        });
+    }
+
+    /// Launches a bot on a task of its own (a lease round's take-over).
+    pub(super) fn spawn_launch(&self, bot: Bot) {
+        let Some(me) = self.me.upgrade() else { return };
+        if !self.in_hand.lock().is_ok_and(|mut h| h.insert(bot.id)) {
+            return;
+        }
+        tokio::spawn(async move {
+            let id = bot.id;
+            if let Err(e) = me.launch(bot).await {
+                tracing::warn!(bot = %id, error = %e, "take-over failed; tried again next round");
+            }
+            if let Ok(mut h) = me.in_hand.lock() {
+                h.remove(&id);
+            }
+        });
+    }
+
+    /// [`BotLauncher::stop`]'s work, under the bot's lifecycle lock.
+    async fn stop_locked(&self, bot: Bot) -> Result<(), RunnerError> {
+        let Some(latest) = self.store.bot(bot.id).await? else {
+            return Ok(());
+        };
+        if !latest.status.holds_allocation() {
+            // Already stopped (a stop that ran while this one waited).
+            return Ok(());
+        }
+        if latest.status != BotStatus::Stopping {
+            self.store
+                .set_bot_status(bot.id, BotStatus::Stopping, None, self.clock.now_ms())
+                .await?;
+            self.events.publish(BotEvent::StatusChanged {
+                user_id: bot.user_id,
+                bot_id: bot.id,
+                status: BotStatus::Stopping,
+                message: None,
+                ts: self.clock.now_ms(),
+            });
+        }
+        if let Some(tx) = self.live_control(bot.id) {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Control::Stop(reply)).await.is_ok() {
+                // No answer: the runner ended first (it failed while
+                // starting); the stop is done below instead.
+                if let Ok(result) = rx.await {
+                    self.join(bot.id).await;
+                    return self.stop_result(result);
+                }
+            }
+        }
+        // No live runner here: the task ended (or never ran here).
+        self.join(bot.id).await;
+        let Some(lease) = self.take_lease(bot.id).await? else {
+            tracing::info!(bot = %bot.id, "bot run by another process; it stops at that process's next lease round");
+            return Ok(());
+        };
+        let ctx = self.context(bot.user_id).await?;
+        let mut fresh = latest;
+        fresh.status = BotStatus::Stopping;
+        let mut runner = match BotRunner::load(fresh, ctx.clone(), lease.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                if !e.is_transient() && !e.is_lease_lost() {
+                    record_error(&ctx, &lease, &bot, &e.to_string()).await;
+                    self.release(&lease).await;
+                }
+                return Err(e);
+            }
+        };
+        let result = runner.stop().await;
+        match &result {
+            Ok(()) => self.release(&lease).await,
+            Err(e) if e.is_lease_lost() => {}
+            Err(e) if e.is_transient() => {
+                let _ = runner.save().await;
+            }
+            Err(e) => {
+                runner.fail(e).await;
+                self.release(&lease).await;
+            }
+        }
+        self.stop_result(result)
+    }
+
+    /// A transient failure leaves the bot `stopping` (tried again by the
+    /// lease rounds): not an error for the caller.
+    fn stop_result(&self, result: Result<(), RunnerError>) -> Result<(), RunnerError> {
+        match result {
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "stop left for the next lease round");
+                Ok(())
+            }
+            other => other,
         }
     }
 }
 
-impl From<RunnerError> for ManagerError {
-    fn from(e: RunnerError) -> Self {
-        runner_err(e)
-    }
-}
-
-fn runner_err(e: RunnerError) -> ManagerError {
-    match e {
-        RunnerError::Exchange(e) => ManagerError::Exchange(e),
-        RunnerError::Store(e) => ManagerError::from(e),
-        RunnerError::Invalid(e) => ManagerError::Validation(e),
-        RunnerError::Market(e) => ManagerError::Exchange(crate::error::ExchangeError::Connectivity(e.to_string())),
+/// Puts a bot in `error` with `message` through a fenced write (nothing
+/// is written when the lease is lost), and records it.
+pub(super) async fn record_error(ctx: &RunnerContext, lease: &Lease, bot: &Bot, message: &str) {
+    let now = ctx.clock.now_ms();
+    let writes = BotWrites {
+        status: Some(StatusChange {
+            to: BotStatus::Error,
+            message: Some(message.to_owned()),
+            from: BotStatus::HOLDING.to_vec(),
+        }),
+        ..BotWrites::default()
+    };
+    match ctx.store.write_bot(lease, &writes, now).await {
+        Ok(_) => {
+            ctx.events.publish(BotEvent::StatusChanged {
+                user_id: bot.user_id,
+                bot_id: bot.id,
+                status: BotStatus::Error,
+                message: Some(message.to_owned()),
+                ts: now,
+            });
+            let ev = AuditEvent::new(Some(bot.user_id), Some(bot.id), "bot.error", message.to_owned(), now);
+            let _ = ctx.store.append_event(&ev).await;
+        }
+        Err(e) => tracing::error!(bot = %bot.id, error = %e, "could not record the bot's error"),
     }
 }
 
 #[async_trait]
 impl BotLauncher for Supervisor {
-    async fn launch(&self, bot: Bot) -> Result<(), ManagerError> {
-        let id = bot.id;
-        if self.live_control(id).is_some() || !self.launching.lock().is_ok_and(|mut l| l.insert(id)) {
+    async fn launch(&self, bot: Bot) -> Result<(), RunnerError> {
+        let gate = self.lifecycle_of(bot.id);
+        let _held = gate.lock().await;
+        if self.live_control(bot.id).is_some() {
             return Ok(());
         }
-        let result = self.spawn_runner(bot).await;
-        if let Ok(mut l) = self.launching.lock() {
-            l.remove(&id);
+        // Forget a runner that ended (its lease was released if done).
+        self.join(bot.id).await;
+        let Some(lease) = self.take_lease(bot.id).await? else {
+            tracing::info!(bot = %bot.id, "bot run by another process (it holds the lease)");
+            return Ok(());
+        };
+        // The bot may have changed while this launch waited.
+        let latest = self.store.bot(bot.id).await?.unwrap_or(bot);
+        if !matches!(
+            latest.status,
+            BotStatus::Starting | BotStatus::Running | BotStatus::Stopping
+        ) {
+            self.release(&lease).await;
+            return Ok(());
         }
-        result
+        self.spawn_runner(latest, lease).await
     }
 
-    async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
-        if let Ok(mut s) = self.stopping.lock() {
-            s.insert(bot.id);
-        }
-        let result = self.stop_here(bot.clone()).await;
-        if let Ok(mut s) = self.stopping.lock() {
-            s.remove(&bot.id);
-        }
-        result
+    async fn stop(&self, bot: Bot) -> Result<(), RunnerError> {
+        let gate = self.lifecycle_of(bot.id);
+        let _held = gate.lock().await;
+        self.stop_locked(bot).await
     }
 
     fn is_running(&self, bot: BotId) -> bool {
         self.live_control(bot).is_some()
-    }
-}
-
-impl Supervisor {
-    /// [`BotLauncher::stop`]'s work (see there).
-    async fn stop_here(&self, bot: Bot) -> Result<(), ManagerError> {
-        let ctx = self.context(bot.user_id).await?;
-        ctx.store
-            .set_bot_status(bot.id, BotStatus::Stopping, None, ctx.clock.now_ms())
-            .await?;
-        self.events.publish(BotEvent::StatusChanged {
-            user_id: bot.user_id,
-            bot_id: bot.id,
-            status: BotStatus::Stopping,
-            message: None,
-            ts: ctx.clock.now_ms(),
-        });
-        let live = match self.live_control(bot.id) {
-            Some(tx) => {
-                let (reply, rx) = oneshot::channel();
-                if tx.send(Control::Stop(reply)).await.is_ok() {
-                    rx.await.ok()
-                } else {
-                    None
-                }
-            }
-            None => None,
-        };
-        let result = match live {
-            Some(r) => r,
-            None if !self.take_lease(bot.id).await? => {
-                tracing::info!(bot = %bot.id, "bot run by another process; it stops at that process's next lease round");
-                return Ok(());
-            }
-            None => {
-                let mut fresh = bot.clone();
-                fresh.status = BotStatus::Stopping;
-                let latest = ctx.store.bot(bot.id).await?.unwrap_or(fresh);
-                match BotRunner::load(latest, ctx.clone()).await {
-                    Ok(mut r) => {
-                        let res = r.stop().await;
-                        if let Err(e) = &res {
-                            fail(&ctx, &bot, e).await;
-                        }
-                        res
-                    }
-                    Err(e) => {
-                        fail(&ctx, &bot, &e).await;
-                        Err(e)
-                    }
-                }
-            }
-        };
-        self.join(bot.id).await;
-        if result.is_ok() {
-            self.release_lease(bot.id).await;
-        }
-        result.map_err(runner_err)
     }
 }

@@ -10,12 +10,12 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 
+use super::Exchange;
 use crate::error::ExchangeError;
 use crate::model::UserId;
-use crate::ports::Exchange;
 
 /// Gives the exchange account of a user.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ExchangeProvider: Send + Sync {
     /// The user's account; [`ExchangeError::Auth`] when the user has none.
