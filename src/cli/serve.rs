@@ -20,7 +20,10 @@
 //!
 //! On Ctrl-C (or SIGTERM) it stops accepting requests, lets runners save
 //! their state and exit (bots stay `running` in the store), saves the paper
-//! venue and exits; on the next start every running bot resumes.
+//! venue and exits; on the next start every running bot resumes. After a
+//! crash (kill -9, power loss) the next start takes its bots back at once:
+//! the process's runner name is kept in `<data-dir>/runner-name`, and
+//! `<data-dir>/serve.lock` keeps a second `serve` off the same folder.
 //!
 //! Everything but the HTTP layer and the Bitget accounts is assembled by
 //! [`gridbot::GridbotBuilder`], the same wiring a program embedding the
@@ -138,6 +141,9 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let builder = advisor_choice(market_choice(Gridbot::builder(), &args.market, args.sim_speed)?, &args)?;
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", args.data_dir.display())))?;
+    // Held until the process exits: one `serve` per data folder.
+    let _data_lock = lock_data_dir(&args.data_dir)?;
+    let runner_name = load_or_create_runner_name(&args.data_dir)?;
     let env_key = std::env::var(SECRET_KEY_ENV).ok();
     let key =
         load_or_create_master_key(env_key.as_deref(), &args.data_dir).map_err(|e| CliError::new(e.to_string()))?;
@@ -169,6 +175,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         .collect();
     let gridbot = builder
         .store(store.clone())
+        .runner_name(runner_name)
         .refresh_advice(popular)
         .build()
         .await
@@ -359,6 +366,55 @@ impl Accounts for BitgetAccounts {
             m.remove(&user);
         }
     }
+}
+
+// ---- the data folder ---------------------------------------------------------------
+
+/// Locks the data folder for this process (released when the process
+/// exits, even when killed): two `serve` processes on one folder would
+/// share its SQLite file, paper venue and runner name.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CliError> {
+    let path = dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| CliError::runtime(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CliError::new(format!(
+            "another `gridbot serve` is running on {}; stop it first, or give this one its own --data-dir",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(CliError::runtime(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
+/// This installation's runner name in the lease table, kept in the data
+/// folder so a restarted process (after a crash, its leases still live)
+/// takes its own bots back at once. The data folder lock makes it unique
+/// among live processes; processes sharing one PostgreSQL each have their
+/// own data folder, hence their own name.
+fn load_or_create_runner_name(dir: &Path) -> Result<String, CliError> {
+    let path = dir.join("runner-name");
+    match std::fs::read_to_string(&path) {
+        Ok(name) if !name.trim().is_empty() => return Ok(name.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::runtime(format!("cannot read {}: {e}", path.display()))),
+    }
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    let suffix: String = (0..12).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "gridbot".to_owned());
+    let name = format!("serve-{host}-{suffix}");
+    std::fs::write(&path, format!("{name}\n"))
+        .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+    Ok(name)
 }
 
 // ---- demo user -------------------------------------------------------------------

@@ -11,7 +11,7 @@ use gridbot_core::manager::{EventBus, ExchangeProvider, MultiBotManager, SharedE
 use gridbot_core::model::{Instrument, Interval, Symbol};
 use gridbot_core::paper::{PaperAccounts, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Advisor, Exchange, MarketData, Store};
-use gridbot_core::runner::{MarketHub, RunnerOptions, Supervisor};
+use gridbot_core::runner::{LeaseOptions, MarketHub, RunnerOptions, Supervisor};
 use gridbot_core::Decimal;
 
 use super::advisor::{AdvisorChoice, MarketRequests};
@@ -67,6 +67,7 @@ pub struct GridbotBuilder {
     advisor: AdvisorChoice,
     refresh: Vec<(Symbol, Interval)>,
     runner: RunnerOptions,
+    runner_name: Option<String>,
     seed_templates: bool,
 }
 
@@ -85,6 +86,7 @@ impl Default for GridbotBuilder {
             advisor: AdvisorChoice::Backtest(BacktestAdvisorConfig::default()),
             refresh: Vec::new(),
             runner: RunnerOptions::default(),
+            runner_name: None,
             seed_templates: true,
         }
     }
@@ -268,6 +270,17 @@ impl GridbotBuilder {
         self
     }
 
+    /// This process's name in the store's lease table. Give one that stays
+    /// the same across restarts of this installation (and that no other live
+    /// process uses): a restarted process then takes its bots back at once
+    /// instead of waiting for its old leases to expire. `gridbot serve`
+    /// keeps its name in the data folder. Default: a name unique to the
+    /// process (see [`LeaseOptions::default`]).
+    pub fn runner_name(mut self, name: impl Into<String>) -> Self {
+        self.runner_name = Some(name.into());
+        self
+    }
+
     /// Opens the store, the market and the exchange, and wires the manager,
     /// the supervisor (with its daily-loss watch), the advisor and the
     /// background tasks. Bots saved as running do not resume until
@@ -312,13 +325,15 @@ impl GridbotBuilder {
         if let (Some(file), Some(v)) = (&venue_file, &venue) {
             tasks.extend(file.spawn_savers(v, &events));
         }
-        let supervisor = Supervisor::new(
+        let leases = self.runner_name.map(LeaseOptions::named).unwrap_or_default();
+        let supervisor = Supervisor::with_leases(
             store.clone(),
             provider.clone(),
             hub.clone(),
             clock.clone(),
             events.clone(),
             self.runner,
+            leases,
         );
         let manager = Arc::new(MultiBotManager::new(
             store.clone(),

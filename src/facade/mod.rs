@@ -167,7 +167,7 @@ impl Gridbot {
     /// Resumes every bot the store holds as running (and finishes
     /// interrupted stops); returns how many resumed.
     pub async fn resume(&self) -> Result<usize, ManagerError> {
-        self.supervisor.resume_all().await
+        Ok(self.supervisor.resume_all().await?)
     }
 
     /// Waits until no bot of `user` is still starting and every running one

@@ -38,6 +38,7 @@ pub use crate::runner::BotLauncher;
 use crate::balance::{used_amount, BalanceCheck, Investment};
 use crate::clock::Clock;
 use crate::engine::build_engine;
+use crate::runner::BotLocks;
 use crate::grid::GridConfig;
 use crate::model::{
     AuditEvent, Bot, BotId, BotKind, BotSource, BotStatus, NewBot, StrategyTemplate, TemplateId, UserId,
@@ -60,6 +61,9 @@ pub struct MultiBotManager {
     launcher: Arc<dyn BotLauncher>,
     clock: Arc<dyn Clock>,
     events: EventBus,
+    /// One start, stop or resume of a bot at a time (a stop that arrives
+    /// while a start is in progress waits for it, then stops the bot).
+    locks: BotLocks,
 }
 
 impl MultiBotManager {
@@ -78,6 +82,7 @@ impl MultiBotManager {
             launcher,
             clock,
             events,
+            locks: BotLocks::new(),
         }
     }
 
@@ -162,6 +167,7 @@ impl MultiBotManager {
 
     /// Starts a `created` or `stopped` bot with its own allocation.
     pub async fn start_bot(&self, user: UserId, bot_id: BotId) -> Result<Bot, ManagerError> {
+        let _one_at_a_time = self.locks.lock(bot_id).await;
         let bot = self.owned_bot(user, bot_id).await?;
         if bot.status.holds_allocation() {
             return Err(ManagerError::invalid_state(bot_id, bot.status, "start it"));
@@ -192,6 +198,7 @@ impl MultiBotManager {
     /// its next signal (see [`crate::engine::grid`] and
     /// [`crate::engine::trend`], "pause").
     pub async fn resume_bot(&self, user: UserId, bot_id: BotId) -> Result<Bot, ManagerError> {
+        let _one_at_a_time = self.locks.lock(bot_id).await;
         let bot = self.owned_bot(user, bot_id).await?;
         if !matches!(bot.status, BotStatus::Paused | BotStatus::Error) {
             return Err(ManagerError::invalid_state(bot_id, bot.status, "resume it"));
@@ -208,7 +215,12 @@ impl MultiBotManager {
     /// Stops a bot: cancels its orders, closes its position, books the PnL.
     /// Returns the bot as stopped.
     pub async fn stop_bot(&self, user: UserId, bot_id: BotId) -> Result<Bot, ManagerError> {
+        let _one_at_a_time = self.locks.lock(bot_id).await;
         let bot = self.owned_bot(user, bot_id).await?;
+        if bot.status == BotStatus::Stopped {
+            // Stopped already (by a stop this one waited for): nothing to do.
+            return Ok(bot);
+        }
         if !bot.status.holds_allocation() {
             return Err(ManagerError::invalid_state(bot_id, bot.status, "stop it"));
         }

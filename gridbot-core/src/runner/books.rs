@@ -57,26 +57,49 @@ pub(super) struct LiveOrder {
     pub booked: Decimal,
 }
 
-/// The orders a runner tracks, by client id.
+/// The orders a runner tracks, by client id: the live ones, and the
+/// lately filled ones (bounded) so a fill repeated under a new id is still
+/// checked against its order.
 #[derive(Debug, Default)]
-pub(super) struct LiveOrders(HashMap<ClientOrderId, LiveOrder>);
+pub(super) struct LiveOrders {
+    live: HashMap<ClientOrderId, LiveOrder>,
+    done: HashMap<ClientOrderId, LiveOrder>,
+    done_order: VecDeque<ClientOrderId>,
+}
 
 impl LiveOrders {
     pub fn get(&self, id: &ClientOrderId) -> Option<&LiveOrder> {
-        self.0.get(id)
+        self.live.get(id).or_else(|| self.done.get(id))
+    }
+
+    fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut LiveOrder> {
+        self.live.get_mut(id)
     }
 
     pub fn insert(&mut self, record: BotOrder, booked: Decimal) {
-        self.0.insert(record.client_id.clone(), LiveOrder { record, booked });
+        self.live.insert(record.client_id.clone(), LiveOrder { record, booked });
     }
 
     pub fn remove(&mut self, id: &ClientOrderId) -> Option<LiveOrder> {
-        self.0.remove(id)
+        self.live.remove(id)
+    }
+
+    /// Moves a completely filled order to the recently filled ones.
+    fn retire(&mut self, id: &ClientOrderId) {
+        if let Some(o) = self.live.remove(id) {
+            self.done.insert(id.clone(), o);
+            self.done_order.push_back(id.clone());
+            if self.done_order.len() > RECENT_FILLS_CAP {
+                if let Some(old) = self.done_order.pop_front() {
+                    self.done.remove(&old);
+                }
+            }
+        }
     }
 
     /// Ids of the orders in `status`.
     pub fn ids_in(&self, status: BotOrderStatus) -> Vec<ClientOrderId> {
-        self.0
+        self.live
             .iter()
             .filter(|(_, o)| o.record.status == status)
             .map(|(k, _)| k.clone())
@@ -216,21 +239,17 @@ impl BotRunner {
                 ),
             }));
         }
-        if let Some(o) = self.live_mut(&fill.client_id) {
+        if let Some(o) = self.live.get_mut(&fill.client_id) {
             o.booked += fill.qty;
-            if o.booked >= o.record.qty && o.record.status != BotOrderStatus::Filled {
+            if o.booked >= o.record.qty {
                 o.record.status = BotOrderStatus::Filled;
                 let record = o.record.clone();
-                self.live.remove(&fill.client_id);
+                self.live.retire(&fill.client_id);
                 self.record_order(record);
             }
         }
         self.pending.fills.push(fill.clone());
         Ok(())
-    }
-
-    fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut LiveOrder> {
-        self.live.0.get_mut(id)
     }
 
     /// Moves the cursor to the end of the account's fill history without

@@ -32,6 +32,7 @@ mod exec;
 mod hub;
 mod launcher;
 mod lease;
+mod locks;
 mod reconcile;
 mod retry;
 mod supervisor;
@@ -45,6 +46,7 @@ pub use launcher::BotLauncher;
 #[cfg(any(test, feature = "mocks"))]
 pub use launcher::MockBotLauncher;
 pub use lease::{LeaseOptions, LeaseRound, DEFAULT_LEASE_TTL_MS};
+pub use locks::BotLocks;
 pub use retry::RetryPolicy;
 pub use supervisor::Supervisor;
 

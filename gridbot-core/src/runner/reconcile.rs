@@ -54,8 +54,21 @@ impl BotRunner {
         self.commit().await
     }
 
-    /// Step 2 of the module docs.
+    /// Step 2 of the module docs. A second pass places at once what the
+    /// engine replaced during the first (an order cancelled outside it).
     async fn align_orders(&mut self) -> Result<(), RunnerError> {
+        for _ in 0..2 {
+            if !self.align_orders_once().await? || self.finished {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass of [`BotRunner::align_orders`]; true when the engine
+    /// replaced an order (its ideal set changed).
+    async fn align_orders_once(&mut self) -> Result<bool, RunnerError> {
+        let mut replaced = false;
         let ideal = self.engine.ideal_orders();
         let open = self.my_open_orders().await?;
         let ideal_ids: HashSet<&ClientOrderId> = ideal.iter().map(|o| &o.client_id).collect();
@@ -84,11 +97,13 @@ impl BotRunner {
                     };
                     self.engine.on_event(&ev, &mut follow);
                     self.engine_dirty = true;
+                    replaced = true;
                 }
             }
         }
         follow.extend(self.place_batch(to_place).await?);
-        self.process(follow).await
+        self.process(follow).await?;
+        Ok(replaced)
     }
 
     /// Step 3 of the module docs: records the runner is unsure of.

@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use super::bot_runner::BotRunner;
 use super::lease::LeaseOptions;
 use super::task::{run_bot, Control, Exit};
-use super::{BotLauncher, RunnerContext, RunnerError, RunnerOptions};
+use super::{BotLauncher, BotLocks, RunnerContext, RunnerError, RunnerOptions};
 use crate::clock::Clock;
 use crate::events::{BotEvent, EventBus, EventsError};
 use crate::model::{AuditEvent, Bot, BotId, BotStatus, TimestampMs, UserId};
@@ -62,7 +62,7 @@ pub struct Supervisor {
     options: RunnerOptions,
     pub(super) tasks: Mutex<HashMap<BotId, Handle>>,
     /// Per-bot lifecycle locks (see the module docs).
-    lifecycle: Mutex<HashMap<BotId, Arc<tokio::sync::Mutex<()>>>>,
+    lifecycle: BotLocks,
     pub(super) lease: LeaseOptions,
     /// One lease round at a time.
     pub(super) lease_round: tokio::sync::Mutex<()>,
@@ -115,7 +115,7 @@ impl Supervisor {
             events,
             options,
             tasks: Mutex::new(HashMap::new()),
-            lifecycle: Mutex::new(HashMap::new()),
+            lifecycle: BotLocks::new(),
             lease,
             lease_round: tokio::sync::Mutex::new(()),
             in_hand: Mutex::new(HashSet::new()),
@@ -137,12 +137,6 @@ impl Supervisor {
             events: self.events.clone(),
             options: self.options.clone(),
         })
-    }
-
-    /// The lifecycle lock of a bot.
-    fn lifecycle_of(&self, id: BotId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(id).or_default().clone()
     }
 
     /// Resumes every bot that was running, after finishing interrupted
@@ -252,8 +246,7 @@ impl Supervisor {
             .into_iter()
             .filter(|b| matches!(b.status, BotStatus::Starting | BotStatus::Running))
         {
-            let gate = self.lifecycle_of(bot.id);
-            let _held = gate.lock().await;
+            let _held = self.lifecycle.lock(bot.id).await;
             let (done, rx) = oneshot::channel();
             let ctl = Control::Pause {
                 close_position: close_positions,
@@ -552,8 +545,7 @@ pub(super) async fn record_error(ctx: &RunnerContext, lease: &Lease, bot: &Bot, 
 #[async_trait]
 impl BotLauncher for Supervisor {
     async fn launch(&self, bot: Bot) -> Result<(), RunnerError> {
-        let gate = self.lifecycle_of(bot.id);
-        let _held = gate.lock().await;
+        let _held = self.lifecycle.lock(bot.id).await;
         if self.live_control(bot.id).is_some() {
             return Ok(());
         }
@@ -576,8 +568,7 @@ impl BotLauncher for Supervisor {
     }
 
     async fn stop(&self, bot: Bot) -> Result<(), RunnerError> {
-        let gate = self.lifecycle_of(bot.id);
-        let _held = gate.lock().await;
+        let _held = self.lifecycle.lock(bot.id).await;
         self.stop_locked(bot).await
     }
 
