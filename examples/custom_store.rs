@@ -9,8 +9,10 @@
 //! goes to `$TMPDIR/gridbot-journal-<pid>.jsonl`.
 //!
 //! The rules a store must keep (atomic calls, guarded starts, fills unique
-//! per bot and fill id, …) are listed on [`Store`]; this one inherits them
-//! from the store it wraps, and only journals calls that succeeded.
+//! per bot and fill id, fenced runner writes, …) are listed on [`Store`];
+//! this one inherits them from the store it wraps, and only journals calls
+//! that succeeded. The wrapped store runs on the deployment's simulated
+//! clock, so runner leases expire in simulated time.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,15 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use gridbot::core::clock::ManualClock;
+use gridbot::core::clock::{Clock, ManualClock};
 use gridbot::core::feed::SimConfig;
 use gridbot::core::grid::{GridConfig, GridMode, Spacing};
 use gridbot::core::model::{
     AuditEvent, Bot, BotId, BotOrder, BotSource, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
-    FillRecord, NewBot, RiskSettings, Rounding, StrategyTemplate, Symbol, TemplateId, TimestampMs, User, UserId,
+    FillRecord, IdTag, NewBot, RiskSettings, Rounding, StrategyTemplate, Symbol, TemplateId, TimestampMs, User, UserId,
     UserSummary,
 };
-use gridbot::core::ports::{BotLimits, Store};
+use gridbot::core::ports::{BotLimits, BotWrites, BotWritten, Lease, Store};
 use gridbot::core::StoreError;
 use gridbot::store::MemoryStore;
 use gridbot::{Decimal, Gridbot};
@@ -45,9 +47,10 @@ struct Journal {
 }
 
 impl JournalStore {
-    fn create(path: &PathBuf) -> std::io::Result<Self> {
+    /// A journaling store on `clock` (leases expire in its time).
+    fn create(path: &PathBuf, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         Ok(JournalStore {
-            data: MemoryStore::new(),
+            data: MemoryStore::with_clock(clock),
             journal: Mutex::new(Journal {
                 file: std::fs::File::create(path)?,
                 counts: BTreeMap::new(),
@@ -205,31 +208,49 @@ impl Store for JournalStore {
     async fn events_for_user(&self, user_id: UserId, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
         self.data.events_for_user(user_id, limit).await
     }
-    async fn acquire_lease(
-        &self,
-        bot_id: BotId,
-        owner: &str,
-        now: TimestampMs,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let r = self.data.acquire_lease(bot_id, owner, now, ttl_ms).await;
+    async fn installation_tag(&self) -> Result<IdTag, StoreError> {
+        // Made once on first use, then only read: nothing to journal.
+        self.data.installation_tag().await
+    }
+    async fn acquire_lease(&self, bot_id: BotId, owner: &str, ttl_ms: i64) -> Result<Option<Lease>, StoreError> {
+        let r = self.data.acquire_lease(bot_id, owner, ttl_ms).await;
+        let epoch = r.as_ref().ok().and_then(|l| l.as_ref().map(|l| l.epoch));
         self.record(
             "acquire_lease",
-            json!({ "bot": bot_id.0, "owner": owner, "at": now }),
+            json!({ "bot": bot_id.0, "owner": owner, "ttl_ms": ttl_ms, "epoch": epoch }),
             r,
         )
     }
-    async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError> {
-        let r = self.data.release_lease(bot_id, owner).await;
-        self.record("release_lease", json!({ "bot": bot_id.0, "owner": owner }), r)
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        let r = self.data.release_lease(lease).await;
+        let detail = json!({ "bot": lease.bot_id.0, "owner": lease.owner, "epoch": lease.epoch });
+        self.record("release_lease", detail, r)
+    }
+    async fn write_bot(&self, lease: &Lease, writes: &BotWrites, now: TimestampMs) -> Result<BotWritten, StoreError> {
+        // Journaled only once applied: a write refused (lease lost, fill
+        // refused, status conflict) changed nothing.
+        let r = self.data.write_bot(lease, writes, now).await;
+        let detail = json!({
+            "bot": lease.bot_id.0,
+            "epoch": lease.epoch,
+            "orders": writes.orders.len(),
+            "fills": writes.fills.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            "new_fills": r.as_ref().map(|w| w.new_fills).unwrap_or_default(),
+            "engine_saved": writes.engine.is_some(),
+            "stats": writes.stats,
+            "equity_points": writes.equity.len(),
+            "status": writes.status.as_ref().map(|c| c.to),
+            "at": now,
+        });
+        self.record("write_bot", detail, r)
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("gridbot-journal-{}.jsonl", std::process::id()));
-    let store = Arc::new(JournalStore::create(&path)?);
     let clock = Arc::new(ManualClock::new(1_735_689_600_000));
+    let store = Arc::new(JournalStore::create(&path, clock.clone())?);
     let gridbot = Gridbot::builder()
         .clock(clock.clone())
         .paper(Decimal::from(10_000))

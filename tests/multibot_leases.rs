@@ -70,13 +70,15 @@ impl World {
             volume: dec!(1),
         };
         let venue = fresh_venue(&[(btc.clone(), first)]);
-        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::new(day + 60_000));
+        // Leases expire by the store's clock: the simulated one.
+        let store = Arc::new(MemoryStore::with_clock(clock.clone()));
         let user = store.create_user("alice", "x", day).await.unwrap().id;
         let account = venue.open_account("alice", Decimal::from(DEPOSIT)).unwrap();
         let map = Arc::new(ExchangeMap::new());
         map.insert(user, Arc::new(account.clone()));
         World {
-            clock: Arc::new(ManualClock::new(day + 60_000)),
+            clock,
             venue,
             store,
             map,

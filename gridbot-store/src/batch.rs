@@ -3,11 +3,13 @@
 //! - Orders: a client id named twice in one batch is written once, at the
 //!   position of its first occurrence, with the values of its last (as if
 //!   the batch were applied in order).
-//! - Fills: grouped by bot, keeping each bot's fills in batch order.
+//! - Fills: grouped by bot, keeping each bot's fills in batch order; a fill
+//!   id named twice for one bot is kept once, at its first occurrence (the
+//!   later ones are replays of it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use gridbot_core::model::{BotId, BotOrder, FillRecord};
+use gridbot_core::model::{BotId, BotOrder, Fill, FillRecord};
 
 /// The orders to write, one per client id (see the module docs).
 pub(crate) fn dedupe_orders(orders: &[BotOrder]) -> Vec<&BotOrder> {
@@ -25,16 +27,26 @@ pub(crate) fn dedupe_orders(orders: &[BotOrder]) -> Vec<&BotOrder> {
     out
 }
 
-/// The fills grouped by bot, bots in order of first appearance.
-pub(crate) fn group_fills_by_bot(fills: &[FillRecord]) -> Vec<(BotId, Vec<&FillRecord>)> {
-    let mut groups: Vec<(BotId, Vec<&FillRecord>)> = Vec::new();
-    for f in fills {
-        match groups.iter_mut().find(|(id, _)| *id == f.bot_id) {
-            Some((_, g)) => g.push(f),
-            None => groups.push((f.bot_id, vec![f])),
+/// The fills grouped by bot, bots in order of first appearance, each
+/// bot's fills deduplicated by [`dedupe_fills`].
+pub(crate) fn group_fills_by_bot(fills: &[FillRecord]) -> Vec<(BotId, Vec<&Fill>)> {
+    let mut groups: Vec<(BotId, Vec<&Fill>)> = Vec::new();
+    for r in fills {
+        match groups.iter_mut().find(|(id, _)| *id == r.bot_id) {
+            Some((_, g)) => g.push(&r.fill),
+            None => groups.push((r.bot_id, vec![&r.fill])),
         }
     }
+    for (_, g) in &mut groups {
+        *g = dedupe_fills(g.iter().copied());
+    }
     groups
+}
+
+/// One bot's fills with each fill id once, at its first occurrence.
+pub(crate) fn dedupe_fills<'a>(fills: impl IntoIterator<Item = &'a Fill>) -> Vec<&'a Fill> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    fills.into_iter().filter(|f| seen.insert(f.id.as_str())).collect()
 }
 
 #[cfg(test)]

@@ -138,17 +138,27 @@ macro_rules! delegate_store {
             async fn events_for_user(&self, user_id: UserId, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
                 self.$f.events_for_user(user_id, limit).await
             }
+            async fn installation_tag(&self) -> Result<IdTag, StoreError> {
+                self.$f.installation_tag().await
+            }
             async fn acquire_lease(
                 &self,
                 bot_id: BotId,
                 owner: &str,
-                now: TimestampMs,
                 ttl_ms: i64,
-            ) -> Result<bool, StoreError> {
-                self.$f.acquire_lease(bot_id, owner, now, ttl_ms).await
+            ) -> Result<Option<Lease>, StoreError> {
+                self.$f.acquire_lease(bot_id, owner, ttl_ms).await
             }
-            async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError> {
-                self.$f.release_lease(bot_id, owner).await
+            async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+                self.$f.release_lease(lease).await
+            }
+            async fn write_bot(
+                &self,
+                lease: &Lease,
+                writes: &BotWrites,
+                now: TimestampMs,
+            ) -> Result<BotWritten, StoreError> {
+                self.$f.write_bot(lease, writes, now).await
             }
         }
     };

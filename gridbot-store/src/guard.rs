@@ -8,10 +8,12 @@
 //!
 //! And the rule that keeps them true afterwards: a bot holding nothing
 //! (`created`, `stopped`) reaches a status that holds an allocation only
-//! through a guarded start, never through a plain status change.
+//! through a guarded start, never through a plain status change — nor
+//! through a runner's [`StatusChange`], which moreover applies only from
+//! the statuses it names ([`check_status_change`]).
 
 use gridbot_core::model::{BotId, BotStatus};
-use gridbot_core::ports::BotLimits;
+use gridbot_core::ports::{BotLimits, StatusChange};
 use gridbot_core::StoreError;
 use rust_decimal::Decimal;
 
@@ -67,6 +69,26 @@ pub(crate) fn transition_allowed(id: BotId, from: BotStatus, to: BotStatus) -> R
     Ok(())
 }
 
+/// Refuses a runner's status change when the bot's `current` status is
+/// not one it is allowed from (a stop asked meanwhile is never
+/// overwritten), or when [`transition_allowed`] refuses it.
+pub(crate) fn check_status_change(id: BotId, current: BotStatus, change: &StatusChange) -> Result<(), StoreError> {
+    if !change.from.contains(&current) {
+        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
+        return Err(StoreError::Conflict(format!(
+            "bot {id} is {}, not {}: its change to {} was not applied; read the bot again",
+            current.as_str(),
+            if from.is_empty() {
+                "any status".to_owned()
+            } else {
+                from.join(" or ")
+            },
+            change.to.as_str()
+        )));
+    }
+    transition_allowed(id, current, change.to)
+}
+
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
@@ -103,6 +125,24 @@ mod tests {
                 symbol: "BTCUSDT".into()
             })
         );
+    }
+
+    #[test]
+    fn a_status_change_applies_only_from_its_statuses_and_never_bypasses_a_start() {
+        let change = |to, from: &[BotStatus]| StatusChange {
+            to,
+            message: None,
+            from: from.to_vec(),
+        };
+        let to_error = change(BotStatus::Error, &[BotStatus::Running, BotStatus::Starting]);
+        assert_eq!(check_status_change(BotId(1), BotStatus::Running, &to_error), Ok(()));
+        let refused = check_status_change(BotId(1), BotStatus::Stopping, &to_error);
+        let Err(StoreError::Conflict(msg)) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(msg.contains("is stopping, not running or starting"), "{msg}");
+        let restart = change(BotStatus::Running, &[BotStatus::Stopped]);
+        assert!(check_status_change(BotId(1), BotStatus::Stopped, &restart).is_err());
     }
 
     #[test]

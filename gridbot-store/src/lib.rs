@@ -62,6 +62,19 @@
 //!   allocation again through [`Store::activate_bot_guarded`]:
 //!   [`Store::set_bot_status`] refuses that move with
 //!   [`StoreError::Conflict`];
+//! - booking is exact: a fill is booked once per bot and fill id, and never
+//!   beyond its order's quantity — on both write paths
+//!   ([`Store::insert_fills`], [`Store::write_bot`]) the booking rule
+//!   (gridbot-core's `check_fill_booking`) refuses the whole call with
+//!   [`StoreError::FillRefused`] naming both records;
+//! - runner leases are judged by the store's clock (the database's on SQL
+//!   stores, [`MemoryStore::with_clock`]'s in memory), carry a fencing
+//!   epoch, and [`Store::write_bot`] writes a runner step in one
+//!   transaction only while its lease holds ([`StoreError::LeaseLost`]
+//!   otherwise, nothing written): a process that lost a bot cannot write
+//!   its rows;
+//! - the installation tag ([`Store::installation_tag`]) is made once per
+//!   database and never changes, whichever process asks first;
 //! - money is stored exactly: TEXT holding the decimal in SQLite, NUMERIC in
 //!   PostgreSQL, never floating point;
 //! - every store is `Send + Sync` (checked at compile time): share one
@@ -105,6 +118,12 @@
 //!   one bot through its client order id. Replays insert nothing.
 //! - Each bot keeps a `fill_count` column, moved in the same transaction as
 //!   the fills it counts, so the summary query never scans fills.
+//! - The booking check sums what an order's stored fills booked in Rust,
+//!   exactly (SQLite would sum TEXT as floating point), reading only the
+//!   fills of orders in the batch (index `fills (bot_id, client_id)`).
+//! - A released lease keeps its row and epoch (lapsed), so whoever takes
+//!   it next — its old owner too — gets a new epoch and every write under
+//!   the old one is refused.
 //! - Durability costs one `fsync` per commit on SQLite (`synchronous =
 //!   FULL`): write fills and orders in batches (one transaction per call),
 //!   not one by one. See [`SqliteStore`] for the figures.
@@ -122,16 +141,19 @@
 //! - `gridbot-store/migrations/{sqlite,postgres}`: the schema, one
 //!   reversible migration per file, kept alike for both databases.
 //! - `gridbot-store/tests`: the conformance suite, the crash test (a writer
-//!   killed mid-batch) and the guarded-start races, across threads and
-//!   processes.
-//! - `benches/store.rs` (`cargo bench --bench store`): insert throughput
-//!   and the summary query on each database.
+//!   killed mid-batch), the guarded-start races across threads and
+//!   processes, and two processes racing for a lease
+//!   (`tests/lease_processes.rs`).
+//! - `benches/store.rs` (`cargo bench --bench store`): insert throughput,
+//!   a fenced runner step and the summary query on each database.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod batch;
+mod booking;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod delegate;
+mod fence;
 mod guard;
 mod memory;
 mod migrate;

@@ -6,21 +6,30 @@
 //! serialised exactly like the SQL stores' transactions. Orderings match the
 //! SQL stores: ids are positive and grow; orders keep the position of their first
 //! insert; fills and equity points sort by `(ts, insertion)`.
+//!
+//! Lease expiry is judged by the store's clock ([`MemoryStore::with_clock`];
+//! the system clock by default), as the SQL stores judge it by the
+//! database's, so a simulated-time deployment expires leases in simulated
+//! time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use gridbot_core::clock::{Clock, SystemClock};
 use gridbot_core::model::{
     AuditEvent, Bot, BotId, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
-    CredentialsRecord, EquitySnapshot, FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs,
-    User, UserId, UserSummary,
+    CredentialsRecord, EquitySnapshot, Fill, FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId,
+    TimestampMs, User, UserId, UserSummary,
 };
-use gridbot_core::ports::{BotLimits, Store};
+use gridbot_core::ports::{BotLimits, BotWrites, BotWritten, Lease, Store};
 use gridbot_core::StoreError;
 
-use crate::batch::{dedupe_orders, group_fills_by_bot};
-use crate::guard::{check_start, transition_allowed, Holder};
+use crate::batch::{dedupe_fills, dedupe_orders, group_fills_by_bot};
+use crate::booking::{check_new_fills, Booked};
+use crate::fence::{self, check_own_rows, check_ttl, lease_lost, LeaseRow, RELEASED_AT};
+use crate::guard::{check_start, check_status_change, transition_allowed, Holder};
 
 #[derive(Debug, Default)]
 struct State {
@@ -35,10 +44,13 @@ struct State {
     /// Bot → (insertion sequence, fill).
     fills: HashMap<i64, Vec<(u64, FillRecord)>>,
     fill_keys: HashSet<(i64, String)>,
+    /// Bot → client id → quantity its stored fills booked.
+    booked: HashMap<i64, Booked>,
     equity: HashMap<i64, Vec<(u64, EquitySnapshot)>>,
     cache: HashMap<String, (serde_json::Value, TimestampMs)>,
     events: Vec<AuditEvent>,
-    leases: HashMap<i64, (String, TimestampMs)>,
+    leases: HashMap<i64, LeaseRow>,
+    installation: Option<IdTag>,
     seq: u64,
     last_id: i64,
 }
@@ -116,6 +128,117 @@ impl State {
             .ok_or_else(|| StoreError::NotFound(format!("bot {id}")))
     }
 
+    fn bot(&self, id: BotId) -> Result<&Bot, StoreError> {
+        self.bots
+            .get(&id.0)
+            .ok_or_else(|| StoreError::NotFound(format!("bot {id}")))
+    }
+
+    /// Inserts or replaces orders by client id (their bots exist).
+    fn put_orders(&mut self, orders: &[&BotOrder]) {
+        for o in orders {
+            let seq = match self.orders.get(o.client_id.as_str()) {
+                Some((seq, _)) => *seq,
+                None => self.next_seq(),
+            };
+            self.orders.insert(o.client_id.as_str().to_owned(), (seq, (*o).clone()));
+        }
+    }
+
+    /// Those of `fills` (one bot's, each id once) not booked yet.
+    fn new_fills<'a>(&self, bot: BotId, fills: &[&'a Fill]) -> Vec<&'a Fill> {
+        fills
+            .iter()
+            .copied()
+            .filter(|f| !self.fill_keys.contains(&(bot.0, f.id.clone())))
+            .collect()
+    }
+
+    /// Applies the booking rule to `bot`'s new fills, finding orders in
+    /// `pending` (the call's own orders, not written yet) before the
+    /// stored ones.
+    fn check_booking(&self, bot: BotId, new: &[&Fill], pending: &HashMap<&str, &BotOrder>) -> Result<(), StoreError> {
+        let stored = self.booked.get(&bot.0);
+        let booked: Booked = new
+            .iter()
+            .filter_map(|f| {
+                let id = f.client_id.as_str();
+                stored.and_then(|b| b.get(id)).map(|q| (id.to_owned(), *q))
+            })
+            .collect();
+        let order_of = |id: &str| pending.get(id).copied().or_else(|| self.orders.get(id).map(|(_, o)| o));
+        check_new_fills(bot, new, order_of, booked)
+    }
+
+    /// Books `bot`'s new fills (checked by [`State::check_booking`]).
+    fn book(&mut self, bot: BotId, new: &[&Fill]) {
+        for f in new {
+            self.fill_keys.insert((bot.0, f.id.clone()));
+            let seq = self.next_seq();
+            let record = FillRecord {
+                bot_id: bot,
+                fill: (*f).clone(),
+            };
+            self.fills.entry(bot.0).or_default().push((seq, record));
+            *self.fill_counts.entry(bot.0).or_default() += 1;
+            let booked = self
+                .booked
+                .entry(bot.0)
+                .or_default()
+                .entry(f.client_id.as_str().to_owned())
+                .or_default();
+            // Checked for fills of known orders; others cannot matter beyond the range.
+            *booked = booked.saturating_add(f.qty);
+        }
+    }
+
+    fn put_equity(&mut self, points: &[EquitySnapshot]) {
+        for p in points {
+            let seq = self.next_seq();
+            self.equity.entry(p.bot_id.0).or_default().push((seq, p.clone()));
+        }
+    }
+
+    /// Sets a bot's status and message, stamping `stopped_at` on `Stopped`
+    /// (the caller checked the move).
+    fn put_status(
+        &mut self,
+        id: BotId,
+        status: BotStatus,
+        message: Option<String>,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
+        let b = self.bot_mut(id)?;
+        b.status = status;
+        b.error_message = message;
+        b.updated_at = now;
+        if status == BotStatus::Stopped {
+            b.stopped_at = Some(now);
+        }
+        Ok(())
+    }
+
+    fn put_stats(&mut self, id: BotId, stats: &BotStats, now: TimestampMs) -> Result<(), StoreError> {
+        let b = self.bot_mut(id)?;
+        b.stats = stats.clone();
+        b.updated_at = now;
+        Ok(())
+    }
+
+    fn put_engine(
+        &mut self,
+        id: BotId,
+        state: &serde_json::Value,
+        fill_cursor: Option<String>,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
+        let b = self.bot_mut(id)?;
+        b.engine_state = Some(state.clone());
+        b.fill_cursor = fill_cursor;
+        b.updated_at = now;
+        Ok(())
+    }
+
     fn open_orders(&self, bot_id: BotId) -> u64 {
         let open =
             |o: &BotOrder| o.bot_id == bot_id && matches!(o.status, BotOrderStatus::Intended | BotOrderStatus::Open);
@@ -132,15 +255,39 @@ fn newest<T: Clone, K: Ord>(items: &[(u64, T)], limit: usize, key: impl Fn(&(u64
 }
 
 /// The in-memory store.
-#[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::with_clock(Arc::new(SystemClock))
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("state", &self.state)
+            .field("now_ms", &self.clock.now_ms())
+            .finish()
+    }
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         MemoryStore::default()
+    }
+
+    /// An empty store whose clock — what lease expiry is judged by — is
+    /// `clock` (a simulated deployment passes its simulated clock).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        MemoryStore {
+            state: Mutex::new(State::default()),
+            clock,
+        }
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
@@ -313,23 +460,12 @@ impl Store for MemoryStore {
         now: TimestampMs,
     ) -> Result<(), StoreError> {
         let mut s = self.lock()?;
-        let b = s.bot_mut(id)?;
-        transition_allowed(id, b.status, status)?;
-        b.status = status;
-        b.error_message = error;
-        b.updated_at = now;
-        if status == BotStatus::Stopped {
-            b.stopped_at = Some(now);
-        }
-        Ok(())
+        transition_allowed(id, s.bot(id)?.status, status)?;
+        s.put_status(id, status, error, now)
     }
 
     async fn update_bot_stats(&self, id: BotId, stats: &BotStats, now: TimestampMs) -> Result<(), StoreError> {
-        let mut s = self.lock()?;
-        let b = s.bot_mut(id)?;
-        b.stats = stats.clone();
-        b.updated_at = now;
-        Ok(())
+        self.lock()?.put_stats(id, stats, now)
     }
 
     async fn save_engine_state(
@@ -339,24 +475,13 @@ impl Store for MemoryStore {
         fill_cursor: Option<String>,
         now: TimestampMs,
     ) -> Result<(), StoreError> {
-        let mut s = self.lock()?;
-        let b = s.bot_mut(id)?;
-        b.engine_state = Some(state.clone());
-        b.fill_cursor = fill_cursor;
-        b.updated_at = now;
-        Ok(())
+        self.lock()?.put_engine(id, state, fill_cursor, now)
     }
 
     async fn upsert_orders(&self, orders: &[BotOrder]) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         s.require_bots(orders.iter().map(|o| o.bot_id))?;
-        for o in dedupe_orders(orders) {
-            let seq = match s.orders.get(o.client_id.as_str()) {
-                Some((seq, _)) => *seq,
-                None => s.next_seq(),
-            };
-            s.orders.insert(o.client_id.as_str().to_owned(), (seq, o.clone()));
-        }
+        s.put_orders(&dedupe_orders(orders));
         Ok(())
     }
 
@@ -382,16 +507,16 @@ impl Store for MemoryStore {
         let mut s = self.lock()?;
         let groups = group_fills_by_bot(fills);
         s.require_bots(groups.iter().map(|(id, _)| *id))?;
+        let mut new = Vec::with_capacity(groups.len());
+        for (bot_id, group) in &groups {
+            let fresh = s.new_fills(*bot_id, group);
+            s.check_booking(*bot_id, &fresh, &HashMap::new())?;
+            new.push((*bot_id, fresh));
+        }
         let mut total = 0;
-        for (bot_id, group) in groups {
-            for f in group {
-                if s.fill_keys.insert((bot_id.0, f.fill.id.clone())) {
-                    let seq = s.next_seq();
-                    s.fills.entry(bot_id.0).or_default().push((seq, f.clone()));
-                    *s.fill_counts.entry(bot_id.0).or_default() += 1;
-                    total += 1;
-                }
-            }
+        for (bot_id, fresh) in new {
+            s.book(bot_id, &fresh);
+            total += fresh.len();
         }
         Ok(total)
     }
@@ -409,10 +534,7 @@ impl Store for MemoryStore {
     async fn insert_equity_snapshots(&self, points: &[EquitySnapshot]) -> Result<(), StoreError> {
         let mut s = self.lock()?;
         s.require_bots(points.iter().map(|p| p.bot_id))?;
-        for p in points {
-            let seq = s.next_seq();
-            s.equity.entry(p.bot_id.0).or_default().push((seq, p.clone()));
-        }
+        s.put_equity(points);
         Ok(())
     }
 
@@ -452,31 +574,69 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn acquire_lease(
-        &self,
-        bot_id: BotId,
-        owner: &str,
-        now: TimestampMs,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let mut s = self.lock()?;
-        s.require_bots([bot_id])?;
-        let free = match s.leases.get(&bot_id.0) {
-            None => true,
-            Some((holder, expires_at)) => holder == owner || *expires_at <= now,
-        };
-        if free {
-            s.leases
-                .insert(bot_id.0, (owner.to_owned(), now.saturating_add(ttl_ms)));
-        }
-        Ok(free)
+    async fn installation_tag(&self) -> Result<IdTag, StoreError> {
+        Ok(*self.lock()?.installation.get_or_insert_with(IdTag::random))
     }
 
-    async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError> {
+    async fn acquire_lease(&self, bot_id: BotId, owner: &str, ttl_ms: i64) -> Result<Option<Lease>, StoreError> {
+        check_ttl(bot_id, ttl_ms)?;
+        let now = self.clock.now_ms();
         let mut s = self.lock()?;
-        if s.leases.get(&bot_id.0).is_some_and(|(holder, _)| holder == owner) {
-            s.leases.remove(&bot_id.0);
+        s.require_bots([bot_id])?;
+        let Some(row) = fence::take(s.leases.get(&bot_id.0), owner, now, ttl_ms) else {
+            return Ok(None);
+        };
+        let epoch = row.epoch;
+        s.leases.insert(bot_id.0, row);
+        Ok(Some(Lease {
+            bot_id,
+            owner: owner.to_owned(),
+            epoch,
+        }))
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        if let Some(row) = s.leases.get_mut(&lease.bot_id.0) {
+            if row.owner == lease.owner && row.epoch == lease.epoch {
+                row.expires_at = RELEASED_AT;
+            }
         }
         Ok(())
+    }
+
+    async fn write_bot(&self, lease: &Lease, writes: &BotWrites, now: TimestampMs) -> Result<BotWritten, StoreError> {
+        check_own_rows(lease, writes)?;
+        let bot = lease.bot_id;
+        let clock_now = self.clock.now_ms();
+        let mut s = self.lock()?;
+        if !fence::holds(s.leases.get(&bot.0), lease, clock_now) {
+            return Err(lease_lost(lease));
+        }
+        let current = s.bot(bot)?.status;
+        // Check everything first (in the SQL stores' order), then write.
+        let orders = dedupe_orders(&writes.orders);
+        let pending: HashMap<&str, &BotOrder> = orders.iter().map(|o| (o.client_id.as_str(), *o)).collect();
+        let fills = dedupe_fills(&writes.fills);
+        let new = s.new_fills(bot, &fills);
+        s.check_booking(bot, &new, &pending)?;
+        if let Some(change) = &writes.status {
+            check_status_change(bot, current, change)?;
+        }
+        s.put_orders(&orders);
+        s.book(bot, &new);
+        if let Some(engine) = &writes.engine {
+            s.put_engine(bot, &engine.state, engine.fill_cursor.clone(), now)?;
+        }
+        if let Some(stats) = &writes.stats {
+            s.put_stats(bot, stats, now)?;
+        }
+        s.put_equity(&writes.equity);
+        if let Some(change) = &writes.status {
+            s.put_status(bot, change.to, change.message.clone(), now)?;
+        }
+        let mut written = BotWritten::default();
+        written.new_fills = new.len();
+        Ok(written)
     }
 }

@@ -8,9 +8,9 @@
 
 use gridbot_core::model::{
     AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
-    FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
+    FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
 };
-use gridbot_core::ports::BotLimits;
+use gridbot_core::ports::{BotLimits, BotWrites, BotWritten, Lease};
 use gridbot_core::StoreError;
 
 use crate::delegate::delegate_store;

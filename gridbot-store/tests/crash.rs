@@ -12,26 +12,18 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use gridbot_core::model::{BotId, BotOrderStatus};
 
-use common::{d, fill, grid_bot, order};
+use common::{d, fill, grid_bot, order, rerun_test, runtime};
 
 const CHILD_DB: &str = "GRIDBOT_STORE_CRASH_CHILD";
 const CHILD_BOT: &str = "GRIDBOT_STORE_CRASH_BOT";
 const FILLS_PER_BATCH: usize = 100;
 const ORDERS_PER_BATCH: usize = 20;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// The writer: batches until killed.
 fn write_until_killed(url: &str, bot: BotId) {
@@ -64,8 +56,7 @@ fn run_as_child() -> bool {
 /// a few dozen batches, kills it while it writes, and returns the last
 /// batch it reported committed.
 fn kill_a_writer_mid_batch(test: &str, url: &str, bot: BotId) -> u64 {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+    let mut child = rerun_test(test)
         .env(CHILD_DB, url)
         .env(CHILD_BOT, bot.0.to_string())
         .stdout(Stdio::piped())
@@ -157,7 +148,7 @@ fn a_killed_writer_leaves_every_batch_whole_or_absent() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crash.db").display());
+    let url = common::sqlite_url(&dir, "crash.db");
     let rt = runtime();
     let bot = rt.block_on(one_bot(&url));
     let reported = kill_a_writer_mid_batch("a_killed_writer_leaves_every_batch_whole_or_absent", &url, bot);

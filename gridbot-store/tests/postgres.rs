@@ -6,6 +6,7 @@
 mod common;
 #[macro_use]
 mod conformance;
+mod fenced;
 mod migrations;
 mod race;
 mod schema;
@@ -134,4 +135,28 @@ fn only_names_of_the_test_shape_are_dated() {
     assert_eq!(created_at("t_keep_1700000000"), None);
     assert_eq!(created_at("t_1700000000_0011"), None);
     assert_eq!(created_at("public"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installation_tag_is_shared_by_handles_on_one_postgres_database() {
+    if let Some(fx) = common::postgres().await {
+        fenced::the_installation_tag_is_shared_by_handles_on_one_database(fx.url.as_deref().unwrap()).await;
+        fx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_take_over_through_another_handle_fences_the_first_on_postgres() {
+    if let Some(fx) = common::postgres().await {
+        fenced::a_take_over_through_another_handle_fences_the_first(fx.url.as_deref().unwrap()).await;
+        fx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_a_take_over_in_flight_and_is_then_refused_on_postgres() {
+    if let Some(fx) = common::postgres().await {
+        fenced::a_write_waits_for_a_take_over_in_flight_and_is_then_refused(fx.url.as_deref().unwrap(), "BEGIN").await;
+        fx.finish().await;
+    }
 }

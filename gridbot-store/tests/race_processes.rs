@@ -6,13 +6,13 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use gridbot_core::model::UserId;
 use gridbot_core::StoreError;
 use rust_decimal::Decimal;
 
-use common::{d, grid_bot, limits};
+use common::{d, grid_bot, limits, rerun_test, runtime};
 
 const CHILD_DB: &str = "GRIDBOT_STORE_RACE_CHILD";
 const CHILD_USER: &str = "GRIDBOT_STORE_RACE_USER";
@@ -20,14 +20,6 @@ const CHILD_OFFSET: &str = "GRIDBOT_STORE_RACE_OFFSET";
 const SYMBOLS: [&str; 7] = [
     "BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT",
 ];
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// One process's share of the race: 25 concurrent starts.
 fn race_in_child(url: &str, user: UserId, offset: usize) {
@@ -69,7 +61,7 @@ fn guarded_starts_from_two_processes_on_one_sqlite_file_keep_the_rules() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("race.db").display());
+    let url = common::sqlite_url(&dir, "race.db");
     let rt = runtime();
     let user = rt.block_on(async {
         let store = gridbot_store::open(&url).await.unwrap();
@@ -78,13 +70,7 @@ fn guarded_starts_from_two_processes_on_one_sqlite_file_keep_the_rules() {
     let children: Vec<_> = [0usize, 25]
         .into_iter()
         .map(|offset| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "guarded_starts_from_two_processes_on_one_sqlite_file_keep_the_rules",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
+            rerun_test("guarded_starts_from_two_processes_on_one_sqlite_file_keep_the_rules")
                 .env(CHILD_DB, &url)
                 .env(CHILD_USER, user.0.to_string())
                 .env(CHILD_OFFSET, offset.to_string())

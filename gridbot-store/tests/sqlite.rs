@@ -5,6 +5,7 @@
 mod common;
 #[macro_use]
 mod conformance;
+mod fenced;
 mod migrations;
 mod race;
 mod schema;
@@ -78,5 +79,27 @@ async fn the_schema_refuses_two_active_bots_of_a_user_on_one_symbol() {
         .unwrap();
     schema::database_refuses_two_active_bots_of_a_user_on_one_symbol(&store, store.sql().pool()).await;
     schema::a_corrupt_amount_is_reported_not_guessed(&store, store.sql().pool(), false).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installation_tag_is_shared_by_handles_on_one_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::the_installation_tag_is_shared_by_handles_on_one_database(fx.url.as_deref().unwrap()).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_take_over_through_another_handle_fences_the_first_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::a_take_over_through_another_handle_fences_the_first(fx.url.as_deref().unwrap()).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_a_take_over_in_flight_and_is_then_refused_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::a_write_waits_for_a_take_over_in_flight_and_is_then_refused(fx.url.as_deref().unwrap(), "BEGIN IMMEDIATE")
+        .await;
     fx.finish().await;
 }

@@ -288,7 +288,8 @@ impl GridbotBuilder {
     pub async fn build(self) -> Result<Gridbot, BuildError> {
         let clock = self.clock;
         let store: Arc<dyn Store> = match self.store {
-            StoreChoice::Memory => Arc::new(gridbot_store::MemoryStore::new()),
+            // Leases expire by the store's clock: the deployment's.
+            StoreChoice::Memory => Arc::new(gridbot_store::MemoryStore::with_clock(clock.clone())),
             StoreChoice::Url(url) => gridbot_store::open(&url).await?,
             StoreChoice::Given(store) => store,
         };

@@ -4,7 +4,7 @@
 use gridbot_core::model::{Bot, BotId, BotOverview, BotStats, BotStatus, NewBot, TimestampMs, UserId, UserSummary};
 use gridbot_core::ports::BotLimits;
 use gridbot_core::StoreError;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Executor, Transaction};
 
 use super::codec::{bot_status, dec, int, source_cols, to_json, u64_col, BotOverviewRow, BotRow};
 use super::errors::is_unique_violation;
@@ -272,20 +272,7 @@ impl SqlStore {
         error: Option<String>,
         now: TimestampMs,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(&format!(
-            "UPDATE bots SET status = $1, error_message = $2, updated_at = $3, \
-             stopped_at = CASE WHEN $1 = 'stopped' THEN $3 ELSE stopped_at END \
-             WHERE id = $4 AND (status NOT IN {NON_HOLDING_SQL} OR $5 = 0)"
-        ))
-        .bind(status.as_str())
-        .bind(error)
-        .bind(now)
-        .bind(id.0)
-        .bind(i64::from(status.holds_allocation()))
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        if done.rows_affected() == 1 {
+        if self.write_status(&self.pool, id, status, error, now).await? {
             return Ok(());
         }
         let current: Option<(String,)> = sqlx::query_as("SELECT status FROM bots WHERE id = $1")
@@ -301,7 +288,46 @@ impl SqlStore {
         )))
     }
 
+    /// Sets a bot's status and message (stamping `stopped_at` on
+    /// `stopped`) unless the bot holds nothing and `status` would make it
+    /// hold an allocation ([`transition_allowed`]); false when nothing was
+    /// written (that refusal, or no such bot).
+    pub(super) async fn write_status<'e>(
+        &self,
+        ex: impl Executor<'e, Database = Any>,
+        id: BotId,
+        status: BotStatus,
+        message: Option<String>,
+        now: TimestampMs,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(&format!(
+            "UPDATE bots SET status = $1, error_message = $2, updated_at = $3, \
+             stopped_at = CASE WHEN $1 = 'stopped' THEN $3 ELSE stopped_at END \
+             WHERE id = $4 AND (status NOT IN {NON_HOLDING_SQL} OR $5 = 0)"
+        ))
+        .bind(status.as_str())
+        .bind(message)
+        .bind(now)
+        .bind(id.0)
+        .bind(i64::from(status.holds_allocation()))
+        .execute(ex)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub(crate) async fn update_bot_stats(&self, id: BotId, s: &BotStats, now: TimestampMs) -> Result<(), StoreError> {
+        self.write_stats(&self.pool, id, s, now).await
+    }
+
+    /// Saves a bot's running totals (the stats document and its columns).
+    pub(super) async fn write_stats<'e>(
+        &self,
+        ex: impl Executor<'e, Database = Any>,
+        id: BotId,
+        s: &BotStats,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(&self.sql(
             "UPDATE bots SET realized_pnl = $1{n}, unrealized_pnl = $2{n}, grid_profit = $3{n}, fees = $4{n}, \
              total_pnl = $5{n}, round_trips = $6, stats = $7{j}, updated_at = $8 WHERE id = $9",
@@ -315,7 +341,7 @@ impl SqlStore {
         .bind(to_json(s, "bot stats")?)
         .bind(now)
         .bind(id.0)
-        .execute(&self.pool)
+        .execute(ex)
         .await
         .map_err(db_err)?;
         found(done.rows_affected(), id)
@@ -328,6 +354,18 @@ impl SqlStore {
         fill_cursor: Option<String>,
         now: TimestampMs,
     ) -> Result<(), StoreError> {
+        self.write_engine(&self.pool, id, state, fill_cursor, now).await
+    }
+
+    /// Saves a bot's engine state and fill cursor together.
+    pub(super) async fn write_engine<'e>(
+        &self,
+        ex: impl Executor<'e, Database = Any>,
+        id: BotId,
+        state: &serde_json::Value,
+        fill_cursor: Option<String>,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
             &self.sql("UPDATE bots SET engine_state = $1{j}, fill_cursor = $2, updated_at = $3 WHERE id = $4"),
         )
@@ -335,7 +373,7 @@ impl SqlStore {
         .bind(fill_cursor)
         .bind(now)
         .bind(id.0)
-        .execute(&self.pool)
+        .execute(ex)
         .await
         .map_err(db_err)?;
         found(done.rows_affected(), id)

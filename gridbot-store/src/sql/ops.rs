@@ -1,10 +1,9 @@
-//! Advisor cache, audit log and runner leases.
+//! Advisor cache and audit log.
 
-use gridbot_core::model::{AuditEvent, BotId, TimestampMs, UserId};
+use gridbot_core::model::{AuditEvent, TimestampMs, UserId};
 use gridbot_core::StoreError;
 
 use super::codec::{int, json, to_json, EventRow};
-use super::errors::is_fk_violation;
 use super::{db_err, SqlStore};
 
 impl SqlStore {
@@ -68,44 +67,5 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         rows.into_iter().map(EventRow::into_event).collect()
-    }
-
-    /// One statement: insert, or take over when the lease is ours or expired.
-    pub(crate) async fn acquire_lease(
-        &self,
-        bot_id: BotId,
-        owner: &str,
-        now: TimestampMs,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO runner_leases (bot_id, owner, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (bot_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE runner_leases.owner = excluded.owner OR runner_leases.expires_at <= $4",
-        )
-        .bind(bot_id.0)
-        .bind(owner)
-        .bind(now.saturating_add(ttl_ms))
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_fk_violation(&e) {
-                StoreError::NotFound(format!("bot {bot_id}"))
-            } else {
-                db_err(e)
-            }
-        })?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(crate) async fn release_lease(&self, bot_id: BotId, owner: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM runner_leases WHERE bot_id = $1 AND owner = $2")
-            .bind(bot_id.0)
-            .bind(owner)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
     }
 }

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
 use gridbot_core::model::{
-    BotId, BotKind, BotOrder, BotOrderStatus, BotSource, ClientOrderId, Fill, FillRecord, Liquidity, NewBot, Side,
-    Symbol, UserId,
+    BotId, BotKind, BotOrder, BotOrderStatus, BotSource, BotStatus, ClientOrderId, Fill, FillRecord, Liquidity, NewBot,
+    Side, Symbol, UserId,
 };
 use gridbot_core::ports::{BotLimits, Store};
 use rust_decimal::Decimal;
@@ -63,10 +63,15 @@ pub async fn memory() -> Option<Fixture> {
     })
 }
 
+/// The URL of SQLite file `name` in `dir`, created on first open.
+pub fn sqlite_url(dir: &TempDir, name: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join(name).display())
+}
+
 /// A fresh SQLite store in a temporary file.
 pub async fn sqlite() -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("store.db").display());
+    let url = sqlite_url(&dir, "store.db");
     Some(Fixture {
         store: gridbot_store::open(&url).await.unwrap(),
         url: Some(url),
@@ -85,6 +90,37 @@ pub async fn postgres() -> Option<Fixture> {
         url: Some(url),
         guard: Guard::Pg(schema),
     })
+}
+
+/// A multi-threaded runtime (2 workers) for tests that drive processes
+/// and so cannot be `#[tokio::test]`s.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// This test binary again, running only its test `test`: the child
+/// process of a multi-process test (the caller adds the environment that
+/// tells the child what to do and pipes what it needs).
+pub fn rerun_test(test: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+    cmd
+}
+
+/// A new user `name` with a running grid bot on `symbol` (started through
+/// the guarded start).
+pub async fn running_bot(store: &dyn Store, name: &str, symbol: &str) -> BotId {
+    let u = store.create_user(name, "h", 0).await.unwrap();
+    let bot = store
+        .start_bot_guarded(&grid_bot(u.id, symbol, d("100")), limits(5, "1000"), 1)
+        .await
+        .unwrap();
+    store.set_bot_status(bot.id, BotStatus::Running, None, 2).await.unwrap();
+    bot.id
 }
 
 /// `n` as an exact decimal (`"12.5"`).

@@ -3,10 +3,12 @@
 //! Each case gets a fresh, empty store.
 
 mod bots;
+mod fenced;
 mod records;
 mod trading;
 
 pub use bots::*;
+pub use fenced::*;
 pub use records::*;
 pub use trading::*;
 
@@ -42,8 +44,23 @@ macro_rules! conformance_suite {
             summary_totals_pnl_allocations_and_counts,
             advisor_cache_answers_until_expiry,
             audit_events_come_back_newest_first_per_user,
-            leases_are_exclusive_until_they_expire,
             one_of_many_racing_runners_gets_a_free_lease,
+            a_live_lease_is_renewed_by_its_owner_only_and_keeps_its_epoch,
+            releasing_a_lease_lets_the_next_taker_in_with_a_new_epoch,
+            a_lease_lapses_by_the_stores_clock_and_is_retaken_with_a_new_epoch,
+            lease_times_out_of_range_and_unknown_bots_are_refused,
+            a_write_under_a_lost_lease_writes_nothing,
+            a_write_under_a_live_lease_lands_whole,
+            a_fill_beyond_its_order_is_refused_with_both_records_and_nothing_written,
+            fills_beyond_their_order_are_refused_across_fills_batches_and_within_a_batch,
+            a_fenced_write_refuses_fills_beyond_orders_it_carries_and_writes_nothing,
+            a_fill_of_another_bots_order_is_refused,
+            a_fill_without_an_order_record_is_booked,
+            replays_are_skipped_and_counted_once_even_for_fully_booked_orders,
+            a_status_change_applies_only_from_its_statuses_and_writes_nothing_otherwise,
+            a_fenced_write_never_makes_a_stopped_bot_hold_an_allocation,
+            a_fenced_write_refuses_rows_of_another_bot,
+            the_installation_tag_is_made_once_and_kept,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {

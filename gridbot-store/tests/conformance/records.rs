@@ -1,4 +1,4 @@
-//! Users, credentials, risk settings, templates, cache, audit log, leases.
+//! Users, credentials, risk settings, templates, cache, audit log, a lease race.
 
 use std::sync::Arc;
 
@@ -148,53 +148,21 @@ pub async fn audit_events_come_back_newest_first_per_user(store: Arc<dyn Store>)
     assert_eq!(store.events_for_user(b.id, 10).await.unwrap().len(), 1);
 }
 
-pub async fn leases_are_exclusive_until_they_expire(store: Arc<dyn Store>) {
-    let u = store.create_user("alice", "h", 0).await.unwrap();
-    let bot = store.create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0).await.unwrap();
-    assert!(store.acquire_lease(bot.id, "runner-a", 1_000, 500).await.unwrap());
-    assert!(!store.acquire_lease(bot.id, "runner-b", 1_200, 500).await.unwrap());
-    assert!(
-        store.acquire_lease(bot.id, "runner-a", 1_400, 500).await.unwrap(),
-        "renewal"
-    );
-    assert!(
-        !store.acquire_lease(bot.id, "runner-b", 1_800, 500).await.unwrap(),
-        "renewed until 1900"
-    );
-    assert!(
-        store.acquire_lease(bot.id, "runner-b", 1_900, 500).await.unwrap(),
-        "expired: taken over"
-    );
-    store.release_lease(bot.id, "runner-a").await.unwrap();
-    assert!(
-        !store.acquire_lease(bot.id, "runner-a", 2_000, 500).await.unwrap(),
-        "release by another is a no-op"
-    );
-    store.release_lease(bot.id, "runner-b").await.unwrap();
-    assert!(
-        store.acquire_lease(bot.id, "runner-a", 2_000, 500).await.unwrap(),
-        "released: free"
-    );
-    assert!(matches!(
-        store.acquire_lease(BotId(999_999), "runner-a", 0, 500).await,
-        Err(StoreError::NotFound(_))
-    ));
-}
-
 pub async fn one_of_many_racing_runners_gets_a_free_lease(store: Arc<dyn Store>) {
     let u = store.create_user("alice", "h", 0).await.unwrap();
     let bot = store.create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 0).await.unwrap();
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.acquire_lease(bot.id, &format!("runner-{i}"), 1_000, 30_000).await })
+            tokio::spawn(async move { store.acquire_lease(bot.id, &format!("runner-{i}"), 30_000).await })
         })
         .collect();
-    let mut winners = 0;
+    let mut winners = Vec::new();
     for t in tasks {
-        if t.await.unwrap().unwrap() {
-            winners += 1;
+        if let Some(lease) = t.await.unwrap().unwrap() {
+            winners.push(lease);
         }
     }
-    assert_eq!(winners, 1);
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(winners[0].epoch, 1, "a new lease row starts at epoch 1");
 }

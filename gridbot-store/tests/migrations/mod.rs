@@ -5,9 +5,10 @@ use gridbot_store::migrate_status;
 
 use crate::common::{d, fill, grid_bot, limits, order, Fixture};
 
-/// Populates the store, reverts the newest migration (the tables it made
-/// go, the rest keep their data), reverts everything (no table is left),
-/// migrates up again and uses the fresh schema.
+/// Populates the store, reverts the newest migration (what it made goes,
+/// the rest keep their data), applies it again over the data, reverts
+/// everything (no table is left), migrates up again and uses the fresh
+/// schema.
 pub async fn round_trip_on_populated_database(fx: &Fixture) {
     let url = fx.url.as_deref().unwrap();
     let store = &fx.store;
@@ -21,7 +22,8 @@ pub async fn round_trip_on_populated_database(fx: &Fixture) {
         .upsert_orders(&[order(bot.id, "g1-0-0", BotOrderStatus::Open, 1)])
         .await
         .unwrap();
-    assert!(store.acquire_lease(bot.id, "runner", 0, 1000).await.unwrap());
+    assert!(store.acquire_lease(bot.id, "runner", 60_000).await.unwrap().is_some());
+    assert!(!store.installation_tag().await.unwrap().is_none());
     let all_applied = migrate_status(url).await.unwrap();
     assert!(all_applied.len() >= 2 && all_applied.iter().all(|m| m.applied));
 
@@ -30,14 +32,23 @@ pub async fn round_trip_on_populated_database(fx: &Fixture) {
     assert!(!status.last().unwrap().applied);
     assert!(status[..status.len() - 1].iter().all(|m| m.applied));
     assert!(
-        store.acquire_lease(bot.id, "runner", 0, 1000).await.is_err(),
-        "leases table reverted"
+        store.acquire_lease(bot.id, "runner", 60_000).await.is_err(),
+        "lease epochs reverted"
     );
+    assert!(store.installation_tag().await.is_err(), "installation table reverted");
     assert_eq!(
         store.fill_count(bot.id).await.unwrap(),
         1,
         "older tables keep their data"
     );
+
+    gridbot_store::migrate_up(url).await.unwrap();
+    assert!(
+        store.acquire_lease(bot.id, "runner", 60_000).await.unwrap().is_some(),
+        "the lease row survives its table's change"
+    );
+    assert!(!store.installation_tag().await.unwrap().is_none());
+    gridbot_store::migrate_down(url).await.unwrap();
 
     gridbot_store::migrate_down_to(url, 0).await.unwrap();
     assert!(migrate_status(url).await.unwrap().iter().all(|m| !m.applied));
@@ -52,6 +63,13 @@ pub async fn round_trip_on_populated_database(fx: &Fixture) {
         .await
         .unwrap();
     assert_eq!(store.insert_fills(&[fill(b2.id, "f1", 1)]).await.unwrap(), 1);
-    assert!(store.acquire_lease(b2.id, "runner", 0, 1000).await.unwrap());
+    assert_eq!(
+        store
+            .acquire_lease(b2.id, "runner", 60_000)
+            .await
+            .unwrap()
+            .map(|l| l.epoch),
+        Some(1)
+    );
     gridbot_store::migrate_up(url).await.unwrap();
 }
