@@ -69,7 +69,8 @@ async fn a_trend_bot_trades_a_round_trip_through_the_bitget_adapter() {
             ..RunnerOptions::default()
         },
     };
-    let mut runner = BotRunner::load(bot.clone(), ctx).await.unwrap();
+    let lease = store.acquire_lease(bot.id, "e2e", 3_600_000).await.unwrap().unwrap();
+    let mut runner = BotRunner::load(bot.clone(), ctx, lease).await.unwrap();
     runner.resume(fake.price("BTCUSDT"), t0).await.unwrap();
     fake.with_book(|b| {
         assert_eq!(b.pos_mode, "one_way_mode");
@@ -171,7 +172,8 @@ async fn run_grid(faults: bool) {
             ..RunnerOptions::default()
         },
     };
-    let mut runner = BotRunner::load(bot.clone(), ctx).await.unwrap();
+    let lease = store.acquire_lease(bot.id, "e2e", 3_600_000).await.unwrap().unwrap();
+    let mut runner = BotRunner::load(bot.clone(), ctx, lease).await.unwrap();
     runner.resume(dec!(29410), t0).await.unwrap();
     assert_eq!(fake.open_orders("BTCUSDT"), 40);
     if faults {

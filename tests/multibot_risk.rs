@@ -135,10 +135,10 @@ struct NoTasks;
 
 #[async_trait::async_trait]
 impl gridbot_core::manager::BotLauncher for NoTasks {
-    async fn launch(&self, _bot: gridbot_core::model::Bot) -> Result<(), gridbot_core::manager::ManagerError> {
+    async fn launch(&self, _bot: gridbot_core::model::Bot) -> Result<(), gridbot_core::runner::RunnerError> {
         Ok(())
     }
-    async fn stop(&self, _bot: gridbot_core::model::Bot) -> Result<(), gridbot_core::manager::ManagerError> {
+    async fn stop(&self, _bot: gridbot_core::model::Bot) -> Result<(), gridbot_core::runner::RunnerError> {
         Ok(())
     }
     fn is_running(&self, _bot: gridbot_core::model::BotId) -> bool {

@@ -24,7 +24,7 @@ use gridbot_core::model::{
 };
 use gridbot_core::paper::{PaperAccount, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Exchange, ExecutionStream, FillPage, MarketData, MarketSubscription, Store};
-use gridbot_core::runner::{LeaseOptions, RetryPolicy, RunnerError, RunnerOptions, Supervisor};
+use gridbot_core::runner::{BotLauncher, LeaseOptions, RetryPolicy, RunnerError, RunnerOptions, Supervisor};
 use gridbot_core::Decimal;
 use gridbot_store::MemoryStore;
 use rust_decimal_macros::dec;
@@ -368,13 +368,20 @@ async fn a_close_the_exchange_refuses_on_stop_leaves_the_bot_in_error_naming_the
         matches!(err, ManagerError::Runner(RunnerError::PositionLeftOpen { .. })),
         "{err:?}"
     );
-    assert!(message.contains(&format!("position of {held} BTCUSDT left open")), "{message}");
+    assert!(
+        message.contains(&format!("position of {held} BTCUSDT left open")),
+        "{message}"
+    );
     assert!(message.contains("reduce-only orders are suspended"), "{message}");
     let b = w.bot(bot.id).await;
     assert_eq!(b.status, BotStatus::Error);
-    assert_eq!(b.error.as_deref(), Some(message.as_str()));
+    assert_eq!(b.error_message.as_deref(), Some(message.as_str()));
     assert!(w.resting(bot.id).await.is_empty(), "its orders are cancelled");
-    assert_eq!(w.position().await, held, "the position is still there, and the bot says so");
+    assert_eq!(
+        w.position().await,
+        held,
+        "the position is still there, and the bot says so"
+    );
     // Once the exchange accepts closes again, stopping again finishes.
     w.faults().refuse_closes = None;
     m.stop_bot(w.user, bot.id).await.unwrap();
@@ -417,15 +424,20 @@ async fn a_lost_acknowledgement_is_looked_up_by_client_id_and_never_sent_twice()
     w.until_resting(bot.id, 10).await;
     // Fill two buys and let the runner place their counter orders.
     w.price(dec!(27500));
-    w.until("the filled cells flipped", || async { w.resting(bot.id).await.len() == 10 }).await;
+    w.until("the filled cells flipped", || async {
+        w.resting(bot.id).await.len() == 10
+    })
+    .await;
     let f = w.faults();
     assert_eq!(f.lost_answers, 0);
     let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent more than once: {twice:?}");
     drop(f);
-    let records = w.store.orders_for_bot(bot.id, true).await.unwrap();
-    assert_eq!(records.len(), 10, "{records:?}");
-    assert!(records.iter().all(|o| o.status == BotOrderStatus::Open), "{records:?}");
+    w.until("the records say the ten orders are open", || async {
+        let records = w.store.orders_for_bot(bot.id, true).await.unwrap();
+        records.len() == 10 && records.iter().all(|o| o.status == BotOrderStatus::Open)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,7 +453,7 @@ async fn a_fill_booked_again_under_a_new_id_is_refused_and_the_bot_goes_to_error
     w.price(dec!(28500));
     w.until_status(bot.id, BotStatus::Error).await;
     let b = w.bot(bot.id).await;
-    let message = b.error.unwrap();
+    let message = b.error_message.unwrap();
     let venue_fills = w.account.fills().unwrap();
     assert_eq!(venue_fills.len(), 1);
     let original = &venue_fills[0];
@@ -468,7 +480,7 @@ async fn a_fill_of_no_order_of_the_bot_is_refused_and_the_bot_goes_to_error() {
     let manual = OrderRequest::market(ClientOrderId::new("manual-1"), w.btc.clone(), Side::Buy, dec!(0.01));
     w.account.place_orders(&[manual]).await.unwrap().remove(0).unwrap();
     w.until_status(bot.id, BotStatus::Error).await;
-    let message = w.bot(bot.id).await.error.unwrap();
+    let message = w.bot(bot.id).await.error_message.unwrap();
     assert!(message.contains("manual-1"), "{message}");
     assert!(message.contains("matches none of the bot's orders"), "{message}");
     assert!(w.store.fills_for_bot(bot.id, 100).await.unwrap().is_empty());
@@ -492,7 +504,10 @@ async fn a_runner_whose_lease_was_taken_over_writes_nothing_and_sends_nothing() 
     w.until("b runs the bot", || async { b.is_running(bot.id) }).await;
     // A fill reaches both runners: only B may act on it.
     w.price(dec!(28500));
-    w.until("a's runner stopped at its fenced write", || async { !a.is_running(bot.id) }).await;
+    w.until("a's runner stopped at its fenced write", || async {
+        !a.is_running(bot.id)
+    })
+    .await;
     w.until_resting(bot.id, 10).await;
     let f = w.faults();
     let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
@@ -543,7 +558,7 @@ async fn stops_racing_starts_and_each_other_never_leave_an_order_or_a_position()
             matches!(b.status, BotStatus::Stopped | BotStatus::Created),
             "round {round}: {:?} {:?}",
             b.status,
-            b.error
+            b.error_message
         );
         assert!(w.resting(bot.id).await.is_empty(), "round {round}: orders left");
         assert_eq!(w.position().await, Decimal::ZERO, "round {round}: position left");
@@ -576,8 +591,10 @@ async fn a_stop_interrupted_by_a_crash_is_finished_at_the_next_start_before_anyt
         let user = w.user;
         tokio::spawn(async move { m.stop_bot(user, bot.id).await })
     };
-    w.until("the orders are cancelled", || async { w.resting(bot.id).await.is_empty() })
-        .await;
+    w.until("the orders are cancelled", || async {
+        w.resting(bot.id).await.is_empty()
+    })
+    .await;
     stop.abort();
     drop(a);
     assert_eq!(w.bot(bot.id).await.status, BotStatus::Stopping);

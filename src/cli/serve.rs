@@ -387,9 +387,7 @@ fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CliError> {
             "another `gridbot serve` is running on {}; stop it first, or give this one its own --data-dir",
             dir.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(CliError::runtime(format!("cannot lock {}: {e}", path.display())))
-        }
+        Err(std::fs::TryLockError::Error(e)) => Err(CliError::runtime(format!("cannot lock {}: {e}", path.display()))),
     }
 }
 

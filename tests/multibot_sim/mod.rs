@@ -21,15 +21,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gridbot_core::clock::{Clock, ManualClock};
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
-use gridbot_core::manager::{BotLauncher, EventBus, ExchangeMap, ManagerError, MultiBotManager};
+use gridbot_core::manager::{BotLauncher, EventBus, ExchangeMap, MultiBotManager};
 use gridbot_core::model::{
     AccountBalance, Bot, BotId, BotSource, BotStatus, Candle, ClientOrderId, FillCursor, Instrument, Interval,
     MarketEvent, Order, OrderRequest, Position, StrategyTemplate, Symbol, TrendDirection, UserId,
 };
 use gridbot_core::paper::{PaperAccount, PaperConfig, PaperExchange};
-use gridbot_core::ports::{Exchange, ExecutionStream, FillPage, Store};
+use gridbot_core::ports::{Exchange, ExecutionStream, FillPage, Lease, Store};
 use gridbot_core::runner::{BotRunner, RetryPolicy, RunnerContext, RunnerError, RunnerOptions};
-use gridbot_core::{Decimal, ExchangeError};
+use gridbot_core::{Decimal, ExchangeError, StoreError};
 use gridbot_store::MemoryStore;
 use tokio::sync::Mutex;
 
@@ -206,10 +206,20 @@ impl SimLauncher {
             .last_price(&bot.symbol)
             .ok_or_else(|| ExchangeError::InvalidOrder(format!("no price for {} yet", bot.symbol)))?;
         let id = bot.id;
-        let mut r = BotRunner::load(bot.clone(), self.ctx(bot.user_id)).await?;
+        let lease = self.lease(id).await?;
+        let mut r = BotRunner::load(bot.clone(), self.ctx(bot.user_id), lease).await?;
         r.resume(price, self.clock.now_ms()).await?;
         self.runners.lock().await.insert(id, r);
         Ok(())
+    }
+
+    /// The simulation's lease on a bot (one "process", always the same
+    /// name, so a restarted simulation takes its bots back at once).
+    async fn lease(&self, bot: BotId) -> Result<Lease, RunnerError> {
+        self.store
+            .acquire_lease(bot, "simulation", 3_600_000)
+            .await?
+            .ok_or_else(|| RunnerError::Store(StoreError::Conflict(format!("bot {bot} is leased elsewhere"))))
     }
 
     /// Feeds one market event to every runner of its symbol, by bot id.
@@ -230,17 +240,20 @@ impl SimLauncher {
 
 #[async_trait]
 impl BotLauncher for SimLauncher {
-    async fn launch(&self, bot: Bot) -> Result<(), ManagerError> {
-        Ok(self.start_runner(bot).await?)
+    async fn launch(&self, bot: Bot) -> Result<(), RunnerError> {
+        self.start_runner(bot).await
     }
 
-    async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
+    async fn stop(&self, bot: Bot) -> Result<(), RunnerError> {
         let existing = self.runners.lock().await.remove(&bot.id);
         let mut r = match existing {
             Some(r) => r,
-            None => BotRunner::load(bot.clone(), self.ctx(bot.user_id)).await?,
+            None => {
+                let lease = self.lease(bot.id).await?;
+                BotRunner::load(bot.clone(), self.ctx(bot.user_id), lease).await?
+            }
         };
-        Ok(r.stop().await?)
+        r.stop().await
     }
 
     fn is_running(&self, bot: BotId) -> bool {

@@ -38,13 +38,13 @@ pub use crate::runner::BotLauncher;
 use crate::balance::{used_amount, BalanceCheck, Investment};
 use crate::clock::Clock;
 use crate::engine::build_engine;
-use crate::runner::BotLocks;
 use crate::grid::GridConfig;
 use crate::model::{
     AuditEvent, Bot, BotId, BotKind, BotSource, BotStatus, NewBot, StrategyTemplate, TemplateId, UserId,
 };
 use crate::ports::{BotLimits, Exchange, Store};
 use crate::risk;
+use crate::runner::BotLocks;
 use crate::templates::sort_for_listing;
 
 /// Most bots holding an allocation per user.

@@ -148,8 +148,21 @@ impl BotRunner {
             return Ok(());
         }
         let now = self.ctx.clock.now_ms();
-        let writes = std::mem::take(&mut self.pending);
-        self.ctx.store.write_bot(&self.lease, &writes, now).await?;
+        let mut writes = std::mem::take(&mut self.pending);
+        match self.ctx.store.write_bot(&self.lease, &writes, now).await {
+            Ok(_) => {}
+            // The status moved under the runner (a stop asked meanwhile):
+            // write the rest, and take the status the store has.
+            Err(StoreError::Conflict(reason)) if writes.status.is_some() => {
+                tracing::info!(bot = %self.bot.id, %reason, "status changed meanwhile; the runner follows the store");
+                writes.status = None;
+                self.ctx.store.write_bot(&self.lease, &writes, now).await?;
+                if let Some(b) = self.ctx.store.bot(self.bot.id).await? {
+                    self.bot.status = b.status;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.engine_dirty = false;
         self.quiet_candles = 0;
         if let Some(status) = writes.status {

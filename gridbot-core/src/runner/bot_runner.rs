@@ -124,7 +124,20 @@ impl BotRunner {
                 (build_engine(owner, &bot.kind, instrument.clone())?, None, tag)
             }
         };
-        let recorded = ctx.store.orders_for_bot(bot.id, true).await?;
+        let recorded = ctx.store.orders_for_bot(bot.id, !fresh).await?;
+        if fresh && !recorded.is_empty() {
+            // A bot with orders has traded: its fills since them are its own
+            // and must not be skipped as "history before the bot".
+            return Err(ValidationError::new(
+                "engine_state",
+                format!(
+                    "bot {} has {} order records but no saved state; it cannot be resumed safely",
+                    bot.id,
+                    recorded.len()
+                ),
+            )
+            .into());
+        }
         let mut runner = BotRunner {
             cursor: bot.fill_cursor.clone().map(FillCursor),
             saved_stats: bot.stats.clone(),
@@ -258,7 +271,12 @@ impl BotRunner {
             self.change_status(BotStatus::Running, None, &[BotStatus::Starting, BotStatus::Running]);
         }
         self.equity_point(ts, false);
-        self.commit().await
+        self.commit().await?;
+        if self.bot.status == BotStatus::Stopping {
+            // A stop was asked while the bot started: it stops now.
+            return self.stop().await;
+        }
+        Ok(())
     }
 
     /// Handles one market event of the bot's symbol.

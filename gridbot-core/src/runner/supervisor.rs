@@ -474,7 +474,14 @@ impl Supervisor {
             return Ok(());
         };
         let ctx = self.context(bot.user_id).await?;
-        let mut fresh = latest;
+        // Read again: the runner that just ended may have saved since.
+        let Some(mut fresh) = self.store.bot(bot.id).await? else {
+            return Ok(());
+        };
+        if !fresh.status.holds_allocation() {
+            self.release(&lease).await;
+            return Ok(());
+        }
         fresh.status = BotStatus::Stopping;
         let mut runner = match BotRunner::load(fresh, ctx.clone(), lease.clone()).await {
             Ok(r) => r,
