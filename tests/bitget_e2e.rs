@@ -19,7 +19,7 @@ use gridbot_core::clock::ManualClock;
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
 use gridbot_core::manager::EventBus;
 use gridbot_core::model::{
-    BotKind, BotSource, Candle, Interval, MarketEvent, NewBot, Symbol, TrendConfig, TrendDirection,
+    BotKind, BotSource, Candle, ClientOrderId, Interval, MarketEvent, NewBot, Symbol, TrendConfig, TrendDirection,
 };
 use gridbot_core::ports::{BotLimits, Exchange, Store};
 use gridbot_core::runner::{BotRunner, RetryPolicy, RunnerContext, RunnerOptions};
@@ -116,7 +116,7 @@ async fn a_trend_bot_trades_a_round_trip_through_the_bitget_adapter() {
     let orders: Vec<String> = fake.with_book(|b| b.orders.values().map(|o| o.client_oid.clone()).collect());
     for id in &orders {
         assert_eq!(fake.orders_with_client_oid(id), 1);
-        assert!(id.starts_with(&format!("b{}-", bot.id.0)), "{id}");
+        assert_eq!(ClientOrderId::new(id.clone()).bot(), Some(bot.id), "{id}");
     }
     assert_eq!(store.fill_count(bot.id).await.unwrap(), 2);
     let stats = runner.stats();

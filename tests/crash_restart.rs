@@ -136,7 +136,7 @@ async fn stop_all(sim: &Sim) {
 /// Returns the final state and the exchange calls made.
 async fn run(steps: &[Step], crash_at: Option<u64>) -> (FinalState, u64, u64) {
     let start = steps[0][0].1.ts + 60_000;
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
     let wire = crash_at.map(Tripwire::at).unwrap_or_else(Tripwire::never);
     let mut sim = Sim::build(fresh_venue(&steps[0]), store.clone(), wire, start).await;
     start_plan(&sim, crash_plan()).await;
@@ -227,7 +227,7 @@ async fn a_kill_right_after_an_order_reached_the_exchange_never_doubles_it() {
     let (baseline, setup_calls, _) = run(&steps, None).await;
     // Find the exchange call that placed the first entry: replay with a
     // counting wire and kill exactly there (answer lost after it executed).
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
     let wire = Tripwire::never();
     let sim = Sim::build(
         fresh_venue(&steps[0]),
@@ -265,7 +265,7 @@ async fn a_kill_right_after_an_order_reached_the_exchange_never_doubles_it() {
 /// stops what still runs.
 async fn run_killed_while_stopping(steps: &[Step], crash_at: Option<u64>) -> (FinalState, u64, u64) {
     let start = steps[0][0].1.ts + 60_000;
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
     let wire = crash_at.map(Tripwire::at).unwrap_or_else(Tripwire::never);
     let mut sim = Sim::build(fresh_venue(&steps[0]), store.clone(), wire, start).await;
     start_plan(&sim, crash_plan()).await;

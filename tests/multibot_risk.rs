@@ -13,7 +13,7 @@ use gridbot_core::manager::{EventBus, ExchangeMap, MultiBotManager};
 use gridbot_core::model::{BotStatus, Candle, Interval, OrderRequest, RiskSettings, Side, Symbol, TrendDirection};
 use gridbot_core::ports::{Exchange, MarketData, Store};
 use gridbot_core::risk::DAY_MS;
-use gridbot_core::runner::{RunnerOptions, Supervisor};
+use gridbot_core::runner::{LeaseOptions, RunnerOptions, Supervisor};
 use gridbot_core::Decimal;
 use gridbot_store::MemoryStore;
 use multibot_sim::*;
@@ -85,8 +85,9 @@ async fn reaching_the_daily_loss_limit_pauses_the_users_bots_and_refuses_new_sta
         pnl: dec!(60),
     };
     store.insert_equity_snapshots(&[point]).await.unwrap();
+    let tag = store.installation_tag().await.unwrap();
     let rest = OrderRequest::limit(
-        gridbot_core::model::ClientOrderId::action(bot.id, "add", 1),
+        gridbot_core::model::ClientOrderId::action(gridbot_core::model::OrderOwner::new(tag, bot.id), "add", 1),
         btc.clone(),
         Side::Buy,
         dec!(20000),
@@ -255,13 +256,15 @@ async fn daily_loss_pause_scenario(close_positions: bool) {
     let map = Arc::new(ExchangeMap::new());
     map.insert(user, Arc::new(account.clone()));
     let store: Arc<dyn Store> = sim.store.clone();
-    let supervisor = Supervisor::new(
+    // The same process as the simulation's runners (its lease name).
+    let supervisor = Supervisor::with_leases(
         store,
         map,
         Arc::new(gridbot_core::ports::mocks::MockMarketData::new()),
         sim.clock.clone(),
         EventBus::new(),
         RunnerOptions::default(),
+        LeaseOptions::named("simulation"),
     );
     let mut risk = RiskSettings::default_for(user);
     risk.daily_loss_limit = Some(dec!(20));

@@ -290,6 +290,15 @@ impl MemoryStore {
         }
     }
 
+    /// The same store with its installation tag fixed to `tag` instead of a
+    /// random one (simulations that compare client ids across runs).
+    pub fn with_installation_tag(self, tag: IdTag) -> Self {
+        if let Ok(mut st) = self.state.lock() {
+            st.installation = Some(tag);
+        }
+        self
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
         self.state.lock().map_err(|_| {
             StoreError::Database(

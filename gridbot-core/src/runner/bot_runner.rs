@@ -302,12 +302,22 @@ impl BotRunner {
                 if self.last_candle_ts.is_some_and(|last| candle.ts <= last) {
                     return Ok(());
                 }
+                let fills_before = self.engine.stats().fills;
+                let mut acted = false;
                 if self.ctx.options.sync_fills_every_candle {
                     let cmds = self.sync_fills().await?;
+                    acted |= !cmds.is_empty();
                     self.process(cmds).await?;
                 }
                 let cmds = self.feed(&EngineEvent::Candle(*candle));
+                acted |= !cmds.is_empty() || self.engine.stats().fills != fills_before;
                 self.process(cmds).await?;
+                // What acted during this candle may have been committed
+                // before the candle moved the engine's price: save the
+                // engine as the candle left it.
+                if acted {
+                    self.engine_dirty = true;
+                }
                 self.last_candle_ts = Some(candle.ts);
                 self.quiet_candles = self.quiet_candles.saturating_add(1);
                 // A grid engine's state changes only through its start, fills
@@ -460,7 +470,20 @@ impl BotRunner {
     }
 
     /// Carries out commands and books the fills they cause, until quiet.
+    ///
+    /// Write-ahead for exits: when the commands close the position or
+    /// finish the bot, the engine (which already counts itself as stopping)
+    /// is committed before anything — its cancels included — is sent, so a
+    /// process that dies half-way restarts with an engine that completes
+    /// the stop instead of trading on.
     pub(super) async fn process(&mut self, mut cmds: Vec<Command>) -> Result<(), RunnerError> {
+        if cmds
+            .iter()
+            .any(|c| matches!(c, Command::ClosePosition(_) | Command::Finish(_)))
+        {
+            self.engine_dirty = true;
+            self.commit().await?;
+        }
         for _ in 0..MAX_ROUNDS {
             if cmds.is_empty() || self.finished {
                 return Ok(());

@@ -19,19 +19,20 @@
 //!   the supervisor starts with its first runner or [`Supervisor::resume_all`]
 //!   (unless [`LeaseOptions::renew_automatically`] is off; the task ends
 //!   with the supervisor or its shutdown). **Renewal comes first** and is
-//!   quick; the slow work of a round (stops, take-overs) runs on tasks of
-//!   its own, so a slow exchange never delays a renewal:
+//!   quick; the slow work of a round (stops, the runners' resumes) runs on
+//!   tasks of its own, so a slow exchange never delays a renewal:
 //!   1. renews the lease of every local runner. A runner whose lease was
 //!      taken by another process, or whose epoch changed (it lapsed in
 //!      between: someone may have run the bot meanwhile), or that could not
 //!      renew for a whole TTL (the store unreachable), is shut down; in the
 //!      second case the bot is launched again from the store.
 //!   2. forgets runners that ended, releasing the leases of finished bots;
-//!   3. stops every `stopping` bot it holds or can take (a stop asked
-//!      through another node reaches the runner here);
+//!   3. starts, on tasks of their own, the stop of every `stopping` bot it
+//!      holds or can take (a stop asked through another node reaches the
+//!      runner here);
 //!   4. takes over every `starting` / `running` bot without a live lease (a
-//!      dead process's): the new runner resumes it, reconciling by client
-//!      id, so nothing is sent twice.
+//!      dead process's): the new runner (spawned at once; its resume runs on
+//!      its own task) reconciles by client id, so nothing is sent twice.
 //! - Graceful shutdown releases the leases; a killed process's leases
 //!   expire after the TTL (or are taken back at once by its restart).
 
@@ -42,7 +43,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::supervisor::Supervisor;
-use super::RunnerError;
+use super::{BotLauncher, RunnerError};
 use crate::clock::Clock;
 use crate::model::{BotId, BotStatus};
 use crate::ports::Lease;
@@ -171,8 +172,12 @@ impl Supervisor {
         for bot in orphans.into_iter().filter(|b| !local.contains(&b.id)) {
             if relaunch.contains(&bot.id) || self.take_lease(bot.id).await?.is_some() {
                 tracing::info!(bot = %bot.id, owner = %self.lease.owner, "taking over a bot without a live runner");
-                self.spawn_launch(bot);
-                round.taken_over += 1;
+                // Quick: it spawns the runner (whose resume runs on its task).
+                let id = bot.id;
+                match self.launch(bot).await {
+                    Ok(()) => round.taken_over += 1,
+                    Err(e) => tracing::warn!(bot = %id, error = %e, "take-over failed; tried again next round"),
+                }
             }
         }
         Ok(round)

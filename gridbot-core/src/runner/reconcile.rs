@@ -106,16 +106,38 @@ impl BotRunner {
         Ok(replaced)
     }
 
-    /// Step 3 of the module docs: records the runner is unsure of.
+    /// Step 3 of the module docs: the records the runner is unsure of —
+    /// intents whose answer was lost, and orders recorded open that the
+    /// exchange no longer shows resting (filled, or cancelled by a cancel
+    /// whose answer was lost) — are looked up by client id and recorded as
+    /// they really ended.
     pub(super) async fn refresh_order_records(&mut self) -> Result<(), RunnerError> {
-        let unsure = self.live.ids_in(BotOrderStatus::Intended);
+        let resting: HashSet<ClientOrderId> = self.my_open_orders().await?.into_iter().map(|o| o.client_id).collect();
+        let mut unsure = self.live.ids_in(BotOrderStatus::Intended);
+        unsure.extend(
+            self.live
+                .ids_in(BotOrderStatus::Open)
+                .into_iter()
+                .filter(|id| !resting.contains(id)),
+        );
         let now = self.ctx.clock.now_ms();
         for id in unsure {
             match self.lookup(&id).await? {
                 Some(o) => self.note_answer(&id, &o, now),
                 // Never reached the exchange: the engine re-issues it if it
-                // still wants it (same id); otherwise it is dropped below.
-                None => {}
+                // still wants it (same id); otherwise it is dropped later.
+                None if self
+                    .live
+                    .get(&id)
+                    .is_some_and(|l| l.record.status == BotOrderStatus::Intended) => {}
+                // Recorded open, unknown to the exchange: it is gone.
+                None => {
+                    if let Some(mut l) = self.live.remove(&id) {
+                        l.record.status = BotOrderStatus::Canceled;
+                        l.record.updated_at = now;
+                        self.record_order(l.record);
+                    }
+                }
             }
         }
         Ok(())
@@ -205,17 +227,13 @@ impl BotRunner {
         let attempts = self.ctx.options.stop_attempts.max(1);
         let mut left = Vec::new();
         for attempt in 0..attempts {
-            if attempt > 0 {
-                let wait = self
-                    .ctx
-                    .options
-                    .retry
-                    .delay(attempt - 1, &crate::ExchangeError::Timeout(String::new()));
-                self.ctx.clock.sleep(wait).await;
-            }
             let open = self.my_open_orders().await?;
             if open.is_empty() {
                 return Ok(());
+            }
+            if attempt > 0 {
+                // Orders still there after a round of cancels: back off.
+                self.ctx.clock.sleep(self.backoff(attempt - 1)).await;
             }
             left = open.iter().map(|o| o.client_id.to_string()).collect();
             self.cancel_batch(open.into_iter().map(|o| o.client_id).collect())
@@ -225,6 +243,12 @@ impl BotRunner {
             return Ok(());
         }
         Err(RunnerError::OrdersLeftOpen { ids: left.join(", ") })
+    }
+
+    /// The wait before another round of a stop's cancels or closes.
+    fn backoff(&self, round: u32) -> std::time::Duration {
+        let timeout = crate::ExchangeError::Timeout(String::new());
+        self.ctx.options.retry.delay(round, &timeout)
     }
 
     /// The end of every stop (the engine finished: by itself, or asked to):
@@ -248,12 +272,7 @@ impl BotRunner {
                 break;
             }
             if attempt > 0 {
-                let wait = self
-                    .ctx
-                    .options
-                    .retry
-                    .delay(attempt - 1, &crate::ExchangeError::Timeout(String::new()));
-                self.ctx.clock.sleep(wait).await;
+                self.ctx.clock.sleep(self.backoff(attempt - 1)).await;
             }
             // The engine re-sends its close (a new id after a refusal).
             let cmds = self.feed(&EngineEvent::Stop {
@@ -278,10 +297,12 @@ impl BotRunner {
                 reason: refusal,
             });
         }
-        // Anything placed meanwhile (a race) goes too.
+        // Anything placed meanwhile (a race) goes too; then every record
+        // says how its order really ended.
         self.cancel_all_mine().await?;
         let cmds = self.sync_fills().await?;
         self.run_after_finish(cmds);
+        self.refresh_order_records().await?;
         self.finished = true;
         let now = self.ctx.clock.now_ms();
         self.equity_point(now, true);

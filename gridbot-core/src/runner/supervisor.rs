@@ -418,23 +418,6 @@ impl Supervisor {
         });
     }
 
-    /// Launches a bot on a task of its own (a lease round's take-over).
-    pub(super) fn spawn_launch(&self, bot: Bot) {
-        let Some(me) = self.me.upgrade() else { return };
-        if !self.in_hand.lock().is_ok_and(|mut h| h.insert(bot.id)) {
-            return;
-        }
-        tokio::spawn(async move {
-            let id = bot.id;
-            if let Err(e) = me.launch(bot).await {
-                tracing::warn!(bot = %id, error = %e, "take-over failed; tried again next round");
-            }
-            if let Ok(mut h) = me.in_hand.lock() {
-                h.remove(&id);
-            }
-        });
-    }
-
     /// [`BotLauncher::stop`]'s work, under the bot's lifecycle lock.
     async fn stop_locked(&self, bot: Bot) -> Result<(), RunnerError> {
         let Some(latest) = self.store.bot(bot.id).await? else {
