@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use gridbot_core::model::{
-    AuditEvent, Bot, BotId, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
+    AuditEvent, Bot, BotId, BotKind, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
     CredentialsRecord, EquitySnapshot, FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs,
     User, UserId, UserSummary,
 };
@@ -20,7 +20,7 @@ use gridbot_core::ports::{BotLimits, Store};
 use gridbot_core::StoreError;
 
 use crate::batch::{dedupe_orders, group_fills_by_bot};
-use crate::guard::{check_start, transition_allowed, Holder};
+use crate::guard::{check_start, config_change_allowed, delete_allowed, transition_allowed, Holder};
 
 #[derive(Debug, Default)]
 struct State {
@@ -321,6 +321,24 @@ impl Store for MemoryStore {
         if status == BotStatus::Stopped {
             b.stopped_at = Some(now);
         }
+        Ok(())
+    }
+
+    async fn delete_created_bot(&self, id: BotId) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let status = s.bot_mut(id)?.status;
+        delete_allowed(id, status)?;
+        s.bots.remove(&id.0);
+        s.leases.remove(&id.0);
+        Ok(())
+    }
+
+    async fn update_bot_config(&self, id: BotId, kind: &BotKind, now: TimestampMs) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let b = s.bot_mut(id)?;
+        config_change_allowed(id, &b.kind, kind)?;
+        b.kind = kind.clone();
+        b.updated_at = now;
         Ok(())
     }
 

@@ -140,6 +140,7 @@
 //! re-placement. The caller's `Vec<Command>` is reused.
 
 mod cell;
+mod controls;
 #[cfg(test)]
 mod pause_tests;
 mod paused;

@@ -22,4 +22,23 @@ pub trait BotLauncher: Send + Sync {
 
     /// True while a runner task for the bot is alive.
     fn is_running(&self, bot: BotId) -> bool;
+
+    /// Restarts a bot's live runner so it re-reads the bot's stored settings:
+    /// the runner is shut down with its state saved (the bot keeps its
+    /// status, orders and position), then launched again from the store,
+    /// resuming through its normal reconciliation. A bot without a live
+    /// runner here is left alone.
+    ///
+    /// The default refuses when the bot has a live runner (a launcher that
+    /// cannot reload must not pretend it did).
+    async fn reload(&self, bot: Bot) -> Result<(), ManagerError> {
+        if self.is_running(bot.id) {
+            return Err(ManagerError::invalid_state(
+                bot.id,
+                bot.status,
+                "reload its runner (this launcher cannot)",
+            ));
+        }
+        Ok(())
+    }
 }

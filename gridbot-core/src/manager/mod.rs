@@ -21,6 +21,7 @@
 mod error;
 mod events;
 mod launcher;
+mod lifecycle;
 mod provider;
 mod views;
 
@@ -31,6 +32,7 @@ use rust_decimal::Decimal;
 pub use error::ManagerError;
 pub use events::{BotEvent, BotEvents, EventBus, EventsError, EVENT_CAPACITY};
 pub use launcher::BotLauncher;
+pub use lifecycle::{GridControls, Preflight, StartLimits, StartPlan};
 pub use provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use views::{apr_pct, roi_pct, AccountSummary, BotDetail, PositionView};
 

@@ -35,11 +35,14 @@ pub fn build_warmed_engine(
     }
 }
 
-/// An engine restored from its snapshot.
+/// An engine restored from its snapshot. A grid takes its controls
+/// (stop-loss, take-profit, trigger) from the bot's stored settings `kind`,
+/// which are the source of truth after an edit
+/// ([`GridEngine::adopt_controls`]).
 pub fn restore_engine(kind: &BotKind, snapshot: &serde_json::Value) -> Result<Box<dyn BotEngine>, ValidationError> {
     match kind {
         BotKind::Trend(_) => Ok(Box::new(TrendEngine::restore(snapshot)?)),
-        BotKind::Grid(_) => grid_restore(snapshot),
+        BotKind::Grid(c) => grid_restore(snapshot, c),
     }
 }
 
@@ -51,6 +54,11 @@ fn grid_engine(
     Ok(Box::new(GridEngine::new(bot, config.clone(), instrument)?))
 }
 
-fn grid_restore(snapshot: &serde_json::Value) -> Result<Box<dyn BotEngine>, ValidationError> {
-    Ok(Box::new(GridEngine::restore(snapshot)?))
+fn grid_restore(
+    snapshot: &serde_json::Value,
+    stored: &crate::grid::GridConfig,
+) -> Result<Box<dyn BotEngine>, ValidationError> {
+    let mut engine = GridEngine::restore(snapshot)?;
+    engine.adopt_controls(stored);
+    Ok(Box::new(engine))
 }

@@ -230,6 +230,8 @@ pub struct TestApp {
 pub struct Options {
     pub login_burst: u32,
     pub register_burst: u32,
+    /// Login attempts per address across names (spraying limit).
+    pub login_ip_burst: u32,
     /// Store URL (`memory` by default).
     pub db: String,
     /// The router's tuning (the production default unless a test needs
@@ -242,6 +244,7 @@ impl Default for Options {
         Options {
             login_burst: 1000,
             register_burst: 1000,
+            login_ip_burst: 1000,
             db: "memory".into(),
             router: gridbot_http::RouterConfig::default(),
         }
@@ -286,7 +289,7 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
         accounts,
         tokens: Arc::new(TokenService::new(&key)),
         cipher: Arc::new(CredentialCipher::new(&key)),
-        limiter: Arc::new(AuthLimiter::new(opts.login_burst, opts.register_burst)),
+        limiter: Arc::new(AuthLimiter::new(opts.login_burst, opts.register_burst).with_login_ip_burst(opts.login_ip_burst)),
         metrics: metrics.clone(),
         services: Services {
             manager,
@@ -365,6 +368,7 @@ impl TestApp {
 pub fn error_code(v: &Value) -> &str {
     let e = &v["error"];
     assert!(e["message"].is_string(), "no error envelope: {v}");
-    assert!(e.get("details").is_some(), "no details: {v}");
+    assert!(e["details"].is_object(), "details must be an object: {v}");
+    assert!(e.get("field").is_some(), "no field: {v}");
     e["code"].as_str().unwrap()
 }
