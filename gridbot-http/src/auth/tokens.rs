@@ -302,16 +302,16 @@ mod tests {
         let b = svc.issue(UserId(3), "ann", TokenKind::Refresh, 1_000).unwrap();
         let ca = svc.verify(&a, TokenKind::Refresh, 2_000).unwrap();
         let cb = svc.verify(&b, TokenKind::Refresh, 2_000).unwrap();
-        let (ja, jb) = (ca.jti.unwrap(), cb.jti.unwrap());
+        let (ja, jb) = (ca.jti.clone().unwrap(), cb.jti.unwrap());
         assert_ne!(ja, jb);
         assert_eq!(ja.len(), 32);
         let access = svc.issue(UserId(3), "ann", TokenKind::Access, 1_000).unwrap();
         assert_eq!(svc.verify(&access, TokenKind::Access, 2_000).unwrap().jti, None);
 
         assert!(!svc.is_revoked(&ja));
-        assert!(svc.mark_revoked(&ja, ca.exp_ms, 2_000));
+        assert!(svc.mark_revoked(&ja, ca.exp_ms(), 2_000));
         assert!(
-            !svc.clone().mark_revoked(&ja, ca.exp_ms, 2_000),
+            !svc.clone().mark_revoked(&ja, ca.exp_ms(), 2_000),
             "clones share revocations"
         );
         assert!(svc.is_revoked(&ja));
