@@ -73,7 +73,10 @@ fn ticks(s: &str) -> Vec<String> {
 /// The type a field's description states (and whether the word was plural).
 fn type_of(rest: &str) -> (Ty, bool, bool) {
     let nullable = rest.contains("|null");
-    if let Some(shape) = ticks(rest).into_iter().find_map(|t| t.strip_suffix("[]").map(str::to_owned)) {
+    if let Some(shape) = ticks(rest)
+        .into_iter()
+        .find_map(|t| t.strip_suffix("[]").map(str::to_owned))
+    {
         if shape.chars().next().is_some_and(char::is_uppercase) {
             return (Ty::ArrayOf(shape), false, nullable);
         }
@@ -208,13 +211,17 @@ fn parse_shapes(doc: &str) -> BTreeMap<String, Vec<Field>> {
         let text = para.replace('\n', " ");
         let text = text.trim();
         let (name, body) = if let Some(rest) = text.strip_prefix('`') {
-            let Some((name, body)) = rest.split_once("`:") else { continue };
+            let Some((name, body)) = rest.split_once("`:") else {
+                continue;
+            };
             if !name.chars().next().is_some_and(char::is_uppercase) || name.contains(' ') {
                 continue;
             }
             (name.to_owned(), body.to_owned())
         } else if let Some(rest) = text.strip_prefix("Grid positions") {
-            let Some((_, body)) = rest.split_once("):") else { continue };
+            let Some((_, body)) = rest.split_once("):") else {
+                continue;
+            };
             ("GridPosition".to_owned(), body.to_owned())
         } else {
             continue;
@@ -391,9 +398,8 @@ const CALLED: [&str; 14] = [
 ];
 
 fn seed_api() -> String {
-    let path = std::env::var("GRIDBOT_SEED_API").unwrap_or_else(|_| {
-        format!("{}/../shared/SEED_API.md", env!("CARGO_MANIFEST_DIR"))
-    });
+    let path = std::env::var("GRIDBOT_SEED_API")
+        .unwrap_or_else(|_| format!("{}/../shared/SEED_API.md", env!("CARGO_MANIFEST_DIR")));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("the owner's contract {path}: {e} (set GRIDBOT_SEED_API to its path)"))
 }
@@ -414,7 +420,11 @@ fn the_contract_document_parses_into_every_shape_and_route() {
         assert!(shapes.contains_key(name), "shape {name} not found: {:?}", shapes.keys());
     }
     let bot = &shapes["BotInstanceResponse"];
-    let get = |n: &str| bot.iter().find(|f| f.name == n).unwrap_or_else(|| panic!("{n}: {bot:?}"));
+    let get = |n: &str| {
+        bot.iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("{n}: {bot:?}"))
+    };
     assert_eq!(get("allocated_amount").ty, Ty::Number);
     assert_eq!(get("template_id").ty, Ty::Int);
     assert!(get("last_signal_at").nullable && get("last_signal_at").ty == Ty::Iso);
@@ -424,7 +434,10 @@ fn the_contract_document_parses_into_every_shape_and_route() {
     );
     assert!(!bot.iter().any(|f| f.name == "state"), "asides are not fields");
     let summary = &shapes["BalanceSummaryResponse"];
-    assert_eq!(summary.iter().find(|f| f.name == "total_balance").unwrap().ty, Ty::Number);
+    assert_eq!(
+        summary.iter().find(|f| f.name == "total_balance").unwrap().ty,
+        Ty::Number
+    );
     assert_eq!(
         summary.iter().find(|f| f.name == "bots").unwrap().ty,
         Ty::ArrayOf("BotInstanceResponse".into())
@@ -501,7 +514,9 @@ async fn every_route_of_the_owners_contract_answers_the_owners_shape() {
     assert_eq!(s, 201, "{bot}");
     let trend = bot["id"].as_i64().unwrap();
     call("POST /api/v1/multibot/bots", bot);
-    let (s, v) = server.call(Method::GET, "/api/v1/multibot/bots?status=all", &t, None).await;
+    let (s, v) = server
+        .call(Method::GET, "/api/v1/multibot/bots?status=all", &t, None)
+        .await;
     assert_eq!(s, 200, "{v}");
     call("GET /api/v1/multibot/bots", v);
     let (s, v) = server
@@ -511,7 +526,12 @@ async fn every_route_of_the_owners_contract_answers_the_owners_shape() {
     call("GET /api/v1/multibot/bots/{id}", v);
 
     let (s, analysis) = server
-        .call(Method::POST, "/api/v1/grid-bot/analyze", &t, Some(json!({"symbol": "BTCUSDT"})))
+        .call(
+            Method::POST,
+            "/api/v1/grid-bot/analyze",
+            &t,
+            Some(json!({"symbol": "BTCUSDT"})),
+        )
         .await;
     assert_eq!(s, 200, "{analysis}");
     call("POST /api/v1/grid-bot/analyze", analysis.clone());
@@ -566,13 +586,20 @@ async fn every_route_of_the_owners_contract_answers_the_owners_shape() {
 
     let mut errors = Vec::new();
     for (key, v) in &answers {
-        let route = routes.get(key).unwrap_or_else(|| panic!("{key} is not a route of the contract"));
+        let route = routes
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} is not a route of the contract"));
         errors.extend(check_answer(route, v, &shapes));
     }
     let checked: Vec<&str> = answers.iter().map(|(k, _)| k.as_str()).collect();
     for key in routes.keys() {
         assert!(checked.contains(&key.as_str()), "{key} not called");
     }
-    assert!(errors.is_empty(), "{} contract violations:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} contract violations:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }

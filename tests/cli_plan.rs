@@ -151,3 +151,59 @@ fn a_non_viable_plan_prints_its_errors_and_exits_non_zero() {
     assert!(stderr.contains("not viable"), "{stderr}");
     assert!(stderr.contains("liquidation"), "{stderr}");
 }
+
+#[test]
+fn a_default_symbol_is_planned_with_its_own_tick_and_lot() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
+        .args([
+            "plan",
+            "--symbol",
+            "XRPUSDT",
+            "--lower",
+            "0.5",
+            "--upper",
+            "0.7",
+            "--grids",
+            "10",
+            "--investment",
+            "500",
+            "--leverage",
+            "2",
+            "--price",
+            "0.6",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let levels: Vec<f64> = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(levels.len(), 11);
+    let near = |x: f64| levels.iter().any(|l| (l - x).abs() < 1e-9);
+    assert!(near(0.52) && near(0.58), "XRP's tick, not BTC's 0.1: {levels:?}");
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
+        .args([
+            "plan",
+            "--symbol",
+            "FOOUSDT",
+            "--lower",
+            "1",
+            "--upper",
+            "2",
+            "--grids",
+            "10",
+            "--investment",
+            "500",
+            "--price",
+            "1.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--from-bitget"));
+}

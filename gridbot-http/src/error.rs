@@ -523,9 +523,9 @@ pub fn plan_warning_text(w: &PlanWarning) -> Text {
             let what = if which == "stop-loss" { "손절가" } else { "익절가" };
             format!("{what} {price}이(가) 범위 {lower}–{upper} 안에 있습니다")
         }
-        PlanWarning::ThinProfit { min_profit_pct } => format!(
-            "가장 나쁜 그리드의 수익이 {min_profit_pct}%뿐입니다. 슬리피지나 시장가 체결이면 손실이 됩니다"
-        ),
+        PlanWarning::ThinProfit { min_profit_pct } => {
+            format!("가장 나쁜 그리드의 수익이 {min_profit_pct}%뿐입니다. 슬리피지나 시장가 체결이면 손실이 됩니다")
+        }
         PlanWarning::InvestmentUnderused { used_pct } => {
             format!("수량을 최소 단위로 내리면 투자금의 {used_pct}%만 사용됩니다")
         }

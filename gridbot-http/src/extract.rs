@@ -126,7 +126,10 @@ pub fn data_error(path: &str, msg: &str) -> ApiError {
         .any(|t| expected.trim() == *t || expected.contains("integer"))
     {
         if msg.starts_with("invalid value") {
-            ("must be a whole number in the allowed range", "허용 범위의 정수여야 합니다")
+            (
+                "must be a whole number in the allowed range",
+                "허용 범위의 정수여야 합니다",
+            )
         } else {
             ("must be a whole number", "정수여야 합니다")
         }
@@ -209,7 +212,11 @@ mod tests {
     fn refusals_name_the_field_in_plain_words() {
         let e = refusal(r#"{"amount": "1_000"}"#);
         assert_eq!(e.field.as_deref(), Some("amount"));
-        assert!(e.text.en.starts_with("amount: must be a decimal number"), "{}", e.text.en);
+        assert!(
+            e.text.en.starts_with("amount: must be a decimal number"),
+            "{}",
+            e.text.en
+        );
         let e = refusal(r#"{"amount": 1, "config": {"grids": "x"}}"#);
         assert_eq!(e.field.as_deref(), Some("config.grids"));
         assert_eq!(e.text.en, "config.grids: must be a whole number");
@@ -224,7 +231,10 @@ mod tests {
         assert_eq!(e.text.en, "on: must be true or false");
         let e = refusal(r#"{"amount": 1,"#);
         assert_eq!(e.field.as_deref(), Some("body"));
-        for e in [refusal(r#"{"amount": "1e3"}"#), refusal(r#"{"amount": 1, "config": {"grids": 1.5}}"#)] {
+        for e in [
+            refusal(r#"{"amount": "1e3"}"#),
+            refusal(r#"{"amount": 1, "config": {"grids": 1.5}}"#),
+        ] {
             for text in [&e.text.en, &e.text.ko] {
                 assert!(
                     !text.contains("expected") && !text.contains("..=") && !text.contains("line"),

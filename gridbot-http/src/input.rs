@@ -121,9 +121,7 @@ pub fn query_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>,
     let s: Option<String> = serde::Deserialize::deserialize(d)?;
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => parse_decimal(t)
-            .map(Some)
-            .ok_or_else(|| de::Error::custom(DECIMAL_KEY)),
+        Some(t) => parse_decimal(t).map(Some).ok_or_else(|| de::Error::custom(DECIMAL_KEY)),
     }
 }
 
@@ -196,7 +194,10 @@ mod tests {
         assert_eq!(read(r#"{"amount": "-3"}"#).unwrap().amount, dec!(-3));
         let b = read(r#"{"amount": 1, "price": null}"#).unwrap();
         assert_eq!(b.price, None);
-        assert_eq!(read(r#"{"amount": 1, "price": "0.30765"}"#).unwrap().price, Some(dec!(0.30765)));
+        assert_eq!(
+            read(r#"{"amount": 1, "price": "0.30765"}"#).unwrap().price,
+            Some(dec!(0.30765))
+        );
     }
 
     #[test]

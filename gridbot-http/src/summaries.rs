@@ -300,8 +300,10 @@ impl SummaryCache {
 
     /// The user's summary in `lang`, computed from `state` when stale.
     pub async fn get(&self, state: &AppState, user: &AuthUser, lang: Lang) -> ApiResult<Arc<SummarySnapshot>> {
-        self.get_with(user.id, lang, || crate::routes::multibot::summary_snapshot(state, user, lang))
-            .await
+        self.get_with(user.id, lang, || {
+            crate::routes::multibot::summary_snapshot(state, user, lang)
+        })
+        .await
     }
 }
 

@@ -88,7 +88,10 @@ async fn refusals_name_the_field_and_speak_korean_when_asked() {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
         assert_eq!(v["error"]["field"], "amount", "{v}");
         let m = v["error"]["message"].as_str().unwrap();
-        assert!(!m.contains("Decimal") && !m.contains("line 1") && !m.contains("expected"), "{m}");
+        assert!(
+            !m.contains("Decimal") && !m.contains("line 1") && !m.contains("expected"),
+            "{m}"
+        );
     }
     let ko = |body: serde_json::Value| {
         app.http
@@ -98,9 +101,19 @@ async fn refusals_name_the_field_and_speak_korean_when_asked() {
             .json(&body)
             .send()
     };
-    let v: serde_json::Value = ko(json!({"template_id": btc, "amount": 5})).await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = ko(json!({"template_id": btc, "amount": 5}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["error"]["message"], "최소 투자금은 $50.00입니다", "{v}");
-    let v: serde_json::Value = ko(json!({"template_id": 987654, "amount": 100})).await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = ko(json!({"template_id": 987654, "amount": 100}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["error"]["message"], "유효하지 않은 전략입니다", "{v}");
     let v: serde_json::Value = ko(json!({"template_id": btc})).await.unwrap().json().await.unwrap();
     let m = v["error"]["message"].as_str().unwrap();

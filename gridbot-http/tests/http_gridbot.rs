@@ -44,7 +44,12 @@ async fn analyze_returns_the_analysis_and_three_recommendations() {
     assert_eq!(v["market_analysis"]["volatility"], 0.01, "a fraction");
     // symbol in the query, no body, the owner's default timeframe
     let (s, v) = app
-        .call(reqwest::Method::POST, "/api/v1/grid-bot/analyze?symbol=ETHUSDT", Some(&t), None)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/grid-bot/analyze?symbol=ETHUSDT",
+            Some(&t),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["symbol"], "ETHUSDT");
@@ -101,7 +106,11 @@ async fn preview_shows_levels_margin_profit_and_liquidation_or_the_broken_rules(
     high["lower"] = json!("58000");
     high["upper"] = json!("62000");
     let (_, v) = app.post("/api/v1/grid-bot/preview", &t, high).await;
-    assert_eq!((v["viable"].clone(), v["refusal_code"].clone()), (json!(false), json!("leverage_above_cap")), "{v}");
+    assert_eq!(
+        (v["viable"].clone(), v["refusal_code"].clone()),
+        (json!(false), json!("leverage_above_cap")),
+        "{v}"
+    );
     // A long grid below the price starts with a market buy: said.
     let mut long = btc_grid();
     long["mode"] = json!("long");
@@ -213,10 +222,16 @@ async fn create_refuses_missing_or_contradictory_input_with_400() {
     ] {
         let (s, v) = create(&app, &t, body.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body} -> {v}");
-        assert!(["validation", "invalid_plan", "amount_out_of_range"].contains(&error_code(&v)), "{v}");
+        assert!(
+            ["validation", "invalid_plan", "amount_out_of_range"].contains(&error_code(&v)),
+            "{v}"
+        );
         assert!(v["error"]["field"].is_string(), "the field is named: {v}");
         let m = v["error"]["message"].as_str().unwrap();
-        assert!(!m.contains("..=") && !m.contains("expected") && !m.contains("line 1"), "{m}");
+        assert!(
+            !m.contains("..=") && !m.contains("expected") && !m.contains("line 1"),
+            "{m}"
+        );
     }
     // A price beyond any contract's is refused naming the field.
     let mut huge = btc_grid();
@@ -255,7 +270,12 @@ async fn a_created_bot_can_be_deleted_or_started_and_a_stopped_one_restarted() {
     let (_, a) = create(&app, &t, json!({"config": btc_grid()})).await;
     let a = a["id"].as_i64().unwrap();
     let (s, v) = app
-        .call(reqwest::Method::DELETE, &format!("/api/v1/multibot/bots/{a}"), Some(&t), None)
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/multibot/bots/{a}"),
+            Some(&t),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!((v["success"].clone(), v["deleted"].clone()), (json!(true), json!(true)));
@@ -264,13 +284,17 @@ async fn a_created_bot_can_be_deleted_or_started_and_a_stopped_one_restarted() {
 
     let (_, b) = create(&app, &t, json!({"config": btc_grid()})).await;
     let b = b["id"].as_i64().unwrap();
-    let (s, v) = app.post(&format!("/api/v1/multibot/bots/{b}/start"), &t, json!({})).await;
+    let (s, v) = app
+        .post(&format!("/api/v1/multibot/bots/{b}/start"), &t, json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "running");
     app.post(&format!("/api/v1/grid-bot/{b}/stop"), &t, json!({})).await;
     let (_, v) = app.get(&format!("/api/v1/multibot/bots/{b}"), &t).await;
     assert_eq!(v["actions"]["start"], true, "a stopped bot offers a restart: {v}");
-    let (s, v) = app.post(&format!("/api/v1/multibot/bots/{b}/start"), &t, json!({})).await;
+    let (s, v) = app
+        .post(&format!("/api/v1/multibot/bots/{b}/start"), &t, json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "running");
     let (_, bal) = app.get("/api/v1/account/balance", &t).await;
@@ -285,12 +309,25 @@ async fn a_running_grids_stops_can_be_edited_cleared_and_a_zero_price_is_refused
     let id = bot["id"].as_i64().unwrap();
     let path = format!("/api/v1/grid-bot/{id}");
     let (s, v) = app
-        .call(reqwest::Method::PATCH, &path, Some(&t), Some(json!({"stop_loss": "50000", "take_profit": 70000})))
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&t),
+            Some(json!({"stop_loss": "50000", "take_profit": 70000})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["stop_loss"].clone(), v["take_profit"].clone()), (json!("50000"), json!("70000")));
+    assert_eq!(
+        (v["stop_loss"].clone(), v["take_profit"].clone()),
+        (json!("50000"), json!("70000"))
+    );
     let (s, v) = app
-        .call(reqwest::Method::PATCH, &path, Some(&t), Some(json!({"take_profit": null})))
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&t),
+            Some(json!({"take_profit": null})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["take_profit"].is_null() && v["stop_loss"] == "50000", "{v}");

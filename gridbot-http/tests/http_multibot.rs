@@ -45,7 +45,10 @@ async fn templates_are_listed_and_one_can_be_fetched_or_404() {
     assert!(list.len() >= 7);
     let id = list[0]["id"].as_i64().unwrap();
     assert!(list[0]["min_investment"].is_number(), "the owner's money is a number");
-    assert!(list[0]["min_investment_exact"].is_string(), "gridbot's exact decimal beside it");
+    assert!(
+        list[0]["min_investment_exact"].is_string(),
+        "gridbot's exact decimal beside it"
+    );
     let (s, v) = app.get(&format!("/api/v1/multibot/templates/{id}"), &t).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["id"], id);
@@ -225,9 +228,16 @@ async fn balance_check_answers_requested_available_used_and_remaining() {
     assert_eq!(v["requested"], "4500");
     // With a template: every start rule, here the symbol already running.
     let (_, v) = app
-        .get(&format!("/api/v1/multibot/balance-check?amount=100&template_id={tpl}"), &t)
+        .get(
+            &format!("/api/v1/multibot/balance-check?amount=100&template_id={tpl}"),
+            &t,
+        )
         .await;
-    assert_eq!((v["available"].clone(), v["code"].clone()), (json!(false), json!("symbol_busy")), "{v}");
+    assert_eq!(
+        (v["available"].clone(), v["code"].clone()),
+        (json!(false), json!("symbol_busy")),
+        "{v}"
+    );
     let (s, _) = app.get("/api/v1/multibot/balance-check?amount=abc", &t).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.get("/api/v1/multibot/balance-check", &t).await;

@@ -12,9 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use gridbot_core::model::{
-    AuditEvent, Bot, BotId, BotKind, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
-    CredentialsRecord, EquitySnapshot, FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs,
-    User, UserId, UserSummary,
+    AuditEvent, Bot, BotId, BotKind, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus,
+    ClientOrderId, CredentialsRecord, EquitySnapshot, FillRecord, NewBot, RiskSettings, StrategyTemplate, TemplateId,
+    TimestampMs, User, UserId, UserSummary,
 };
 use gridbot_core::ports::{BotLimits, Store};
 use gridbot_core::StoreError;

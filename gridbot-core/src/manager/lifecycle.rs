@@ -14,10 +14,11 @@
 //!   started may be deleted.
 //! - [`MultiBotManager::edit_grid_controls`]: change a grid's stop-loss,
 //!   take-profit and trigger while it runs. Design: the new controls are
-//!   persisted in the bot's stored config ([`Store::update_bot_config`]);
+//!   persisted in the bot's stored config
+//!   ([`crate::ports::Store::update_bot_config`]);
 //!   the stored config is the source of truth a restored grid engine takes
-//!   its controls from ([`crate::engine::GridEngine::adopt_controls`]); a
-//!   running bot's runner is reloaded ([`BotLauncher::reload`]: shut down
+//!   its controls from ([`crate::engine::grid::GridEngine::adopt_controls`]); a
+//!   running bot's runner is reloaded ([`super::BotLauncher::reload`]: shut down
 //!   with its state saved, launched again), so it resumes with its orders
 //!   and fills through its normal resume and the new controls.
 //! - [`MultiBotManager::limits`]: the numbers the dashboard shows next to
@@ -171,7 +172,10 @@ fn check_stops_against_price(config: &GridConfig, price: Decimal) -> Result<(), 
     let (sl_falling, tp_falling) = match config.mode {
         GridMode::Long => (true, false),
         GridMode::Short => (false, true),
-        GridMode::Neutral => (config.stop_loss.is_none_or(|s| s < price), config.take_profit.is_some_and(|t| t < price)),
+        GridMode::Neutral => (
+            config.stop_loss.is_none_or(|s| s < price),
+            config.take_profit.is_some_and(|t| t < price),
+        ),
     };
     if let Some(sl) = config.stop_loss {
         if fires(sl, sl_falling) {
@@ -252,7 +256,10 @@ impl MultiBotManager {
             .iter()
             .filter(|b| b.status.holds_allocation())
             .map(|b| (b.symbol.as_str(), b.allocation));
-        let refusal = limits.check(holders, kind.symbol().as_str(), amount).err().map(Into::into);
+        let refusal = limits
+            .check(holders, kind.symbol().as_str(), amount)
+            .err()
+            .map(Into::into);
         Ok(Preflight { amount, refusal })
     }
 
@@ -280,8 +287,12 @@ impl MultiBotManager {
         };
         let new = NewBot::new(user, name, kind, amount, source);
         let bot = self.store.start_bot_guarded(&new, limits, self.clock.now_ms()).await?;
-        self.audit(&bot, "bot.started", format!("grid created and started with {amount:.2} USDT"))
-            .await;
+        self.audit(
+            &bot,
+            "bot.started",
+            format!("grid created and started with {amount:.2} USDT"),
+        )
+        .await;
         self.launch(bot).await
     }
 
@@ -309,7 +320,11 @@ impl MultiBotManager {
     ) -> Result<Bot, ManagerError> {
         let bot = self.owned_bot(user, bot_id).await?;
         let BotKind::Grid(config) = &bot.kind else {
-            return Err(ManagerError::invalid_state(bot_id, bot.status, "edit a trend bot's grid controls"));
+            return Err(ManagerError::invalid_state(
+                bot_id,
+                bot.status,
+                "edit a trend bot's grid controls",
+            ));
         };
         if matches!(bot.status, BotStatus::Stopping) {
             return Err(ManagerError::invalid_state(bot_id, bot.status, "edit it"));

@@ -133,6 +133,7 @@ mod tests {
         }
         let e = l.check_login("user99", ip).unwrap_err();
         assert_eq!(e.status.as_u16(), 429);
-        l.check_login("user99", IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))).unwrap();
+        l.check_login("user99", IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
+            .unwrap();
     }
 }

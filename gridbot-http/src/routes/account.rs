@@ -65,7 +65,9 @@ fn check_field(field: &str, v: &str) -> ApiResult<()> {
 /// Saves Bitget credentials after a balance call succeeds with them.
 #[utoipa::path(put, path = "/api/v1/account/exchange-credentials", tag = "account", request_body = CredentialsInput,
     security(("bearer" = [])),
-    responses((status = 200, body = CredentialsStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = CredentialsStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn put_credentials(
     State(state): State<AppState>,
     user: AuthUser,
@@ -125,7 +127,8 @@ pub async fn delete_credentials(State(state): State<AppState>, user: AuthUser) -
 
 /// The balance bar: total, used by bots, available, active bots, total PnL.
 #[utoipa::path(get, path = "/api/v1/account/balance", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = BalanceView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = BalanceView), (status = 401, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn get_balance(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<BalanceView>> {
     Ok(Json(balance::load(&state, user.id).await?.1))
 }

@@ -116,7 +116,8 @@ pub fn token_pair(state: &AppState, id: UserId, username: &str) -> ApiResult<Tok
 /// Creates an account and logs it in.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials,
     responses((status = 201, body = TokenPair), (status = 400, body = ErrorBody),
-              (status = 409, description = "name taken", body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 409, description = "name taken", body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -147,7 +148,8 @@ pub async fn register(
 
 /// Logs in with `username` and `password`; answers the bearer `access_token` (15 minutes) and a `refresh_token`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -181,15 +183,12 @@ async fn revoke(state: &AppState, claims: &Claims, reason: &str) -> ApiResult<()
             "이미 사용되었거나 취소된 리프레시 토큰입니다. 다시 로그인하세요",
         ))
     };
-    let jti = claims
-        .jti
-        .as_deref()
-        .ok_or_else(|| {
-            ApiError::unauthorized(Text::new(
-                "refresh token of an older version; log in again",
-                "이전 버전의 리프레시 토큰입니다. 다시 로그인하세요",
-            ))
-        })?;
+    let jti = claims.jti.as_deref().ok_or_else(|| {
+        ApiError::unauthorized(Text::new(
+            "refresh token of an older version; log in again",
+            "이전 버전의 리프레시 토큰입니다. 다시 로그인하세요",
+        ))
+    })?;
     let now = state.clock.now_ms();
     if !state.tokens.mark_revoked(jti, claims.exp_ms(), now) {
         return Err(refused());
@@ -199,15 +198,19 @@ async fn revoke(state: &AppState, claims: &Claims, reason: &str) -> ApiResult<()
         return Err(refused());
     }
     let record = serde_json::json!({ "user_id": claims.sub, "reason": reason, "revoked_at": now });
-    state.store.cache_put(&revoked_key(jti), &record, claims.exp_ms()).await?;
+    state
+        .store
+        .cache_put(&revoked_key(jti), &record, claims.exp_ms())
+        .await?;
     Ok(())
 }
 
 /// Trades a refresh token for a new token pair. The token is revoked by the
 /// trade: using it again answers 401.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair),
-              (status = 401, description = "invalid, expired, already used or revoked", body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
+              (status = 401, description = "invalid, expired, already used or revoked", body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -216,16 +219,12 @@ pub async fn refresh(
         .tokens
         .verify(&body.refresh_token, TokenKind::Refresh, state.clock.now_ms())?;
     revoke(&state, &claims, "rotated").await?;
-    let user = state
-        .store
-        .user(UserId(claims.sub))
-        .await?
-        .ok_or_else(|| {
-            ApiError::unauthorized(Text::new(
-                "the account no longer exists",
-                "계정이 더 이상 존재하지 않습니다",
-            ))
-        })?;
+    let user = state.store.user(UserId(claims.sub)).await?.ok_or_else(|| {
+        ApiError::unauthorized(Text::new(
+            "the account no longer exists",
+            "계정이 더 이상 존재하지 않습니다",
+        ))
+    })?;
     Ok(Json(token_pair(&state, user.id, &user.username)?))
 }
 
@@ -236,7 +235,8 @@ pub async fn refresh(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "the refresh token is revoked"),
               (status = 400, body = ErrorBody),
-              (status = 401, description = "not a refresh token signed by this server", body = ErrorBody)))]
+              (status = 401, description = "not a refresh token signed by this server", body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     // Expired tokens are dead already: check everything but the expiry.
     let claims = state

@@ -159,7 +159,9 @@ async fn all_fills(exchange: &dyn Exchange, symbol: &Symbol) -> ApiResult<Vec<Fi
         }
         cursor = page.next_cursor;
     }
-    Err(ApiError::internal(format!("fills of {symbol} did not end after {MAX_PAGES} pages")))
+    Err(ApiError::internal(format!(
+        "fills of {symbol} did not end after {MAX_PAGES} pages"
+    )))
 }
 
 /// The user's active bots by symbol.

@@ -201,7 +201,8 @@ fn timeframe(s: Option<&str>, default: Interval) -> ApiResult<Interval> {
     params(AnalyzeRequest),
     request_body(content = AnalyzeRequest, description = "optional when the query names the symbol"),
     responses((status = 200, body = GridAnalysisView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn analyze(
     State(state): State<AppState>,
     user: AuthUser,
@@ -368,7 +369,8 @@ fn market_order_warning(plan: &GridPlan) -> Option<Text> {
 #[utoipa::path(post, path = "/api/v1/grid-bot/preview", tag = "grid-bot", security(("bearer" = [])),
     request_body = GridInput,
     responses((status = 200, body = PreviewView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     user: AuthUser,
@@ -538,9 +540,9 @@ async fn create_config(state: &AppState, user: &AuthUser, body: CreateRequest) -
     let (input, source) = match (body.config, body.recommendation) {
         (Some(c), None) => (c, BotSource::Manual),
         (None, Some(r)) => {
-            let symbol = body
-                .symbol
-                .ok_or_else(|| ApiError::validation("symbol", "is required with a recommendation", "필수 항목입니다"))?;
+            let symbol = body.symbol.ok_or_else(|| {
+                ApiError::validation("symbol", "is required with a recommendation", "필수 항목입니다")
+            })?;
             let input = GridInput {
                 symbol,
                 lower: r.lower,
@@ -600,8 +602,20 @@ async fn create_config(state: &AppState, user: &AuthUser, body: CreateRequest) -
         } else {
             (config.upper, config.lower)
         };
-        let sl = stop_price("stop_loss_percent", body.stop_loss_percent, sl_edge, long_side, &instrument)?;
-        let tp = stop_price("take_profit_percent", body.take_profit_percent, tp_edge, !long_side, &instrument)?;
+        let sl = stop_price(
+            "stop_loss_percent",
+            body.stop_loss_percent,
+            sl_edge,
+            long_side,
+            &instrument,
+        )?;
+        let tp = stop_price(
+            "take_profit_percent",
+            body.take_profit_percent,
+            tp_edge,
+            !long_side,
+            &instrument,
+        )?;
         let (old_sl, old_tp) = (config.stop_loss, config.take_profit);
         config = config.with_stops(sl.or(old_sl), tp.or(old_tp));
     }
@@ -611,9 +625,8 @@ async fn create_config(state: &AppState, user: &AuthUser, body: CreateRequest) -
 async fn grid_view(state: &AppState, user: &AuthUser, id: i64, lang: Lang) -> ApiResult<GridBotView> {
     let bot = owned_bot(state, user, id).await?;
     let view = owned_view(state, user, id, lang).await?;
-    GridBotView::new(&bot, view, lang).ok_or_else(|| {
-        ApiError::not_found(format!("grid bot {id}"), format!("그리드 봇 {id}"))
-    })
+    GridBotView::new(&bot, view, lang)
+        .ok_or_else(|| ApiError::not_found(format!("grid bot {id}"), format!("그리드 봇 {id}")))
 }
 
 /// Saves a grid bot (`created`), or with `"start": true` creates and starts
@@ -621,7 +634,8 @@ async fn grid_view(state: &AppState, user: &AuthUser, id: i64, lang: Lang) -> Ap
 #[utoipa::path(post, path = "/api/v1/grid-bot/create", tag = "grid-bot", security(("bearer" = [])),
     request_body = CreateRequest,
     responses((status = 201, body = GridBotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 409, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
@@ -640,14 +654,18 @@ pub async fn create(
     } else {
         manager.create_grid(user.id, config, source).await?
     };
-    Ok((StatusCode::CREATED, Json(grid_view(&state, &user, bot.id.0, lang).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(grid_view(&state, &user, bot.id.0, lang).await?),
+    ))
 }
 
 /// Starts a created or stopped grid bot.
 #[utoipa::path(post, path = "/api/v1/grid-bot/{id}/start", tag = "grid-bot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")),
     responses((status = 200, body = GridBotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     user: AuthUser,
@@ -670,7 +688,8 @@ async fn owned_grid(state: &AppState, user: &AuthUser, id: i64) -> ApiResult<Gri
 #[utoipa::path(post, path = "/api/v1/grid-bot/{id}/stop", tag = "grid-bot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")),
     responses((status = 200, body = GridBotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn stop(
     State(state): State<AppState>,
     user: AuthUser,
@@ -711,7 +730,8 @@ pub struct EditRequest {
 #[utoipa::path(patch, path = "/api/v1/grid-bot/{id}", tag = "grid-bot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")), request_body = EditRequest,
     responses((status = 200, body = GridBotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn edit(
     State(state): State<AppState>,
     user: AuthUser,
@@ -864,7 +884,8 @@ pub struct PerformanceView {
 #[utoipa::path(get, path = "/api/v1/grid-bot/{id}/performance", tag = "grid-bot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")),
     responses((status = 200, body = PerformanceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn performance(
     State(state): State<AppState>,
     user: AuthUser,

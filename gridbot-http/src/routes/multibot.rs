@@ -93,7 +93,8 @@ fn start_check(refusal: Option<ManagerError>, lang: Lang) -> StartCheck {
 /// Active strategy templates, featured first, then by id.
 #[utoipa::path(get, path = "/api/v1/multibot/templates", tag = "multibot", security(("bearer" = [])),
     params(TemplatesQuery),
-    responses((status = 200, body = [TemplateView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = [TemplateView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn templates(
     State(state): State<AppState>,
     user: AuthUser,
@@ -186,7 +187,8 @@ fn template_id(id: i64) -> ApiResult<TemplateId> {
     request_body = StartFromTemplate,
     responses((status = 201, body = BotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 415, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start_bot(
     State(state): State<AppState>,
     user: AuthUser,
@@ -196,7 +198,10 @@ pub async fn start_bot(
     let id = template_id(body.template_id)?;
     let inv = investment(body.amount, body.percent)?;
     let bot = state.services.manager.start_from_template(user.id, id, inv).await?;
-    Ok((StatusCode::CREATED, Json(owned_view(&state, &user, bot.id.0, lang).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(owned_view(&state, &user, bot.id.0, lang).await?),
+    ))
 }
 
 /// Filter of the bot list.
@@ -240,13 +245,18 @@ fn matches_filter(filter: Option<&str>) -> ApiResult<Box<dyn Fn(&BotEntry) -> bo
 }
 
 fn json_response(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 /// The user's bots, newest first, from the shared summary cache (as fresh
 /// as `GET /summary`).
 #[utoipa::path(get, path = "/api/v1/multibot/bots", tag = "multibot", security(("bearer" = [])), params(BotFilter),
-    responses((status = 200, body = [BotView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = [BotView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_bots(
     State(state): State<AppState>,
     State(cache): State<Arc<SummaryCache>>,
@@ -327,7 +337,8 @@ pub struct DeleteAnswer {
 #[utoipa::path(delete, path = "/api/v1/multibot/bots/{id}", tag = "multibot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")),
     responses((status = 200, body = DeleteAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn stop_bot(
     State(state): State<AppState>,
     user: AuthUser,
@@ -355,7 +366,8 @@ pub async fn stop_bot(
 #[utoipa::path(post, path = "/api/v1/multibot/bots/{id}/start", tag = "multibot", security(("bearer" = [])),
     params(("id" = i64, Path, description = "bot id")),
     responses((status = 200, body = BotView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn restart_bot(
     State(state): State<AppState>,
     user: AuthUser,
@@ -408,7 +420,8 @@ fn to_json<T: Serialize>(v: &T) -> ApiResult<Bytes> {
 /// [`crate::summaries::DEFAULT_MAX_AGE`] old, and never older than the
 /// user's last bot event or last writing request.
 #[utoipa::path(get, path = "/api/v1/multibot/summary", tag = "multibot", security(("bearer" = [])),
-    responses((status = 200, body = SummaryView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SummaryView), (status = 401, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     State(cache): State<Arc<SummaryCache>>,
@@ -442,7 +455,8 @@ pub struct CheckQuery {
 #[utoipa::path(get, path = "/api/v1/multibot/balance-check", tag = "multibot", security(("bearer" = [])),
     params(CheckQuery),
     responses((status = 200, body = BalanceCheckView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn balance_check(
     State(state): State<AppState>,
     user: AuthUser,
@@ -457,10 +471,14 @@ pub async fn balance_check(
         }
         None => {
             let inv = investment(q.amount, q.percent)?;
-            let plan = q.template_id.map(template_id).transpose()?.map(|t| StartPlan::Template {
-                template_id: t,
-                amount: inv,
-            });
+            let plan = q
+                .template_id
+                .map(template_id)
+                .transpose()?
+                .map(|t| StartPlan::Template {
+                    template_id: t,
+                    amount: inv,
+                });
             (inv, plan)
         }
     };
@@ -471,15 +489,12 @@ pub async fn balance_check(
             available: c.available,
             requested: c.requested_amount,
         }),
-        None => manager
-            .limits(user.id)
-            .await
-            .map(|l| {
-                (l.active_bot_count >= l.max_bot_count).then_some(ManagerError::BotLimitReached {
-                    active: l.active_bot_count,
-                    max: l.max_bot_count,
-                })
-            })?,
+        None => manager.limits(user.id).await.map(|l| {
+            (l.active_bot_count >= l.max_bot_count).then_some(ManagerError::BotLimitReached {
+                active: l.active_bot_count,
+                max: l.max_bot_count,
+            })
+        })?,
     };
     let refusal = refusal.map(ApiError::from);
     let message = match &refusal {
@@ -515,7 +530,8 @@ pub async fn balance_check(
 
 /// What the user's starts are checked against now.
 #[utoipa::path(get, path = "/api/v1/multibot/limits", tag = "multibot", security(("bearer" = [])),
-    responses((status = 200, body = LimitsView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LimitsView), (status = 401, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn limits(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<LimitsView>> {
     Ok(Json(state.services.manager.limits(user.id).await?.into()))
 }

@@ -31,8 +31,8 @@ use gridbot_core::manager::{BotEvents, EventsError};
 
 use crate::auth::extract::AuthUser;
 use crate::i18n::Lang;
-use crate::routes::multibot::ReqLang;
 use crate::metrics::Metrics;
+use crate::routes::multibot::ReqLang;
 use crate::state::AppState;
 use crate::summaries::{SummaryCache, SummarySnapshot};
 

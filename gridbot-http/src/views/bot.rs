@@ -238,10 +238,7 @@ impl BotView {
         let d = BotDetail::new(bot, usize::try_from(open_orders).unwrap_or(usize::MAX), now);
         let b = d.bot;
         let end = b.stopped_at.unwrap_or(now);
-        let apr = b
-            .started_at
-            .filter(|s| end - s >= APR_AFTER_MS)
-            .map(|_| d.apr_pct);
+        let apr = b.started_at.filter(|s| end - s >= APR_AFTER_MS).map(|_| d.apr_pct);
         let name = i18n::name(&b.name, lang);
         let current_position = d.position.map(|p| PositionView {
             side: if p.side == Side::Buy { "long" } else { "short" },

@@ -289,7 +289,9 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
         accounts,
         tokens: Arc::new(TokenService::new(&key)),
         cipher: Arc::new(CredentialCipher::new(&key)),
-        limiter: Arc::new(AuthLimiter::new(opts.login_burst, opts.register_burst).with_login_ip_burst(opts.login_ip_burst)),
+        limiter: Arc::new(
+            AuthLimiter::new(opts.login_burst, opts.register_burst).with_login_ip_burst(opts.login_ip_burst),
+        ),
         metrics: metrics.clone(),
         services: Services {
             manager,

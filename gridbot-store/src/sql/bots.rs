@@ -1,7 +1,9 @@
 //! Bots: creation, the guarded start, status changes, stats and the
 //! summary query.
 
-use gridbot_core::model::{Bot, BotId, BotKind, BotOverview, BotStats, BotStatus, NewBot, TimestampMs, UserId, UserSummary};
+use gridbot_core::model::{
+    Bot, BotId, BotKind, BotOverview, BotStats, BotStatus, NewBot, TimestampMs, UserId, UserSummary,
+};
 use gridbot_core::ports::BotLimits;
 use gridbot_core::StoreError;
 use sqlx::{Any, Transaction};
@@ -289,11 +291,18 @@ impl SqlStore {
             .map_err(db_err)?;
         let current = bot_status(&current.ok_or_else(|| StoreError::NotFound(format!("bot {id}")))?.0)?;
         delete_allowed(id, current)?;
-        Err(StoreError::Conflict(format!("bot {id} changed while being deleted; read it again")))
+        Err(StoreError::Conflict(format!(
+            "bot {id} changed while being deleted; read it again"
+        )))
     }
 
     /// Replaces a bot's settings, keeping its symbol and kind.
-    pub(crate) async fn update_bot_config(&self, id: BotId, kind: &BotKind, now: TimestampMs) -> Result<(), StoreError> {
+    pub(crate) async fn update_bot_config(
+        &self,
+        id: BotId,
+        kind: &BotKind,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let current = self.bot_in(&mut tx, id).await?;
         config_change_allowed(id, &current.kind, kind)?;

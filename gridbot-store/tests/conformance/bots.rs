@@ -428,10 +428,7 @@ pub async fn a_stop_racing_a_status_change_always_ends_stopped(store: Arc<dyn St
 
 pub async fn only_a_created_bot_can_be_deleted_and_it_frees_nothing_it_never_held(store: Arc<dyn Store>) {
     let u = store.create_user("dora", "h", 0).await.unwrap();
-    let created = store
-        .create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 1)
-        .await
-        .unwrap();
+    let created = store.create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 1).await.unwrap();
     let running = store
         .start_bot_guarded(&grid_bot(u.id, "ETHUSDT", d("100")), limits(5, "1000"), 2)
         .await
