@@ -247,6 +247,8 @@ fn parse_routes(doc: &str) -> Vec<Route> {
             prefix = ticks(line).into_iter().find(|t| t.starts_with('/')).unwrap_or_default();
             continue;
         }
+        // `\|` is a pipe inside a cell (`?status=running\|stopped`).
+        let line = line.replace("\\|", "/");
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         if cols.len() < 6 || !["GET", "POST", "DELETE", "PUT", "PATCH"].contains(&cols[1]) {
             continue;

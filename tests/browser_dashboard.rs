@@ -302,19 +302,16 @@ async fn a_new_user_is_refused_before_confirm_trades_edits_and_reads_it_all_in_k
     b.type_text(&sl, &stop).await.unwrap();
     b.click(&b.find("#edit-save").await.unwrap()).await.unwrap();
     let gid = grid["id"].as_i64().unwrap();
-    let mut edited = Value::Null;
+    let bot_path = format!("/api/v1/multibot/bots/{gid}");
     wait_until("the stop-loss saved", long, || async {
-        let (_, v) = server
-            .call(Method::GET, &format!("/api/v1/multibot/bots/{gid}"), &t, None)
-            .await;
-        let ok = v["config"]["config"]["stop_loss"]
+        let (_, v) = server.call(Method::GET, &bot_path, &t, None).await;
+        v["config"]["config"]["stop_loss"]
             .as_str()
             .map(|s| s.parse::<f64>().ok())
-            == Some(stop.parse::<f64>().ok());
-        edited = v;
-        ok
+            == Some(stop.parse::<f64>().ok())
     })
     .await;
+    let (_, edited): (u16, Value) = server.call(Method::GET, &bot_path, &t, None).await;
     assert_eq!(edited["state"], "running", "an edit keeps the grid running: {edited}");
     shot(&b, "06-grid-table-edit.png").await;
 
