@@ -15,7 +15,7 @@
 #   test and the HTTP tests), `/api/v1/account/exchange-credentials` (saving
 #   keys calls Bitget, which CI cannot reach).
 # - schemathesis is installed from PyPI into target/schemathesis-venv,
-#   pinned; bounded by 15 examples per operation.
+#   pinned; bounded by 40 examples per operation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=4.32.5
@@ -42,7 +42,7 @@ status=0
 "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --mode positive --max-examples 15 --seed 15 --workers 1 --request-timeout 30 \
+  --mode positive --max-examples 40 --seed 15 --workers 1 --request-timeout 30 \
   --phases examples,coverage,fuzzing \
   --exclude-path /api/v1/stream --exclude-path /api/v1/grid-bot/analyze --exclude-path /api/v1/backtest \
   --exclude-path /api/v1/account/exchange-credentials \
