@@ -375,7 +375,11 @@ async fn a_new_user_is_refused_before_confirm_trades_edits_and_reads_it_all_in_k
     b.click(&b.find("#lang-toggle").await.unwrap()).await.unwrap();
     assert_eq!(b.text_of("#bots-title").await.unwrap(), "내 봇");
     wait_until("Korean names from the server", long, || async {
-        b.text_of("#templates-list").await.unwrap_or_default().contains("추세")
+        b.exec("return document.getElementById('templates-list').textContent", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.contains("추세")))
+            .unwrap_or(false)
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;

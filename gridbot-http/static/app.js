@@ -386,7 +386,7 @@ async function saveEdit() {
 }
 
 async function loadDetail(id) {
-  try { renderDetail(await api('GET', `/grid-bot/${id}/performance`)); } catch (e) { toast(e.message); }
+  try { state.lastPerf = await api('GET', `/grid-bot/${id}/performance`); renderDetail(state.lastPerf); } catch (e) { toast(e.message); }
 }
 
 async function openDetail(id) {
@@ -500,6 +500,12 @@ function init() {
   $('risk-form').addEventListener('submit', saveRisk);
   $('detail-close').addEventListener('click', () => { state.detailId = null; $('bot-detail').hidden = true; });
   $('m-symbol').addEventListener('change', fillManualDefaults);
+  // Charts are drawn at their width: draw them again when it changes.
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (state.detailId !== null && state.lastPerf) renderDetail(state.lastPerf); }, 120);
+  });
   refreshPreview = bindManualForm($('manual-form'), cfg =>
     openStart({ kind: 'manual', cfg, symbol: cfg.symbol, label: `${cfg.symbol} · ${t('mode.' + cfg.mode)} · ${cfg.grids}`, amount: cfg.investment }));
   if (tokens()) showApp(); else showLogin();
