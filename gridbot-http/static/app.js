@@ -461,6 +461,7 @@ async function showApp() {
 let refreshPreview = () => {};
 
 function onLanguage() {
+  $('toast').hidden = true;
   for (const [id, card] of state.cards) { const b = state.bots.get(id); if (b) relabelBotCard(card, b, botHandlers); }
   for (const [id, row] of state.rows) { const b = state.bots.get(id); if (b) updateGridRow(row, b, botHandlers, true); }
   if (state.summary) { renderBalance(state.summary); renderBots(); }

@@ -39,7 +39,7 @@ export function bindManualForm(form, onStart) {
       const s = cfg.symbol;
       const item = (k, v, tid) => h('div', {}, h('dt', {}, t(k)), h('dd', { 'data-testid': tid }, v));
       const lv = p.levels || [];
-      preview.replaceChildren(h('dl', {},
+      preview.replaceChildren(...[h('dl', {},
         item('p.levels', lv.length ? `${lv.length} · ${price(lv[0], s)} … ${price(lv[lv.length - 1], s)}` : '–', 'preview-levels'),
         item('p.qty', qty(p.qty_per_grid, s), 'preview-qty'),
         item('p.margin', usd(p.required_margin), 'preview-margin'),
@@ -47,7 +47,7 @@ export function bindManualForm(form, onStart) {
         item('p.liq', p.liquidation_price ? price(p.liquidation_price, s) : t('p.none'), 'preview-liq')),
         p.warning_messages && p.warning_messages.length
           ? h('div', { class: 'warnings', 'data-testid': 'preview-warnings' }, h('strong', {}, t('p.warnings')), ...p.warning_messages.map(w => h('div', {}, w)))
-          : null);
+          : null].filter(Boolean));
       showList('manual-errors', p.error_messages || []);
       startBtn.disabled = !p.viable;
       startBtn.dataset.refusal = p.refusal_code || '';

@@ -176,7 +176,7 @@ export function renderDetail(perf) {
     ...row('d.roi', pct(perf.roi_pct), pnlClass(perf.roi_pct), 'detail-roi'),
     ...row('d.apr', perf.apr_pct === null ? '– (' + t('d.apr_wait') + ')' : pct(perf.apr_pct), pnlClass(perf.apr_pct), 'detail-apr'),
     ...row('bot.pnl', signedUsd(bot.total_pnl), pnlClass(bot.total_pnl), 'detail-pnl'),
-    ...row('d.grid_profit', signedUsd(perf.grid_profit), pnlClass(perf.grid_profit)),
+    ...(bot.kind === 'grid' ? row('d.grid_profit', signedUsd(perf.grid_profit), pnlClass(perf.grid_profit)) : []),
     ...row('d.unrealized', signedUsd(perf.unrealized_pnl), pnlClass(perf.unrealized_pnl)),
     ...row('d.fees', usd(perf.fees)),
     ...row('d.fills', perf.fills),

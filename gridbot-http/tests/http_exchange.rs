@@ -37,14 +37,31 @@ async fn the_exchange_view_shows_the_venues_orders_positions_and_fills_and_close
     let eth = Symbol::new("ETHUSDT").unwrap();
     // A position and a resting order no bot owns.
     let filled = account
-        .place_orders(&[OrderRequest::market(ClientOrderId::new("manual-1"), btc.clone(), Side::Buy, dec!(0.01))])
+        .place_orders(&[OrderRequest::market(
+            ClientOrderId::new("manual-1"),
+            btc.clone(),
+            Side::Buy,
+            dec!(0.01),
+        )])
         .await
         .unwrap();
     assert!(filled[0].is_ok(), "{filled:?}");
     account
         .place_orders(&[
-            OrderRequest::limit(ClientOrderId::new("manual-2"), eth.clone(), Side::Buy, dec!(2500), dec!(0.1)),
-            OrderRequest::limit(ClientOrderId::new("manual-3"), eth.clone(), Side::Buy, dec!(2400), dec!(0.1)),
+            OrderRequest::limit(
+                ClientOrderId::new("manual-2"),
+                eth.clone(),
+                Side::Buy,
+                dec!(2500),
+                dec!(0.1),
+            ),
+            OrderRequest::limit(
+                ClientOrderId::new("manual-3"),
+                eth.clone(),
+                Side::Buy,
+                dec!(2400),
+                dec!(0.1),
+            ),
         ])
         .await
         .unwrap();
@@ -53,31 +70,48 @@ async fn the_exchange_view_shows_the_venues_orders_positions_and_fills_and_close
     assert_eq!(v["exchange"], "paper");
     assert_eq!(v["now_ms"], app.venue.now(), "the venue's own time");
     let pos = &v["positions"][0];
-    assert_eq!((pos["symbol"].clone(), pos["qty"].clone()), (json!("BTCUSDT"), json!("0.01")));
+    assert_eq!(
+        (pos["symbol"].clone(), pos["qty"].clone()),
+        (json!("BTCUSDT"), json!("0.01"))
+    );
     assert_eq!(pos["orphan"], true);
     assert!(pos["entry_price"].is_string());
     let orders = v["open_orders"].as_array().unwrap();
     assert_eq!(orders.len(), 2);
     assert_eq!(orders[0]["client_id"], "manual-2");
-    assert_eq!((orders[0]["qty"].clone(), orders[0]["filled_qty"].clone()), (json!("0.1"), json!("0")));
+    assert_eq!(
+        (orders[0]["qty"].clone(), orders[0]["filled_qty"].clone()),
+        (json!("0.1"), json!("0"))
+    );
     let fills = v["fills"].as_array().unwrap();
     assert_eq!(fills.len(), 1);
     for k in ["fill_id", "client_id", "symbol", "side", "price", "qty", "fee"] {
         assert!(fills[0][k].is_string(), "{k}: {}", fills[0]);
     }
     assert!(fills[0]["ts_ms"].is_i64());
-    assert_eq!((v["orphan_positions"].clone(), v["orphan_orders"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (v["orphan_positions"].clone(), v["orphan_orders"].clone()),
+        (json!(1), json!(2))
+    );
 
     // Fills page deterministically; since a time keeps the later ones.
     account
-        .place_orders(&[OrderRequest::market(ClientOrderId::new("manual-4"), btc.clone(), Side::Buy, dec!(0.01))])
+        .place_orders(&[OrderRequest::market(
+            ClientOrderId::new("manual-4"),
+            btc.clone(),
+            Side::Buy,
+            dec!(0.01),
+        )])
         .await
         .unwrap();
     let (_, p1) = app.get("/api/v1/account/exchange?fills_limit=1", &t).await;
     assert_eq!(p1["fills"].as_array().unwrap().len(), 1);
     let next = p1["fills_next"].as_str().unwrap().to_owned();
     let (_, p2) = app
-        .get(&format!("/api/v1/account/exchange?fills_limit=1&fills_after={next}"), &t)
+        .get(
+            &format!("/api/v1/account/exchange?fills_limit=1&fills_after={next}"),
+            &t,
+        )
         .await;
     assert_eq!(p2["fills"].as_array().unwrap().len(), 1);
     assert_ne!(p1["fills"][0]["fill_id"], p2["fills"][0]["fill_id"]);
@@ -123,12 +157,20 @@ async fn orphans_on_a_symbol_an_active_bot_trades_are_refused_and_other_users_se
         .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, v) = app
-        .post("/api/v1/account/exchange/close-orphans", &t, json!({"symbol": "BTCUSDT"}))
+        .post(
+            "/api/v1/account/exchange/close-orphans",
+            &t,
+            json!({"symbol": "BTCUSDT"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(error_code(&v), "bot_owned");
     let (s, v) = app
-        .post("/api/v1/account/exchange/close-orphans", &t, json!({"symbol": "NOPEUSDT"}))
+        .post(
+            "/api/v1/account/exchange/close-orphans",
+            &t,
+            json!({"symbol": "NOPEUSDT"}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (bob, _) = register(&app, "bob").await;
