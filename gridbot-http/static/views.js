@@ -4,7 +4,7 @@
 // updated in place (text nodes only), so a live update never takes the
 // focus from a button; their buttons are rebuilt only when the bot's
 // possible actions change.
-import { t } from './i18n.js';
+import { t, currentLang } from './i18n.js';
 import { sparkline, lineChart, gridChart } from './charts.js';
 import { num, price, qty, money, usd, signedUsd, pct, pnlClass } from './fmt.js';
 
@@ -54,6 +54,13 @@ export function templateCard(tpl, onStart) {
     }, t('start'))));
 }
 
+/** The advisor's "3-7 days" in the current language. */
+function duration(d) {
+  const m = /^(\d+)-(\d+) days?$/.exec(String(d || ''));
+  if (!m) return d || '–';
+  return currentLang() === 'ko' ? `${m[1]}–${m[2]}일` : `${m[1]}–${m[2]} days`;
+}
+
 export function recommendationCard(rec, owner, symbol, onUse) {
   const curve = (owner.roi_curve || []).map(p => [p[0], num(p[1])]);
   const desc = t('ai.desc', { risk: t('risk.' + rec.risk_level), lower: price(rec.lower, symbol), upper: price(rec.upper, symbol), grids: rec.grids, lev: rec.leverage });
@@ -71,7 +78,7 @@ export function recommendationCard(rec, owner, symbol, onUse) {
     kv(t('ai.grids'), rec.grids),
     kv(t('ai.drawdown'), pct(-num(rec.max_drawdown_pct))),
     kv(t('ai.min'), usd(rec.min_investment), { 'data-testid': 'rec-min' }),
-    kv(t('ai.duration'), owner.duration || rec.recommended_duration),
+    kv(t('ai.duration'), duration(owner.duration || rec.recommended_duration)),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', 'data-testid': 'rec-use', onclick: () => onUse(rec) }, t('use'))));
 }
 
