@@ -52,8 +52,9 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Machine-readable code (`validation`, `not_found`, ...).
     pub code: &'static str,
-    /// The message in English and Korean.
-    pub text: Text,
+    /// The message in English and Korean (boxed: errors travel in every
+    /// `Result` of the crate, so they stay small).
+    pub text: Box<Text>,
     /// The request field at fault.
     pub field: Option<String>,
     /// Extra structured information (the limits, the amounts, ...): an object.
@@ -89,7 +90,7 @@ impl ApiError {
         ApiError {
             status,
             code,
-            text,
+            text: Box::new(text),
             field: None,
             details: json!({}),
         }

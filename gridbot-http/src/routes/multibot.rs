@@ -214,8 +214,11 @@ pub struct BotFilter {
     pub status: Option<String>,
 }
 
+/// A test on a bot of the list.
+type Keep = Box<dyn Fn(&BotEntry) -> bool + Send>;
+
 /// Keeps the bots `filter` names; refuses an unknown filter.
-fn matches_filter(filter: Option<&str>) -> ApiResult<Box<dyn Fn(&BotEntry) -> bool + Send>> {
+fn matches_filter(filter: Option<&str>) -> ApiResult<Keep> {
     let f = filter.map(str::trim).unwrap_or("all").to_ascii_lowercase();
     Ok(match f.as_str() {
         "" | "all" => Box::new(|_| true),
@@ -510,7 +513,7 @@ pub async fn balance_check(
                 dollars(c.available - c.requested_amount)
             ),
         ),
-        Some(e) => e.text.clone(),
+        Some(e) => (*e.text).clone(),
     };
     Ok(Json(BalanceCheckView {
         requested_amount: crate::views::num2(c.requested_amount),
