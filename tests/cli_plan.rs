@@ -233,9 +233,25 @@ async fn from_bitget_plans_with_the_contracts_own_rules() {
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
             .args([
-                "plan", "--symbol", "PEPEUSDT", "--from-bitget", "--bitget-url", &url, "--lower", "0.00001",
-                "--upper", "0.000012", "--grids", "10", "--investment", "500", "--leverage", "2", "--price",
-                "0.000011", "--json",
+                "plan",
+                "--symbol",
+                "PEPEUSDT",
+                "--from-bitget",
+                "--bitget-url",
+                &url,
+                "--lower",
+                "0.00001",
+                "--upper",
+                "0.000012",
+                "--grids",
+                "10",
+                "--investment",
+                "500",
+                "--leverage",
+                "2",
+                "--price",
+                "0.000011",
+                "--json",
             ])
             .output()
             .unwrap()
@@ -245,5 +261,8 @@ async fn from_bitget_plans_with_the_contracts_own_rules() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let q: rust_decimal::Decimal = v["qty_per_grid"].as_str().unwrap().parse().unwrap();
-    assert!(q > dec!(0) && (q % dec!(100)).is_zero(), "a multiple of the contract's lot: {q}");
+    assert!(
+        q > dec!(0) && (q % dec!(100)).is_zero(),
+        "a multiple of the contract's lot: {q}"
+    );
 }
