@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Loads GET /api/v1/multibot/summary through the real `gridbot serve` binary.
-# Needs wrk and curl; starts a throwaway `gridbot serve` (fresh data dir), starts
-# five template bots for the demo user, then runs wrk three times.
+# Loads GET /api/v1/multibot/summary and GET /api/v1/multibot/bots through the
+# real `gridbot serve` binary. Needs wrk and curl; starts a throwaway
+# `gridbot serve` (fresh data dir), starts five template bots for the demo
+# user, then runs wrk three times on each route (2 threads, 32 connections,
+# 10 s), printing the load average before each run.
 set -e
 cd "$(dirname "$0")/.."
 cargo build --release --bin gridbot -q
@@ -26,7 +28,9 @@ for id in $(cat "$DIR/tpl"); do
 done
 sleep 2
 curl -sf -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/api/v1/multibot/summary | python3 -c 'import json,sys; v=json.load(sys.stdin); print("running_bots", v["running_bots"])'
-for run in 1 2 3; do
-  echo "load average: $(cat /proc/loadavg)"
-  wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/api/v1/multibot/summary | grep -E "Requests/sec|50%|99%|Non-2xx"
+for route in summary bots; do
+  for run in 1 2 3; do
+    echo "$route run $run, load average: $(cat /proc/loadavg)"
+    wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$PORT/api/v1/multibot/$route | grep -E "Requests/sec|50%|99%|Non-2xx"
+  done
 done

@@ -151,3 +151,118 @@ fn a_non_viable_plan_prints_its_errors_and_exits_non_zero() {
     assert!(stderr.contains("not viable"), "{stderr}");
     assert!(stderr.contains("liquidation"), "{stderr}");
 }
+
+#[test]
+fn a_default_symbol_is_planned_with_its_own_tick_and_lot() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
+        .args([
+            "plan",
+            "--symbol",
+            "XRPUSDT",
+            "--lower",
+            "0.5",
+            "--upper",
+            "0.7",
+            "--grids",
+            "10",
+            "--investment",
+            "500",
+            "--leverage",
+            "2",
+            "--price",
+            "0.6",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let levels: Vec<f64> = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(levels.len(), 11);
+    let near = |x: f64| levels.iter().any(|l| (l - x).abs() < 1e-9);
+    assert!(near(0.52) && near(0.58), "XRP's tick, not BTC's 0.1: {levels:?}");
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
+        .args([
+            "plan",
+            "--symbol",
+            "FOOUSDT",
+            "--lower",
+            "1",
+            "--upper",
+            "2",
+            "--grids",
+            "10",
+            "--investment",
+            "500",
+            "--price",
+            "1.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--from-bitget"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_bitget_plans_with_the_contracts_own_rules() {
+    use gridbot_bitget::fake::book::FakeContract;
+    use rust_decimal_macros::dec;
+    let fake = gridbot_bitget::fake::FakeBitget::start().await.unwrap();
+    fake.with_book(|b| {
+        b.contracts.insert(
+            "PEPEUSDT".into(),
+            FakeContract {
+                symbol: "PEPEUSDT".into(),
+                price_place: 9,
+                volume_place: 0,
+                size_multiplier: dec!(100),
+                min_trade_num: dec!(100),
+                min_trade_usdt: dec!(5),
+                max_lever: 50,
+                maker_fee: dec!(0.0002),
+                taker_fee: dec!(0.0006),
+            },
+        )
+    });
+    let url = fake.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridbot"))
+            .args([
+                "plan",
+                "--symbol",
+                "PEPEUSDT",
+                "--from-bitget",
+                "--bitget-url",
+                &url,
+                "--lower",
+                "0.00001",
+                "--upper",
+                "0.000012",
+                "--grids",
+                "10",
+                "--investment",
+                "500",
+                "--leverage",
+                "2",
+                "--price",
+                "0.000011",
+                "--json",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let q: rust_decimal::Decimal = v["qty_per_grid"].as_str().unwrap().parse().unwrap();
+    assert!(
+        q > dec!(0) && (q % dec!(100)).is_zero(),
+        "a multiple of the contract's lot: {q}"
+    );
+}

@@ -126,6 +126,14 @@ async fn serve_stops_cleanly_on_ctrl_c_and_running_bots_resume_on_restart() {
         data.path().join("secret.key").exists(),
         "master key generated in the data folder"
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["secret.key", "gridbot.db"] {
+            let mode = std::fs::metadata(data.path().join(f)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{f} is readable by its owner only");
+        }
+    }
     let token = login(&first.base, data.path()).await;
 
     let bal = get(&first.base, "/api/v1/account/balance", &token).await;

@@ -611,3 +611,44 @@ async fn a_stop_interrupted_by_a_crash_is_finished_at_the_next_start_before_anyt
     let booked = w.store.fills_for_bot(bot.id, 1_000).await.unwrap();
     assert_eq!(booked.len(), fills.len(), "every venue fill booked once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_bot_started_again_trades_a_new_run_under_ids_never_used_before() {
+    let w = World::new().await;
+    let m = w.manager(w.process("p1"));
+    let bot = m
+        .start_grid(w.user, w.grid(GridMode::Neutral), BotSource::Manual)
+        .await
+        .unwrap();
+    w.until_resting(bot.id, 10).await;
+    w.price(dec!(28500));
+    w.until("a buy filled and flipped", || async {
+        w.resting(bot.id).await.len() == 10
+    })
+    .await;
+    m.stop_bot(w.user, bot.id).await.unwrap();
+    assert_eq!(w.position().await, Decimal::ZERO);
+    let first_run: Vec<ClientOrderId> = w
+        .store
+        .orders_for_bot(bot.id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.client_id)
+        .collect();
+    // Started again: a new run whose orders rest, under new ids.
+    let again = m.start_bot(w.user, bot.id).await.unwrap();
+    assert!(matches!(again.status, BotStatus::Starting | BotStatus::Running));
+    w.until_resting(bot.id, 10).await;
+    w.until_status(bot.id, BotStatus::Running).await;
+    for o in w.resting(bot.id).await {
+        assert!(
+            !first_run.contains(&o.client_id),
+            "{} was used by the first run",
+            o.client_id
+        );
+    }
+    m.stop_bot(w.user, bot.id).await.unwrap();
+    assert!(w.resting(bot.id).await.is_empty());
+    assert_eq!(w.position().await, Decimal::ZERO);
+}

@@ -65,6 +65,80 @@ pub enum RiskViolation {
     },
 }
 
+/// Highest leverage cap a user may set (the largest any contract allows).
+pub const MAX_LEVERAGE_CAP: u32 = 125;
+/// Largest daily loss limit a user may set, USDT.
+pub const MAX_DAILY_LOSS_LIMIT: Decimal = Decimal::from_parts(10_000_000, 0, 0, false, 0);
+
+/// A risk setting outside what may be saved.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SettingsViolation {
+    /// The daily loss limit is not in (0, [`MAX_DAILY_LOSS_LIMIT`]].
+    #[error("daily loss limit must be greater than 0 and at most {max}, got {got}")]
+    DailyLossLimit {
+        /// As given.
+        got: Decimal,
+        /// Largest allowed.
+        max: Decimal,
+    },
+    /// The leverage cap is not in 1..=[`MAX_LEVERAGE_CAP`].
+    #[error("leverage cap must be between 1 and {max}, got {got}")]
+    LeverageCap {
+        /// As given.
+        got: u32,
+        /// Largest allowed.
+        max: u32,
+    },
+    /// The open-position limit is not in 1..=the bot limit.
+    #[error("the open-position limit must be between 1 and {max}, got {got}")]
+    OpenPositions {
+        /// As given.
+        got: u32,
+        /// Largest allowed (the bot limit).
+        max: u32,
+    },
+}
+
+impl SettingsViolation {
+    /// The setting at fault (`daily_loss_limit`, `max_leverage`, `max_open_positions`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            SettingsViolation::DailyLossLimit { .. } => "daily_loss_limit",
+            SettingsViolation::LeverageCap { .. } => "max_leverage",
+            SettingsViolation::OpenPositions { .. } => "max_open_positions",
+        }
+    }
+}
+
+/// Checks settings before they are saved: a daily loss limit in (0, 10⁷]
+/// USDT, a leverage cap of 1–125, an open-position limit of 1 to the bot
+/// limit ([`crate::manager::MAX_ACTIVE_BOTS`]).
+pub fn validate_settings(s: &RiskSettings) -> Result<(), SettingsViolation> {
+    if let Some(limit) = s.daily_loss_limit {
+        if limit <= Decimal::ZERO || limit > MAX_DAILY_LOSS_LIMIT {
+            return Err(SettingsViolation::DailyLossLimit {
+                got: limit,
+                max: MAX_DAILY_LOSS_LIMIT,
+            });
+        }
+    }
+    if !(1..=MAX_LEVERAGE_CAP).contains(&s.max_leverage) {
+        return Err(SettingsViolation::LeverageCap {
+            got: s.max_leverage,
+            max: MAX_LEVERAGE_CAP,
+        });
+    }
+    let max = crate::manager::MAX_ACTIVE_BOTS;
+    if !(1..=max).contains(&s.max_open_positions) {
+        return Err(SettingsViolation::OpenPositions {
+            got: s.max_open_positions,
+            max,
+        });
+    }
+    Ok(())
+}
+
 /// 00:00 UTC of the day containing `ts`.
 pub fn day_start(ts: TimestampMs) -> TimestampMs {
     ts - ts.rem_euclid(DAY_MS)

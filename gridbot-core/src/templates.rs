@@ -10,7 +10,8 @@
 //! that one lot fits at 5×.
 //!
 //! Listing order ([`sort_for_listing`]): active before inactive, featured
-//! before the rest, then by symbol, long before short, then by id.
+//! before the rest, then by id (the owner's contract: "featured first, then
+//! by id"; the defaults are inserted by symbol, long before short).
 
 use std::cmp::Ordering;
 
@@ -65,8 +66,7 @@ pub fn default_templates() -> Vec<StrategyTemplate> {
     out
 }
 
-/// Orders templates for listing: active first, featured first, then by
-/// symbol, long before short, then by id.
+/// Orders templates for listing: active first, featured first, then by id.
 pub fn sort_for_listing(templates: &mut [StrategyTemplate]) {
     templates.sort_by(listing_order);
 }
@@ -75,16 +75,7 @@ fn listing_order(a: &StrategyTemplate, b: &StrategyTemplate) -> Ordering {
     b.is_active
         .cmp(&a.is_active)
         .then(b.is_featured.cmp(&a.is_featured))
-        .then(a.symbol.cmp(&b.symbol))
-        .then(direction_rank(a.direction).cmp(&direction_rank(b.direction)))
         .then(a.id.cmp(&b.id))
-}
-
-fn direction_rank(d: TrendDirection) -> u8 {
-    match d {
-        TrendDirection::Long => 0,
-        TrendDirection::Short => 1,
-    }
 }
 
 /// Inserts the default templates when the store has none; returns how many

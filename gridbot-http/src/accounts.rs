@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 
 use gridbot_core::manager::ExchangeProvider;
-use gridbot_core::model::{AccountBalance, UserId};
+use gridbot_core::model::{AccountBalance, TimestampMs, UserId};
 use gridbot_core::paper::PaperExchange;
 use gridbot_core::ports::Exchange;
 use gridbot_core::ExchangeError;
@@ -27,6 +27,13 @@ pub trait Accounts: ExchangeProvider {
 
     /// Told after a user's credentials changed, so cached clients are rebuilt.
     async fn credentials_changed(&self, user: UserId);
+
+    /// The exchange's own time when it keeps one (the paper venue's market
+    /// time, [`PaperExchange::now`]); `None` means the server clock is the
+    /// exchange's time (Bitget).
+    fn exchange_now(&self) -> Option<TimestampMs> {
+        None
+    }
 }
 
 /// Checks exchange credentials with a balance call (Bitget in production).
@@ -71,4 +78,8 @@ impl Accounts for PaperAccounts {
     }
 
     async fn credentials_changed(&self, _user: UserId) {}
+
+    fn exchange_now(&self) -> Option<TimestampMs> {
+        Some(self.paper.venue().now())
+    }
 }

@@ -4,6 +4,8 @@
 //! total = exchange equity (USDT); used = Σ allocations of bots holding one;
 //! available = max(total − used, 0). A start of `amount` is allowed only if
 //! used + amount ≤ total (the store re-checks this atomically at start).
+//! The bot limit is the core's ([`gridbot_core::manager::MAX_ACTIVE_BOTS`]):
+//! this crate keeps no limit of its own.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -13,9 +15,6 @@ use gridbot_core::model::{UserId, UserSummary};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
-
-/// Most bots holding an allocation per user.
-pub const MAX_ACTIVE_BOTS: u32 = 5;
 
 /// A user's balance as the dashboard's bar shows it. Money as strings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -63,7 +62,7 @@ pub fn view(equity: Decimal, exchange_available: Decimal, summary: &UserSummary)
         used_pct: pct(used, equity),
         exchange_available,
         active_bots: summary.active_bots,
-        max_bots: MAX_ACTIVE_BOTS,
+        max_bots: gridbot_core::manager::MAX_ACTIVE_BOTS,
         total_pnl: summary.total_pnl,
     }
 }

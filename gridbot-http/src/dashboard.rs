@@ -47,6 +47,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/grid.js"),
     ),
+    (
+        "fmt.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/fmt.js"),
+    ),
 ];
 
 fn serve(name: &str) -> Response {

@@ -39,9 +39,11 @@
 //!
 //! # Invariants
 //!
-//! Every error answers the envelope of [`error`]; money is a decimal string
-//! in every body; a user only ever sees their own bots (a bot id of another
-//! user answers 404); secrets are never returned or logged.
+//! Every error answers the envelope of [`error`], in the request's language
+//! ([`i18n`]); the owner's routes answer the owner's shapes (`SEED_API.md`,
+//! [`views`]) with gridbot's exact decimal strings beside them; a user only
+//! ever sees their own bots (a bot id of another user answers 404); secrets
+//! are never returned or logged.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -51,6 +53,8 @@ pub mod balance;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod i18n;
+pub mod input;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -164,7 +168,7 @@ pub fn router(state: AppState) -> Router {
 /// Subscribes a [`summaries::SummaryCache`] to the manager's event bus; the
 /// summary route and the event stream share it.
 pub fn router_with(state: AppState, config: RouterConfig) -> Router {
-    use routes::{account, auth, backtest, gridbot, health, market, multibot, stream};
+    use routes::{account, auth, backtest, exchange, gridbot, health, market, multibot, stream};
     let api = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
@@ -177,24 +181,29 @@ pub fn router_with(state: AppState, config: RouterConfig) -> Router {
                 .delete(account::delete_credentials),
         )
         .route("/account/balance", get(account::get_balance))
+        .route("/account/exchange", get(exchange::get_exchange))
+        .route("/account/exchange/close-orphans", post(exchange::close_orphans))
         .route("/account/risk-settings", get(account::get_risk).put(account::put_risk))
         .route("/multibot/templates", get(multibot::templates))
         .route("/multibot/templates/{id}", get(multibot::template))
         .route("/multibot/bots", get(multibot::list_bots).post(multibot::start_bot))
         .route("/multibot/bots/{id}", get(multibot::get_bot).delete(multibot::stop_bot))
+        .route("/multibot/bots/{id}/start", post(multibot::restart_bot))
         .route("/multibot/summary", get(multibot::summary))
         .route("/multibot/balance-check", get(multibot::balance_check))
+        .route("/multibot/limits", get(multibot::limits))
         .route("/grid-bot/analyze", post(gridbot::analyze))
         .route("/grid-bot/preview", post(gridbot::preview))
         .route("/grid-bot/create", post(gridbot::create))
         .route("/grid-bot/list", get(gridbot::list))
+        .route("/grid-bot/{id}", axum::routing::patch(gridbot::edit))
         .route("/grid-bot/{id}/start", post(gridbot::start))
         .route("/grid-bot/{id}/stop", post(gridbot::stop))
         .route("/grid-bot/{id}/performance", get(gridbot::performance))
         .route("/market/symbols", get(market::symbols))
         .route("/stream", get(stream::stream))
         .route("/backtest", post(backtest::backtest))
-        .fallback(|| async { ApiError::not_found("route") });
+        .fallback(|| async { ApiError::not_found("route", "경로") });
     let shared = RouterState {
         summaries: Arc::new(summaries::SummaryCache::new(
             state.services.manager.subscribe(),
@@ -213,6 +222,7 @@ pub fn router_with(state: AppState, config: RouterConfig) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))
         .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(error::localize))
         .layer(axum::middleware::from_fn_with_state(state, metrics::track))
         .with_state(shared)
 }

@@ -9,17 +9,19 @@ use crate::routes;
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "gridbot API", description = "Grid and trend bots on Bitget USDT-M perpetuals or a paper exchange. Money fields are decimal strings."),
+    info(title = "gridbot API", description = "Grid and trend bots on Bitget USDT-M perpetuals or a paper exchange. Log in with POST /api/v1/auth/login {\"username\", \"password\"} and send the access_token as `Authorization: Bearer`. The owner's fields are JSON numbers (money rounded to cents); gridbot's exact figures are decimal strings beside them. Errors: {\"error\": {\"code\", \"message\", \"field\", \"details\"}}, messages in English or Korean by Accept-Language."),
     paths(
         routes::health::healthz, routes::health::metrics, routes::health::openapi,
         routes::auth::register, routes::auth::login, routes::auth::refresh, routes::auth::logout,
         routes::account::put_credentials, routes::account::get_credentials, routes::account::delete_credentials,
         routes::account::get_balance, routes::account::get_risk, routes::account::put_risk,
+        routes::exchange::get_exchange, routes::exchange::close_orphans,
         routes::multibot::templates, routes::multibot::template, routes::multibot::start_bot,
         routes::multibot::list_bots, routes::multibot::get_bot, routes::multibot::stop_bot,
-        routes::multibot::summary, routes::multibot::balance_check,
+        routes::multibot::restart_bot, routes::multibot::summary, routes::multibot::balance_check,
+        routes::multibot::limits,
         routes::gridbot::analyze, routes::gridbot::preview, routes::gridbot::create, routes::gridbot::start,
-        routes::gridbot::stop, routes::gridbot::list, routes::gridbot::performance,
+        routes::gridbot::stop, routes::gridbot::edit, routes::gridbot::list, routes::gridbot::performance,
         routes::market::symbols, routes::stream::stream, routes::backtest::backtest,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),

@@ -54,7 +54,8 @@ use gridbot_core::manager::{BotEvents, EventsError};
 use gridbot_core::model::UserId;
 
 use crate::auth::extract::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::i18n::Lang;
 use crate::state::AppState;
 
 /// How long a summary is served without an event saying it changed.
@@ -65,16 +66,39 @@ const MAX_USERS: usize = 10_000;
 /// An entry unused for this long may be dropped when the map is full.
 const IDLE_EVICT: Duration = Duration::from_secs(600);
 
-/// A computed summary: the JSON body of `GET /multibot/summary`.
-#[derive(Debug)]
+/// One bot of a snapshot, serialised, with what the bot list filters on.
+#[derive(Debug, Clone)]
+pub struct BotEntry {
+    /// The owner's coarse status (`running`, `stopped`, `error`).
+    pub status: &'static str,
+    /// The exact state (`created`, `running`, ...).
+    pub state: &'static str,
+    /// The [`crate::views::BotView`] as JSON.
+    pub json: Bytes,
+}
+
+/// A computed summary: the JSON body of `GET /multibot/summary` and every
+/// bot of the user serialised for `GET /multibot/bots` (newest first).
+#[derive(Debug, Default)]
 pub struct SummarySnapshot {
     json: Bytes,
+    bots: Vec<BotEntry>,
 }
 
 impl SummarySnapshot {
+    /// A snapshot of a summary's JSON and the user's bots.
+    pub fn new(json: Bytes, bots: Vec<BotEntry>) -> Self {
+        SummarySnapshot { json, bots }
+    }
+
     /// The [`crate::views::SummaryView`] serialised as JSON.
     pub fn json(&self) -> &Bytes {
         &self.json
+    }
+
+    /// Every bot of the user, newest first.
+    pub fn bots(&self) -> &[BotEntry] {
+        &self.bots
     }
 
     /// The JSON as text (serde_json writes UTF-8 only).
@@ -136,7 +160,7 @@ pub struct SummaryCache {
     events: Mutex<Option<BotEvents>>,
     /// Bumped when events were lost: invalidates every user.
     epoch: AtomicU64,
-    users: RwLock<HashMap<UserId, Arc<Slot>>>,
+    users: RwLock<HashMap<(UserId, Lang), Arc<Slot>>>,
 }
 
 impl SummaryCache {
@@ -152,10 +176,16 @@ impl SummaryCache {
         }
     }
 
-    /// Marks the user's summary stale: the next lookup computes it again.
+    /// Marks the user's summary stale (in every language): the next lookup
+    /// computes it again.
     pub fn invalidate(&self, user: UserId) {
-        if let Some(slot) = self.users.read().ok().and_then(|m| m.get(&user).cloned()) {
-            slot.generation.fetch_add(1, Ordering::AcqRel);
+        let Ok(map) = self.users.read() else {
+            return;
+        };
+        for lang in [Lang::En, Lang::Ko] {
+            if let Some(slot) = map.get(&(user, lang)) {
+                slot.generation.fetch_add(1, Ordering::AcqRel);
+            }
         }
     }
 
@@ -186,18 +216,18 @@ impl SummaryCache {
         }
     }
 
-    fn slot(&self, user: UserId) -> Arc<Slot> {
-        if let Some(s) = self.users.read().ok().and_then(|m| m.get(&user).cloned()) {
+    fn slot(&self, key: (UserId, Lang)) -> Arc<Slot> {
+        if let Some(s) = self.users.read().ok().and_then(|m| m.get(&key).cloned()) {
             return s;
         }
         let Ok(mut map) = self.users.write() else {
             // A poisoned map: serve uncached rather than fail.
             return Arc::new(Slot::new());
         };
-        if map.len() >= MAX_USERS && !map.contains_key(&user) {
+        if map.len() >= MAX_USERS && !map.contains_key(&key) {
             map.retain(|_, s| s.used.lock().map(|u| u.elapsed() < IDLE_EVICT).unwrap_or(false));
         }
-        map.entry(user).or_insert_with(|| Arc::new(Slot::new())).clone()
+        map.entry(key).or_insert_with(|| Arc::new(Slot::new())).clone()
     }
 
     fn lookup(&self, slot: &Slot) -> Lookup {
@@ -228,13 +258,13 @@ impl SummaryCache {
     /// queues requests behind a store query. Such an entry is at most
     /// `max_age` plus one computation old. An *invalidated* entry is never
     /// served: every caller waits for the new computation.
-    pub async fn get_with<F, Fut>(&self, user: UserId, compute: F) -> ApiResult<Arc<SummarySnapshot>>
+    pub async fn get_with<F, Fut>(&self, user: UserId, lang: Lang, compute: F) -> ApiResult<Arc<SummarySnapshot>>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = ApiResult<Bytes>>,
+        Fut: std::future::Future<Output = ApiResult<SummarySnapshot>>,
     {
         self.drain_events();
-        let slot = self.slot(user);
+        let slot = self.slot((user, lang));
         if let Ok(mut u) = slot.used.lock() {
             *u = Instant::now();
         }
@@ -256,7 +286,7 @@ impl SummaryCache {
         let generation = slot.generation.load(Ordering::Acquire);
         let epoch = self.epoch.load(Ordering::Acquire);
         let at = Instant::now();
-        let snapshot = Arc::new(SummarySnapshot { json: compute().await? });
+        let snapshot = Arc::new(compute().await?);
         if let Ok(mut v) = slot.value.lock() {
             *v = Some(Cached {
                 generation,
@@ -268,11 +298,10 @@ impl SummaryCache {
         Ok(snapshot)
     }
 
-    /// The user's summary, computed from `state` when stale.
-    pub async fn get(&self, state: &AppState, user: &AuthUser) -> ApiResult<Arc<SummarySnapshot>> {
-        self.get_with(user.id, || async {
-            let view = crate::routes::multibot::summary_view(state, user).await?;
-            serde_json::to_vec(&view).map(Bytes::from).map_err(ApiError::internal)
+    /// The user's summary in `lang`, computed from `state` when stale.
+    pub async fn get(&self, state: &AppState, user: &AuthUser, lang: Lang) -> ApiResult<Arc<SummarySnapshot>> {
+        self.get_with(user.id, lang, || {
+            crate::routes::multibot::summary_snapshot(state, user, lang)
         })
         .await
     }
@@ -285,9 +314,13 @@ mod tests {
     use gridbot_core::model::{BotId, BotStatus};
     use std::sync::atomic::AtomicUsize;
 
-    async fn counting(n: &AtomicUsize) -> ApiResult<Bytes> {
+    async fn counting(n: &AtomicUsize) -> ApiResult<SummarySnapshot> {
         let i = n.fetch_add(1, Ordering::SeqCst);
-        Ok(Bytes::from(format!("{{\"n\":{i}}}")))
+        Ok(snap(format!("{{\"n\":{i}}}")))
+    }
+
+    fn snap(json: impl Into<Bytes>) -> SummarySnapshot {
+        SummarySnapshot::new(json.into(), Vec::new())
     }
 
     fn status_event(user: i64) -> BotEvent {
@@ -305,18 +338,18 @@ mod tests {
         let bus = EventBus::new();
         let cache = SummaryCache::new(bus.subscribe(), Duration::from_secs(3600));
         let n = AtomicUsize::new(0);
-        let a1 = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
-        let b1 = cache.get_with(UserId(2), || counting(&n)).await.unwrap();
+        let a1 = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
+        let b1 = cache.get_with(UserId(2), Lang::En, || counting(&n)).await.unwrap();
         assert!(Arc::ptr_eq(
             &a1,
-            &cache.get_with(UserId(1), || counting(&n)).await.unwrap()
+            &cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap()
         ));
         bus.publish(status_event(1));
-        let a2 = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let a2 = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert!(!Arc::ptr_eq(&a1, &a2), "user 1's event must force a new summary");
         assert!(Arc::ptr_eq(
             &b1,
-            &cache.get_with(UserId(2), || counting(&n)).await.unwrap()
+            &cache.get_with(UserId(2), Lang::En, || counting(&n)).await.unwrap()
         ));
         assert_eq!(n.load(Ordering::SeqCst), 3);
     }
@@ -326,17 +359,17 @@ mod tests {
         let bus = EventBus::new();
         let cache = SummaryCache::new(bus.subscribe(), Duration::from_secs(3600));
         let n = AtomicUsize::new(0);
-        let a = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let a = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         cache.invalidate(UserId(1));
-        let b = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let b = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
         cache.invalidate_all();
-        let c = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let c = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert!(!Arc::ptr_eq(&b, &c));
 
         let uncached = SummaryCache::new(bus.subscribe(), Duration::ZERO);
-        let x = uncached.get_with(UserId(1), || counting(&n)).await.unwrap();
-        let y = uncached.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let x = uncached.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
+        let y = uncached.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert!(!Arc::ptr_eq(&x, &y));
     }
 
@@ -345,16 +378,16 @@ mod tests {
         let bus = EventBus::new();
         let cache = SummaryCache::new(bus.subscribe(), Duration::from_secs(3600));
         let first = cache
-            .get_with(UserId(1), || async {
+            .get_with(UserId(1), Lang::En, || async {
                 // The store write and its event land while we compute.
                 bus.publish(status_event(1));
-                Ok(Bytes::from_static(b"old"))
+                Ok(snap(Bytes::from_static(b"old")))
             })
             .await
             .unwrap();
         assert_eq!(first.json_str(), "old");
         let next = cache
-            .get_with(UserId(1), || async { Ok(Bytes::from_static(b"new")) })
+            .get_with(UserId(1), Lang::En, || async { Ok(snap(Bytes::from_static(b"new"))) })
             .await
             .unwrap();
         assert_eq!(next.json_str(), "new");
@@ -365,7 +398,7 @@ mod tests {
         let bus = EventBus::new();
         let cache = Arc::new(SummaryCache::new(bus.subscribe(), Duration::from_millis(20)));
         let first = cache
-            .get_with(UserId(1), || async { Ok(Bytes::from_static(b"v1")) })
+            .get_with(UserId(1), Lang::En, || async { Ok(snap(Bytes::from_static(b"v1"))) })
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(40)).await;
@@ -375,10 +408,10 @@ mod tests {
             let (cache, release) = (cache.clone(), release.clone());
             tokio::spawn(async move {
                 cache
-                    .get_with(UserId(1), || async move {
+                    .get_with(UserId(1), Lang::En, || async move {
                         let _ = started_tx.send(());
                         release.notified().await;
-                        Ok(Bytes::from_static(b"v2"))
+                        Ok(snap(Bytes::from_static(b"v2")))
                     })
                     .await
                     .unwrap()
@@ -387,7 +420,7 @@ mod tests {
         started_rx.await.unwrap();
         // The refresh is under way: others get the old entry at once.
         let during = cache
-            .get_with(UserId(1), || async { panic!("a second computation") })
+            .get_with(UserId(1), Lang::En, || async { panic!("a second computation") })
             .await
             .unwrap();
         assert!(Arc::ptr_eq(&first, &during));
@@ -397,7 +430,7 @@ mod tests {
         // Invalidated: the next caller computes, it is not served the old one.
         cache.invalidate(UserId(1));
         let n = AtomicUsize::new(0);
-        let after = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let after = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert_eq!(after.json_str(), "{\"n\":0}");
     }
 
@@ -406,11 +439,11 @@ mod tests {
         let bus = EventBus::new();
         let cache = SummaryCache::new(bus.subscribe(), Duration::from_secs(3600));
         let n = AtomicUsize::new(0);
-        let a = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let a = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         for _ in 0..(gridbot_core::manager::EVENT_CAPACITY + 10) {
             bus.publish(status_event(2));
         }
-        let b = cache.get_with(UserId(1), || counting(&n)).await.unwrap();
+        let b = cache.get_with(UserId(1), Lang::En, || counting(&n)).await.unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
     }
 
@@ -424,10 +457,10 @@ mod tests {
             let (cache, n) = (cache.clone(), n.clone());
             joins.push(tokio::spawn(async move {
                 cache
-                    .get_with(UserId(1), || async move {
+                    .get_with(UserId(1), Lang::En, || async move {
                         tokio::task::yield_now().await;
                         n.fetch_add(1, Ordering::SeqCst);
-                        Ok(Bytes::from_static(b"{}"))
+                        Ok(snap(Bytes::from_static(b"{}")))
                     })
                     .await
                     .unwrap()

@@ -1,12 +1,15 @@
 // The API client: bearer tokens kept in localStorage, one refresh on 401,
-// errors thrown as ApiError with the envelope's code, message and details.
+// the dashboard's language sent as Accept-Language (server messages and
+// names come back in it), errors thrown as ApiError with the envelope's
+// code, message, field and details.
+import { currentLang } from './i18n.js';
 const BASE = '/api/v1';
 const KEY = 'gridbot.tokens';
 
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, field) {
     super(message);
-    this.status = status; this.code = code; this.details = details;
+    this.status = status; this.code = code; this.details = details; this.field = field || null;
   }
 }
 
@@ -58,7 +61,7 @@ export async function logout() {
 }
 
 export async function api(method, path, body, retry = true) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'Accept-Language': currentLang() };
   const t = tokens();
   if (t) headers.Authorization = 'Bearer ' + t.access_token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -66,7 +69,7 @@ export async function api(method, path, body, retry = true) {
   try {
     r = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
-    throw new ApiError(0, 'network', 'network error: ' + e.message, null);
+    throw new ApiError(0, 'network', currentLang() === 'ko' ? '네트워크 오류입니다. 연결을 확인하세요' : 'network error: check the connection', null);
   }
   if (r.status === 401 && retry && t && path !== '/auth/login' && await refresh()) {
     return api(method, path, body, false);
@@ -77,7 +80,7 @@ export async function api(method, path, body, retry = true) {
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!r.ok) {
     const e = (data && data.error) || {};
-    throw new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText, e.details || null);
+    throw new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText, e.details || null, e.field);
   }
   return data;
 }
@@ -90,5 +93,5 @@ export async function login(username, password) {
 
 export function streamUrl() {
   const t = tokens();
-  return t ? BASE + '/stream?access_token=' + encodeURIComponent(t.access_token) : null;
+  return t ? BASE + '/stream?lang=' + currentLang() + '&access_token=' + encodeURIComponent(t.access_token) : null;
 }

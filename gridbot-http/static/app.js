@@ -1,17 +1,26 @@
-// The dashboard controller: login, balance bar, strategy tabs, start
-// dialog, bot cards, detail view, live updates (SSE, else polling every 5 s).
+// The dashboard controller: login, balance bar, bots (cards and the grid
+// table, updated in place), strategy tabs, the start dialog (which asks the
+// server whether a start can pass before Confirm is enabled), stop / delete /
+// restart / edit, the risk settings, the exchange's orphans, live updates
+// (SSE, else polling every 5 s) and the language switch (everything is
+// rendered again, names and messages come back from the server in the new
+// language).
 import { api, login, logout, tokens, streamUrl } from './api.js';
-import { t, applyI18n, toggleLang } from './i18n.js';
-import { h, num, money, signed, pnlClass, templateCard, recommendationCard, botCard, renderDetail } from './views.js';
+import { t, applyI18n, toggleLang, onLangChange } from './i18n.js';
+import { h, templateCard, recommendationCard, botCard, updateBotCard, relabelBotCard, gridRow, updateGridRow, renderDetail } from './views.js';
+import { setSteps, num, money, usd, signedUsd, pct, pnlClass, price, qty } from './fmt.js';
 import { bindManualForm } from './grid.js';
 
 const $ = id => document.getElementById(id);
-const state = { summary: null, symbols: [], pending: null, detailId: null, es: null, poll: null, stopId: null };
+const state = {
+  summary: null, bots: new Map(), cards: new Map(), rows: new Map(), symbols: [], templates: [], templatesKey: '',
+  analysis: null, pending: null, detailId: null, es: null, poll: null, confirm: null, editId: null, orphanTimer: null,
+};
 
 function toast(msg) {
   const el = $('toast');
   el.textContent = msg; el.hidden = false;
-  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.hidden = true; }, 3500);
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => { el.hidden = true; }, 4000);
 }
 
 // ---- login ---------------------------------------------------------------
@@ -34,38 +43,85 @@ async function onLogin(ev) {
   }
 }
 
-// ---- balance bar and bots --------------------------------------------------
-function renderBalance(b) {
+// ---- balance bar ------------------------------------------------------------
+function renderBalance(s) {
+  const b = s.balance;
   $('balance-used').textContent = money(b.used);
   $('balance-total').textContent = money(b.total);
-  $('balance-pct').textContent = num(b.used_pct).toFixed(2) + '%';
+  $('balance-pct').textContent = t('bal.inuse', { pct: num(b.used_pct).toFixed(2) + '%' });
   $('balance-available').textContent = money(b.available);
-  $('balance-active-bots').textContent = b.active_bots;
-  $('balance-max-bots').textContent = b.max_bots;
+  $('balance-active-bots').textContent = s.active_bot_count;
+  $('balance-max-bots').textContent = s.max_bot_count;
   const pnl = $('balance-total-pnl');
-  pnl.textContent = signed(b.total_pnl); pnl.className = 'pnl ' + pnlClass(b.total_pnl);
+  pnl.textContent = (num(b.total_pnl) > 0 ? '+' : '') + money(b.total_pnl); pnl.className = 'pnl ' + pnlClass(b.total_pnl);
   pnl.dataset.value = b.total_pnl;
-  const pct = Math.min(100, Math.max(0, num(b.used_pct)));
-  $('balance-fill').style.width = pct + '%';
+  const p = Math.min(100, Math.max(0, num(b.used_pct)));
+  $('balance-fill').style.width = p + '%';
   const bar = $('balance-progress');
-  bar.setAttribute('aria-valuenow', pct.toFixed(0));
-  bar.classList.toggle('high', pct >= 80);
+  bar.setAttribute('aria-valuenow', p.toFixed(0));
+  bar.classList.toggle('high', p >= 80);
+}
+
+// ---- bots: cards and the grid table, updated in place -------------------------
+const botHandlers = {
+  onOpen: id => openDetail(id),
+  onStop: id => askConfirm('stop', id),
+  onDelete: id => askConfirm('delete', id),
+  onStart: id => restartBot(id),
+  onEdit: id => openEdit(id),
+};
+
+function allBots() {
+  const s = state.summary;
+  return s ? s.bots.concat(s.inactive_bots || []) : [];
+}
+
+/** Puts `wanted` nodes into `list` in order, moving a node only when it is out of place (a move would take its focus). */
+function placeInOrder(list, wanted) {
+  let i = 0;
+  for (const node of wanted) {
+    if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    i++;
+  }
+  while (list.children.length > wanted.length) list.lastChild.remove();
 }
 
 function renderBots() {
-  const s = state.summary;
-  if (!s) return;
   const filter = $('bots-filter').value;
-  const bots = s.bots.filter(b => filter === 'all' || !['stopped', 'created'].includes(b.status));
+  const bots = allBots().sort((a, b) => b.id - a.id);
+  state.bots = new Map(bots.map(b => [b.id, b]));
+  const shown = bots.filter(b => filter === 'all' || !['stopped', 'created'].includes(b.state));
   const list = $('bots-list');
-  if (!bots.length) { list.replaceChildren(h('p', { class: 'muted', 'data-testid': 'bots-empty' }, t('bots.empty'))); return; }
-  list.replaceChildren(...bots.map(b => botCard(b, { onStop: askStop, onOpen: openDetail })));
+  for (const id of [...state.cards.keys()]) if (!shown.some(b => b.id === id)) state.cards.delete(id);
+  const nodes = shown.map(b => {
+    let card = state.cards.get(b.id);
+    if (card) updateBotCard(card, b, botHandlers); else { card = botCard(b, botHandlers); state.cards.set(b.id, card); }
+    return card;
+  });
+  if (!nodes.length) {
+    if (!list.querySelector('[data-testid=bots-empty]')) list.replaceChildren(h('p', { class: 'muted', 'data-testid': 'bots-empty' }, t('bots.empty')));
+  } else {
+    const empty = list.querySelector('[data-testid=bots-empty]'); if (empty) empty.remove();
+    placeInOrder(list, nodes);
+  }
+  // The owner's "My Grid Bots" table.
+  const grids = bots.filter(b => b.kind === 'grid');
+  for (const id of [...state.rows.keys()]) if (!grids.some(b => b.id === id)) state.rows.delete(id);
+  const rows = grids.map(g => {
+    let row = state.rows.get(g.id);
+    if (row) updateGridRow(row, g, botHandlers); else { row = gridRow(g, botHandlers); state.rows.set(g.id, row); }
+    return row;
+  });
+  placeInOrder(document.querySelector('#grids-table tbody'), rows);
+  $('grids-empty').hidden = grids.length > 0;
 }
 
 function applySummary(s) {
   state.summary = s;
-  renderBalance(s.balance);
+  renderBalance(s);
   renderBots();
+  const key = s.limits.active_bot_count + ':' + s.limits.busy_symbols.join(',');
+  if (key !== state.templatesKey) { state.templatesKey = key; loadTemplates(); }
   if (state.detailId !== null) loadDetail(state.detailId);
 }
 
@@ -85,9 +141,11 @@ function startPolling() {
 function stopLive() {
   if (state.es) { state.es.close(); state.es = null; }
   if (state.poll) { clearInterval(state.poll); state.poll = null; }
+  if (state.orphanTimer) { clearInterval(state.orphanTimer); state.orphanTimer = null; }
 }
 
 function connectStream() {
+  if (state.es) { state.es.close(); state.es = null; }
   const url = streamUrl();
   if (!url || typeof EventSource === 'undefined') { startPolling(); return; }
   const es = new EventSource(url);
@@ -101,7 +159,6 @@ function connectStream() {
     es.close();
     if (state.es === es) state.es = null;
     startPolling();
-    // Try the stream again later (the token may have been refreshed meanwhile).
     setTimeout(async () => { if (!state.es && tokens()) { await loadSummary(); if (!state.es) connectStream(); } }, 15000);
   };
 }
@@ -132,13 +189,18 @@ function bindTabs() {
 
 // ---- strategies -------------------------------------------------------------------
 async function loadTemplates() {
-  const list = await api('GET', '/multibot/templates');
-  $('templates-list').replaceChildren(...list.filter(x => x.is_active).map(tpl => templateCard(tpl, tpl2 =>
-    openStart({ kind: 'template', template: tpl2, label: `${tpl2.name} · ${tpl2.symbol}`, amount: tpl2.min_investment }))));
+  try { state.templates = await api('GET', '/multibot/templates?with_checks=true'); } catch { return; }
+  renderTemplates();
+}
+
+function renderTemplates() {
+  $('templates-list').replaceChildren(...state.templates.map(tpl => templateCard(tpl, x =>
+    openStart({ kind: 'template', template: x, symbol: x.symbol, label: `${x.name} · ${x.symbol}`, amount: x.min_investment_exact }))));
 }
 
 async function loadSymbols() {
   state.symbols = await api('GET', '/market/symbols');
+  setSteps(state.symbols);
   for (const id of ['ai-symbol', 'm-symbol']) {
     $(id).replaceChildren(...state.symbols.map(s => h('option', { value: s.symbol }, s.symbol)));
     if (state.symbols.some(s => s.symbol === 'BTCUSDT')) $(id).value = 'BTCUSDT';
@@ -149,28 +211,34 @@ async function loadSymbols() {
 function fillManualDefaults() {
   const sym = state.symbols.find(s => s.symbol === $('m-symbol').value);
   if (!sym || !sym.price) return;
-  const p = num(sym.price), dp = p >= 100 ? 1 : p >= 1 ? 3 : 5;
-  $('m-lower').value = (p * 0.9).toFixed(dp);
-  $('m-upper').value = (p * 1.1).toFixed(dp);
+  const p = num(sym.price);
+  $('m-lower').value = price(p * 0.9, sym.symbol).replace(/,/g, '');
+  $('m-upper').value = price(p * 1.1, sym.symbol).replace(/,/g, '');
 }
 
 async function analyze(ev) {
-  ev.preventDefault();
+  if (ev) ev.preventDefault();
   const symbol = $('ai-symbol').value;
   const status = $('ai-status');
   status.textContent = t('ai.loading');
   $('ai-cards').replaceChildren();
   $('ai-analysis').textContent = '';
   try {
-    const r = await api('POST', '/grid-bot/analyze', { symbol, timeframe: '1h' });
-    const a = r.analysis;
-    $('ai-analysis').textContent = t('ai.trend', { trend: a.trend, vol: Number(a.volatility_24h_pct).toFixed(2), price: a.current_price });
-    status.textContent = r.recommendations.length ? '' : t('ai.none');
-    $('ai-cards').replaceChildren(...r.recommendations.map(rec => recommendationCard(rec, rec2 =>
-      openStart({ kind: 'rec', rec: rec2, symbol, label: `${rec2.name} · ${symbol}`, amount: defaultAmount(rec2.min_investment) }))));
+    state.analysis = await api('POST', '/grid-bot/analyze', { symbol, timeframe: '1h' });
+    renderAnalysis();
   } catch (e) {
     status.textContent = e.message;
   }
+}
+
+function renderAnalysis() {
+  const r = state.analysis;
+  if (!r) return;
+  const m = r.market_analysis, symbol = r.symbol;
+  $('ai-analysis').textContent = t('ai.trend', { trend: t('trend.' + m.trend), vol: (m.volatility * 100).toFixed(2) + ' %', price: price(m.current_price, symbol) });
+  $('ai-status').textContent = r.recommendations.length ? '' : t('ai.none');
+  $('ai-cards').replaceChildren(...r.recommendations.map((rec, i) => recommendationCard(rec, r.recommended_strategies[i] || {}, symbol, x =>
+    openStart({ kind: 'rec', rec: x, symbol, label: `${t('risk.' + x.risk_level)} · ${symbol}`, amount: defaultAmount(x.min_investment) }))));
 }
 
 function defaultAmount(min) {
@@ -179,7 +247,7 @@ function defaultAmount(min) {
   return String(Math.floor(Math.min(want, avail) * 100) / 100);
 }
 
-// ---- start dialog --------------------------------------------------------------------
+// ---- start dialog: the server says whether the start can pass --------------------------
 let checkTimer = null, checkSeq = 0;
 
 function openStart(pending) {
@@ -200,25 +268,40 @@ function startQuery() {
   return $('start-mode-percent').checked ? 'percent=' + encodeURIComponent(v) : 'amount=' + encodeURIComponent(v);
 }
 
+function gridConfigOf(p, amount) {
+  if (p.kind === 'rec') {
+    const r = p.rec;
+    return { symbol: p.symbol, lower: r.lower, upper: r.upper, grids: r.grids, leverage: r.leverage, mode: r.mode, spacing: r.spacing, investment: amount };
+  }
+  return { ...p.cfg, investment: amount };
+}
+
 async function runCheck() {
   const q = startQuery();
   const el = $('start-check');
   const mine = ++checkSeq;
-  if (!q) { el.textContent = ''; $('start-confirm').disabled = true; return; }
+  const p = state.pending;
+  $('start-confirm').disabled = true;
+  if (!q || !p) { el.textContent = ''; el.dataset.allowed = 'false'; return; }
+  el.textContent = t('start.checking'); el.className = 'check'; el.dataset.allowed = 'pending';
   try {
-    const c = await api('GET', '/multibot/balance-check?' + q);
+    const extra = p.kind === 'template' ? '&template_id=' + p.template.id : '';
+    const c = await api('GET', '/multibot/balance-check?' + q + extra);
+    let ok = c.available, message = c.message;
+    if (ok && p.kind !== 'template') {
+      const pv = await api('POST', '/grid-bot/preview', gridConfigOf(p, c.requested));
+      if (!pv.viable) { ok = false; message = (pv.error_messages || [])[0] || message; }
+    }
     if (mine !== checkSeq) return;
-    state.pending.checked = c;
-    state.pending.checkedQuery = q;
-    const vars = { amount: money(c.requested), available: money(c.available), remaining: money(c.remaining) };
-    el.textContent = c.allowed ? t('start.ok', vars) : t('start.bad', vars);
-    el.className = 'check ' + (c.allowed ? 'ok' : 'bad');
-    el.dataset.allowed = String(c.allowed);
-    $('start-confirm').disabled = !c.allowed;
+    p.checked = c; p.checkedQuery = q;
+    el.textContent = ok ? t('start.ok', { amount: usd(c.requested), available: usd(c.available_amount), remaining: usd(c.remaining_after) }) : message;
+    el.className = 'check ' + (ok ? 'ok' : 'bad');
+    el.dataset.allowed = String(ok);
+    el.dataset.code = c.code || '';
+    $('start-confirm').disabled = !ok;
   } catch (e) {
     if (mine !== checkSeq) return;
     el.textContent = e.message; el.className = 'check bad'; el.dataset.allowed = 'false';
-    $('start-confirm').disabled = true;
   }
 }
 
@@ -233,66 +316,170 @@ async function confirmStart() {
   try {
     if (p.kind === 'template') {
       await api('POST', '/multibot/bots', { template_id: p.template.id, amount });
+    } else if (p.kind === 'rec') {
+      await api('POST', '/grid-bot/create', { symbol: p.symbol, recommendation: p.rec, investment_amount: amount, start: true });
     } else {
-      const body = p.kind === 'rec'
-        ? { symbol: p.symbol, recommendation: p.rec, investment_amount: amount }
-        : { config: { ...p.cfg, investment: amount }, investment_amount: amount };
-      const bot = await api('POST', '/grid-bot/create', body);
-      await api('POST', `/grid-bot/${bot.id}/start`);
+      await api('POST', '/grid-bot/create', { config: { ...p.cfg, investment: amount }, start: true });
     }
     $('start-dialog').close();
     toast(t('start.started'));
     await loadSummary();
   } catch (e) {
     err.textContent = e.message; err.hidden = false;
-    $('start-confirm').disabled = false;
+    runCheck();
   }
 }
 
-// ---- stop and detail --------------------------------------------------------------------
-function askStop(bot) {
-  state.stopId = bot.id;
-  $('confirm-text').textContent = t('bot.confirm', { name: bot.name });
+// ---- stop, delete, restart, edit, detail ------------------------------------------------------
+function askConfirm(action, id) {
+  const bot = state.bots.get(id);
+  if (!bot) return;
+  state.confirm = { action, id };
+  $('confirm-text').textContent = t(action === 'stop' ? 'bot.confirm' : 'bot.confirm_delete', { name: bot.name });
+  $('confirm-yes').textContent = t(action === 'stop' ? 'stop' : 'delete');
   $('confirm-dialog').showModal();
   $('confirm-no').focus();
 }
 
-async function confirmStop() {
-  const id = state.stopId;
+async function confirmYes() {
+  const c = state.confirm;
   $('confirm-dialog').close();
-  if (id === null) return;
+  state.confirm = null;
+  if (!c) return;
   try {
-    await api('DELETE', `/multibot/bots/${id}`);
-    toast(t('bot.stopped'));
+    const r = await api('DELETE', `/multibot/bots/${c.id}`);
+    toast(r && r.deleted ? t('bot.deleted') : t('bot.stopped'));
   } catch (e) { toast(e.message); }
   await loadSummary();
 }
 
-async function loadDetail(id) {
-  try { renderDetail(await api('GET', `/grid-bot/${id}/performance`)); } catch (e) { toast(e.message); }
+async function restartBot(id) {
+  try { await api('POST', `/multibot/bots/${id}/start`); toast(t('start.started')); } catch (e) { toast(e.message); }
+  await loadSummary();
 }
 
-async function openDetail(bot) {
-  state.detailId = bot.id;
+function openEdit(id) {
+  const bot = state.bots.get(id);
+  if (!bot || bot.kind !== 'grid') return;
+  const c = bot.config.config;
+  state.editId = id;
+  $('edit-what').textContent = `${bot.name} · ${bot.symbol}`;
+  $('edit-sl').value = c.stop_loss || '';
+  $('edit-tp').value = c.take_profit || '';
+  $('edit-trigger').value = c.trigger_price || '';
+  $('edit-error').hidden = true;
+  $('edit-dialog').showModal();
+  $('edit-sl').focus();
+}
+
+async function saveEdit() {
+  const id = state.editId;
+  const val = k => { const v = $(k).value.trim(); return v === '' ? null : v; };
+  try {
+    await api('PATCH', `/grid-bot/${id}`, { stop_loss: val('edit-sl'), take_profit: val('edit-tp'), trigger_price: val('edit-trigger') });
+    $('edit-dialog').close();
+    toast(t('edit.saved'));
+    await loadSummary();
+  } catch (e) {
+    $('edit-error').textContent = e.message; $('edit-error').hidden = false;
+  }
+}
+
+async function loadDetail(id) {
+  try { state.lastPerf = await api('GET', `/grid-bot/${id}/performance`); renderDetail(state.lastPerf); } catch (e) { toast(e.message); }
+}
+
+async function openDetail(id) {
+  state.detailId = id;
   $('bot-detail').hidden = false;
-  await loadDetail(bot.id);
+  await loadDetail(id);
   $('bot-detail').focus();
+}
+
+// ---- risk settings -----------------------------------------------------------------------------
+async function loadRisk() {
+  try {
+    const r = await api('GET', '/account/risk-settings');
+    $('risk-daily').value = r.daily_loss_limit || '';
+    $('risk-lev').value = r.max_leverage;
+    $('risk-pos').value = r.max_open_positions;
+    $('risk-close').checked = r.close_positions_on_pause;
+  } catch { /* shown on save */ }
+}
+
+async function saveRisk(ev) {
+  ev.preventDefault();
+  const err = $('risk-error');
+  err.hidden = true;
+  const daily = $('risk-daily').value.trim();
+  try {
+    await api('PUT', '/account/risk-settings', {
+      daily_loss_limit: daily === '' ? null : daily,
+      max_leverage: parseInt($('risk-lev').value, 10) || 0,
+      max_open_positions: parseInt($('risk-pos').value, 10) || 0,
+      close_positions_on_pause: $('risk-close').checked,
+    });
+    toast(t('riskp.saved'));
+    state.templatesKey = '';
+    await loadSummary();
+  } catch (e) { err.textContent = e.message; err.hidden = false; }
+}
+
+// ---- the exchange's orphans ---------------------------------------------------------------------
+async function loadOrphans() {
+  let x;
+  try { x = await api('GET', '/account/exchange?fills_limit=1'); } catch { return; }
+  const bySymbol = new Map();
+  for (const p of x.positions.filter(p => p.orphan)) bySymbol.set(p.symbol, { pos: p, orders: 0 });
+  for (const o of x.open_orders.filter(o => o.orphan)) {
+    const e = bySymbol.get(o.symbol) || { pos: null, orders: 0 };
+    e.orders++; bySymbol.set(o.symbol, e);
+  }
+  $('orphans').hidden = bySymbol.size === 0;
+  $('orphans-list').replaceChildren(...[...bySymbol].map(([symbol, e]) => h('li', { 'data-testid': 'orphan-item', 'data-symbol': symbol },
+    e.pos ? t('orphan.position', { symbol, qty: qty(e.pos.qty, symbol), entry: price(e.pos.entry_price, symbol) }) : '',
+    e.orders ? ' ' + t('orphan.orders', { symbol, n: e.orders }) : '',
+    ' ', h('button', { type: 'button', class: 'danger', 'data-testid': 'orphan-close', onclick: () => closeOrphans(symbol) }, t('orphan.close', { symbol })))));
+}
+
+async function closeOrphans(symbol) {
+  try { await api('POST', '/account/exchange/close-orphans', { symbol }); toast(t('orphan.closed', { symbol })); } catch (e) { toast(e.message); }
+  loadOrphans();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
 async function showApp() {
   $('login-view').hidden = true; $('app-view').hidden = false; $('logout').hidden = false;
+  await Promise.allSettled([loadSymbols()]);
   await loadSummary();
   connectStream();
-  await Promise.allSettled([loadTemplates(), loadSymbols()]);
+  await Promise.allSettled([loadTemplates(), loadRisk(), loadOrphans()]);
+  state.orphanTimer = setInterval(loadOrphans, 20000);
   refreshPreview();
 }
 
 let refreshPreview = () => {};
 
+function onLanguage() {
+  $('toast').hidden = true;
+  for (const [id, card] of state.cards) { const b = state.bots.get(id); if (b) relabelBotCard(card, b, botHandlers); }
+  for (const [id, row] of state.rows) { const b = state.bots.get(id); if (b) updateGridRow(row, b, botHandlers, true); }
+  if (state.summary) { renderBalance(state.summary); renderBots(); }
+  setLive(state.es ? 'sse' : 'poll');
+  renderTemplates();
+  renderAnalysis();
+  if (tokens() && !$('app-view').hidden) {
+    loadTemplates(); loadSummary(); loadOrphans(); refreshPreview();
+    if (state.es) connectStream();
+    if (state.detailId !== null) loadDetail(state.detailId);
+    if (state.pending && $('start-dialog').open) runCheck();
+  }
+}
+
 function init() {
   applyI18n();
-  $('lang-toggle').addEventListener('click', () => { toggleLang(); renderBots(); if (state.summary) renderBalance(state.summary.balance); });
+  onLangChange(onLanguage);
+  $('lang-toggle').addEventListener('click', toggleLang);
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', () => { logout(); showLogin(); });
   bindTabs();
@@ -307,12 +494,21 @@ function init() {
   for (const r of document.querySelectorAll('[name=start-mode]')) r.addEventListener('change', runCheck);
   $('start-cancel').addEventListener('click', () => $('start-dialog').close());
   $('start-confirm').addEventListener('click', confirmStart);
-  $('confirm-no').addEventListener('click', () => { state.stopId = null; $('confirm-dialog').close(); });
-  $('confirm-yes').addEventListener('click', confirmStop);
+  $('confirm-no').addEventListener('click', () => { state.confirm = null; $('confirm-dialog').close(); });
+  $('confirm-yes').addEventListener('click', confirmYes);
+  $('edit-cancel').addEventListener('click', () => $('edit-dialog').close());
+  $('edit-save').addEventListener('click', saveEdit);
+  $('risk-form').addEventListener('submit', saveRisk);
   $('detail-close').addEventListener('click', () => { state.detailId = null; $('bot-detail').hidden = true; });
   $('m-symbol').addEventListener('change', fillManualDefaults);
+  // Charts are drawn at their width: draw them again when it changes.
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (state.detailId !== null && state.lastPerf) renderDetail(state.lastPerf); }, 120);
+  });
   refreshPreview = bindManualForm($('manual-form'), cfg =>
-    openStart({ kind: 'manual', cfg, label: `${cfg.symbol} · ${t('mode.' + cfg.mode)} · ${cfg.grids}`, amount: cfg.investment }));
+    openStart({ kind: 'manual', cfg, symbol: cfg.symbol, label: `${cfg.symbol} · ${t('mode.' + cfg.mode)} · ${cfg.grids}`, amount: cfg.investment }));
   if (tokens()) showApp(); else showLogin();
 }
 

@@ -1,5 +1,9 @@
 // Charts drawn as SVG by hand: a sparkline, a line chart with a price axis,
-// and the grid view (grid lines, open orders, current price).
+// and the grid view (grid lines, open orders, current price). The line and
+// grid charts are drawn at their container's width (the caller passes it),
+// so their 12 px labels stay 12 px on a phone instead of shrinking with
+// the picture; values are labelled with the caller's formatter (prices to
+// the tick).
 const NS = 'http://www.w3.org/2000/svg';
 
 function el(name, attrs, text) {
@@ -39,9 +43,10 @@ export function sparkline(points, w = 240, h = 50, label = 'ROI') {
 }
 
 // A line chart with min / max labels and the time span.
-export function lineChart(points, { w = 640, h = 220, label = 'chart' } = {}) {
+export function lineChart(points, { w = 640, h = 220, label = 'chart', fmt: f = fmt } = {}) {
+  w = Math.max(260, Math.round(w));
   const s = svg(w, h, label);
-  const pad = { l: 60, r: 8, t: 8, b: 20 };
+  const pad = { l: 72, r: 8, t: 8, b: 20 };
   if (!points || points.length < 2) {
     s.append(el('text', { x: w / 2, y: h / 2, fill: '#8b98a5', 'text-anchor': 'middle', 'font-size': 13 }, '–'));
     return s;
@@ -52,37 +57,40 @@ export function lineChart(points, { w = 640, h = 220, label = 'chart' } = {}) {
   const Y = y => pad.t + (1 - (y - y0) / (y1 - y0)) * (h - pad.t - pad.b);
   for (const y of [y0, (y0 + y1) / 2, y1]) {
     s.append(el('line', { x1: pad.l, x2: w - pad.r, y1: Y(y), y2: Y(y), stroke: '#2a3441' }));
-    s.append(el('text', { x: pad.l - 4, y: Y(y) + 4, fill: '#8b98a5', 'text-anchor': 'end', 'font-size': 11 }, fmt(y)));
+    s.append(el('text', { x: pad.l - 4, y: Y(y) + 4, fill: '#8b98a5', 'text-anchor': 'end', 'font-size': 12 }, f(y)));
   }
   const d = points.map((p, i) => `${i ? 'L' : 'M'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join('');
   s.append(el('path', { d, fill: 'none', stroke: '#3b82f6', 'stroke-width': 1.8, 'data-testid': 'equity-line' }));
-  const t0 = new Date(x0).toLocaleString(), t1 = new Date(x1).toLocaleString();
-  s.append(el('text', { x: pad.l, y: h - 4, fill: '#8b98a5', 'font-size': 11 }, t0));
-  s.append(el('text', { x: w - pad.r, y: h - 4, fill: '#8b98a5', 'font-size': 11, 'text-anchor': 'end' }, t1));
+  const short = w < 480;
+  const when = x => short ? new Date(x).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : new Date(x).toLocaleString();
+  s.append(el('text', { x: pad.l, y: h - 4, fill: '#8b98a5', 'font-size': 12 }, when(x0)));
+  s.append(el('text', { x: w - pad.r, y: h - 4, fill: '#8b98a5', 'font-size': 12, 'text-anchor': 'end' }, when(x1)));
   return s;
 }
 
 // levels: numbers; orders: [{side, price}]; price: number or null.
-export function gridChart(levels, orders, price, { w = 640, h = 260, label = 'grid' } = {}) {
+export function gridChart(levels, orders, price, { w = 640, h = 260, label = 'grid', fmt: f = fmt } = {}) {
+  w = Math.max(260, Math.round(w));
   const s = svg(w, h, label);
+  const left = 78, right = 90;
   const all = levels.concat(orders.map(o => o.price)).concat(price ? [price] : []);
   if (!all.length) return s;
   let [lo, hi] = extent(all);
   const m = (hi - lo) * 0.05; lo -= m; hi += m;
   const Y = y => 6 + (1 - (y - lo) / (hi - lo)) * (h - 12);
   for (const l of levels) {
-    s.append(el('line', { x1: 60, x2: w - 110, y1: Y(l), y2: Y(l), stroke: '#2a3441', 'stroke-dasharray': '3 3' }));
+    s.append(el('line', { x1: left, x2: w - right, y1: Y(l), y2: Y(l), stroke: '#2a3441', 'stroke-dasharray': '3 3' }));
   }
   for (const l of [levels[0], levels[levels.length - 1]]) {
-    if (l !== undefined) s.append(el('text', { x: 56, y: Y(l) + 4, fill: '#8b98a5', 'text-anchor': 'end', 'font-size': 11 }, fmt(l)));
+    if (l !== undefined) s.append(el('text', { x: left - 4, y: Y(l) + 4, fill: '#8b98a5', 'text-anchor': 'end', 'font-size': 12 }, f(l)));
   }
   for (const o of orders) {
     const c = o.side === 'buy' ? '#4ade80' : '#f87171';
-    s.append(el('line', { x1: 60, x2: w - 110, y1: Y(o.price), y2: Y(o.price), stroke: c, 'stroke-width': 1.2, 'data-testid': 'order-line', 'data-side': o.side }));
+    s.append(el('line', { x1: left, x2: w - right, y1: Y(o.price), y2: Y(o.price), stroke: c, 'stroke-width': 1.2, 'data-testid': 'order-line', 'data-side': o.side }));
   }
   if (price) {
-    s.append(el('line', { x1: 60, x2: w - 110, y1: Y(price), y2: Y(price), stroke: '#facc15', 'stroke-width': 2, 'data-testid': 'price-line' }));
-    s.append(el('text', { x: w - 106, y: Y(price) + 4, fill: '#facc15', 'font-size': 12 }, fmt(price)));
+    s.append(el('line', { x1: left, x2: w - right, y1: Y(price), y2: Y(price), stroke: '#facc15', 'stroke-width': 2, 'data-testid': 'price-line' }));
+    s.append(el('text', { x: w - right + 4, y: Y(price) + 4, fill: '#facc15', 'font-size': 12, 'data-testid': 'price-label' }, f(price)));
   }
   return s;
 }

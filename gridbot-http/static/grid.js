@@ -1,9 +1,12 @@
 // The manual grid form: reads the inputs, asks the server for the plan
 // (POST /grid-bot/preview, debounced) and shows levels, quantity, margin,
-// profit per grid and liquidation price, or the errors inline.
+// profit per grid and liquidation price, the broken rules and refusals
+// (leverage cap, bot limit, busy symbol, balance: Start stays disabled) and
+// the warnings (start outside the range, a market order at start).
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { h, money, num } from './views.js';
+import { h } from './views.js';
+import { num, price, qty, usd } from './fmt.js';
 
 export function readGridForm(form) {
   const f = new FormData(form);
@@ -16,8 +19,8 @@ export function readGridForm(form) {
   };
 }
 
-function showErrors(list) {
-  const e = document.getElementById('manual-errors');
+function showList(id, list) {
+  const e = document.getElementById(id);
   e.hidden = !list.length;
   e.replaceChildren(...list.map(m => h('div', {}, m)));
 }
@@ -33,24 +36,29 @@ export function bindManualForm(form, onStart) {
     try {
       const p = await api('POST', '/grid-bot/preview', cfg);
       if (mine !== seq) return;
+      const s = cfg.symbol;
       const item = (k, v, tid) => h('div', {}, h('dt', {}, t(k)), h('dd', { 'data-testid': tid }, v));
       const lv = p.levels || [];
-      preview.replaceChildren(h('dl', {},
-        item('p.levels', lv.length ? `${lv.length} · ${lv[0]} … ${lv[lv.length - 1]}` : '–', 'preview-levels'),
-        item('p.qty', p.qty_per_grid, 'preview-qty'),
-        item('p.margin', money(p.required_margin) + ' USDT', 'preview-margin'),
+      preview.replaceChildren(...[h('dl', {},
+        item('p.levels', lv.length ? `${lv.length} · ${price(lv[0], s)} … ${price(lv[lv.length - 1], s)}` : '–', 'preview-levels'),
+        item('p.qty', qty(p.qty_per_grid, s), 'preview-qty'),
+        item('p.margin', usd(p.required_margin), 'preview-margin'),
         item('p.profit', `${num(p.profit_per_grid_pct.min).toFixed(2)} – ${num(p.profit_per_grid_pct.max).toFixed(2)} %`, 'preview-profit'),
-        item('p.liq', p.liquidation_price ? money(p.liquidation_price) : t('p.none'), 'preview-liq')));
-      showErrors(p.error_messages || []);
+        item('p.liq', p.liquidation_price ? price(p.liquidation_price, s) : t('p.none'), 'preview-liq')),
+        p.warning_messages && p.warning_messages.length
+          ? h('div', { class: 'warnings', 'data-testid': 'preview-warnings' }, h('strong', {}, t('p.warnings')), ...p.warning_messages.map(w => h('div', {}, w)))
+          : null].filter(Boolean));
+      showList('manual-errors', p.error_messages || []);
       startBtn.disabled = !p.viable;
+      startBtn.dataset.refusal = p.refusal_code || '';
     } catch (e) {
       if (mine !== seq) return;
       preview.replaceChildren();
-      showErrors([e.message]);
+      showList('manual-errors', [e.message]);
       startBtn.disabled = true;
     }
   }
-  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(refresh, 250); });
-  form.addEventListener('submit', ev => { ev.preventDefault(); onStart(readGridForm(form)); });
+  form.addEventListener('input', () => { startBtn.disabled = true; clearTimeout(timer); timer = setTimeout(refresh, 250); });
+  form.addEventListener('submit', ev => { ev.preventDefault(); if (!startBtn.disabled) onStart(readGridForm(form)); });
   return refresh;
 }

@@ -78,7 +78,7 @@ async fn empty_credential_fields_are_400() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(v["error"]["details"]["field"], "api_key");
+    assert_eq!(v["error"]["field"], "api_key");
 }
 
 #[tokio::test]
@@ -127,7 +127,7 @@ async fn risk_settings_default_then_round_trip_and_reject_out_of_range_values() 
             .call(Method::PUT, "/api/v1/account/risk-settings", Some(&t), Some(bad))
             .await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
-        assert_eq!(v["error"]["details"]["field"], field);
+        assert_eq!(v["error"]["field"], field);
     }
 }
 

@@ -342,3 +342,87 @@ async fn revocations_survive_a_restart_on_the_same_store() {
     assert_eq!(refresh(&restarted, &logged_out).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(refresh(&restarted, &rotated).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn one_address_spraying_passwords_across_many_names_is_throttled() {
+    let app = spawn_with(Options {
+        login_burst: 100,
+        login_ip_burst: 5,
+        ..Options::default()
+    })
+    .await;
+    for i in 0..5 {
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": format!("user{i}"), "password": "Summer2024!"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "user9", "password": "Summer2024!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(error_code(&v), "rate_limited");
+}
+
+#[tokio::test]
+async fn an_access_token_in_the_query_works_only_on_the_stream() {
+    let app = spawn().await;
+    let t = app.user("ann").await;
+    let (s, v) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/multibot/summary?access_token={t}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    let res = app
+        .http
+        .get(format!("{}/api/v1/stream?access_token={t}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tokens_carry_the_standard_exp_claim_and_a_token_of_an_unknown_user_is_refused() {
+    use base64::Engine as _;
+    let app = spawn().await;
+    let t = app.user("ann").await;
+    let payload = t.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(claims["exp"].is_i64(), "{claims}");
+    assert!(claims.get("exp_ms").is_none(), "{claims}");
+    // Signed with the server's key, for a user the store does not have.
+    let key = [42u8; 32];
+    let svc = gridbot_http::auth::tokens::TokenService::new(&key);
+    let now = gridbot_core::clock::Clock::now_ms(&gridbot_core::clock::SystemClock);
+    let ghost = svc
+        .issue(
+            gridbot_core::model::UserId(987_654),
+            "ghost",
+            gridbot_http::auth::tokens::TokenKind::Access,
+            now,
+        )
+        .unwrap();
+    let (s, v) = app.get("/api/v1/multibot/summary", &ghost).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(error_code(&v), "unauthorized");
+}

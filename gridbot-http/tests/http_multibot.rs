@@ -44,13 +44,17 @@ async fn templates_are_listed_and_one_can_be_fetched_or_404() {
     let list = v.as_array().unwrap();
     assert!(list.len() >= 7);
     let id = list[0]["id"].as_i64().unwrap();
-    assert!(list[0]["min_investment"].is_string(), "decimals are strings");
+    assert!(list[0]["min_investment"].is_number(), "the owner's money is a number");
+    assert!(
+        list[0]["min_investment_exact"].is_string(),
+        "gridbot's exact decimal beside it"
+    );
     let (s, v) = app.get(&format!("/api/v1/multibot/templates/{id}"), &t).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["id"], id);
     let (s, v) = app.get("/api/v1/multibot/templates/999999", &t).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(error_code(&v), "not_found");
+    assert_eq!(error_code(&v), "template_not_found");
     let (s, v) = app.get("/api/v1/multibot/templates/abc", &t).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&v), "validation");
@@ -72,7 +76,8 @@ async fn starting_a_bot_allocates_it_and_stopping_frees_the_allocation() {
     assert_eq!(sum["balance"]["used"], "250.23");
     assert_eq!(sum["balance"]["available"], "9749.77");
     assert_eq!(sum["balance"]["used_pct"], "2.50");
-    assert_eq!(sum["active_bots"], 1);
+    assert_eq!(sum["active_bot_count"], 1);
+    assert_eq!(sum["used_amount"], 250.23);
     assert_eq!(sum["bots"][0]["id"], id);
 
     let (s, v) = app.get(&format!("/api/v1/multibot/bots/{id}"), &t).await;
@@ -83,10 +88,11 @@ async fn starting_a_bot_allocates_it_and_stopping_frees_the_allocation() {
         .call(Method::DELETE, &format!("/api/v1/multibot/bots/{id}"), Some(&t), None)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "stopped");
+    assert_eq!(v["success"], true);
+    assert_eq!(v["bot"]["status"], "stopped");
     let (_, sum) = app.get("/api/v1/multibot/summary", &t).await;
     assert_eq!(sum["balance"]["used"], "0");
-    assert_eq!(sum["active_bots"], 0);
+    assert_eq!(sum["active_bot_count"], 0);
 
     let (s, v) = app
         .call(Method::DELETE, &format!("/api/v1/multibot/bots/{id}"), Some(&t), None)
@@ -158,13 +164,14 @@ async fn an_allocation_beyond_the_balance_is_a_422() {
     let a = template_for(&app, &t, "BTCUSDT").await;
     let b = template_for(&app, &t, "ETHUSDT").await;
     let (_, tpl) = app.get(&format!("/api/v1/multibot/templates/{a}"), &t).await;
-    let max = dec(&tpl["max_investment"]);
+    let max = Decimal::try_from(tpl["max_investment"].as_f64().unwrap()).unwrap();
     assert!(max >= Decimal::from(6000), "templates allow large amounts: {max}");
     assert_eq!(start(&app, &t, a, "6000").await.0, StatusCode::CREATED);
     let (s, v) = start(&app, &t, b, "4000.01").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(error_code(&v), "insufficient_balance");
     assert_eq!(v["error"]["details"]["available"], "4000");
+    assert_eq!(v["error"]["field"], "amount");
     assert_eq!(
         start(&app, &t, b, "4000").await.0,
         StatusCode::CREATED,
@@ -179,7 +186,9 @@ async fn amounts_outside_the_range_and_bad_bodies_are_400_and_unknown_templates_
     let tpl = template_for(&app, &t, "BTCUSDT").await;
     let (s, v) = start(&app, &t, tpl, "9.99").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(v["error"]["details"]["field"], "amount");
+    assert_eq!(error_code(&v), "amount_out_of_range");
+    assert_eq!(v["error"]["field"], "amount");
+    assert_eq!(v["error"]["message"], "minimum investment is $50.00");
     let (s, v) = app.post("/api/v1/multibot/bots", &t, json!({"template_id": tpl})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&v), "validation");
@@ -193,7 +202,7 @@ async fn amounts_outside_the_range_and_bad_bodies_are_400_and_unknown_templates_
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, v) = start(&app, &t, 987654, "100").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(error_code(&v), "not_found");
+    assert_eq!(error_code(&v), "template_not_found");
 }
 
 #[tokio::test]
@@ -204,17 +213,31 @@ async fn balance_check_answers_requested_available_used_and_remaining() {
     start(&app, &t, tpl, "1000").await;
     let (s, v) = app.get("/api/v1/multibot/balance-check?amount=500", &t).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["requested"], "500");
-    assert_eq!(v["available"], "9000");
-    assert_eq!(v["current_balance"], "10000");
-    assert_eq!(v["used"], "1000");
-    assert_eq!(v["remaining"], "8500");
-    assert_eq!(v["allowed"], true);
+    assert_eq!(v["requested_amount"], 500.0);
+    assert_eq!(v["available"], true);
+    assert_eq!(v["current_balance"], 10000.0);
+    assert_eq!(v["used_amount"], 1000.0);
+    assert_eq!(v["remaining"], 9000.0, "the owner's remaining: balance − used");
+    assert_eq!(v["remaining_after"], "8500");
+    assert_eq!(v["available_amount"], "9000");
     let (_, v) = app.get("/api/v1/multibot/balance-check?amount=9000.01", &t).await;
-    assert_eq!(v["allowed"], false);
+    assert_eq!(v["available"], false, "{v}");
+    assert_eq!(v["code"], "insufficient_balance");
     assert!(v["message"].as_str().unwrap().contains("insufficient"));
     let (_, v) = app.get("/api/v1/multibot/balance-check?percent=50", &t).await;
     assert_eq!(v["requested"], "4500");
+    // With a template: every start rule, here the symbol already running.
+    let (_, v) = app
+        .get(
+            &format!("/api/v1/multibot/balance-check?amount=100&template_id={tpl}"),
+            &t,
+        )
+        .await;
+    assert_eq!(
+        (v["available"].clone(), v["code"].clone()),
+        (json!(false), json!("symbol_busy")),
+        "{v}"
+    );
     let (s, _) = app.get("/api/v1/multibot/balance-check?amount=abc", &t).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.get("/api/v1/multibot/balance-check", &t).await;
@@ -240,7 +263,7 @@ async fn another_users_bot_answers_404_everywhere() {
     ] {
         let (s, v) = app.call(m.clone(), &path, Some(&bob), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{m} {path}: {v}");
-        assert_eq!(error_code(&v), "not_found");
+        assert_eq!(error_code(&v), "bot_not_found");
     }
     let (_, list) = app.get("/api/v1/multibot/bots", &bob).await;
     assert_eq!(list.as_array().unwrap().len(), 0);

@@ -73,6 +73,7 @@ async fn the_dashboard_and_its_modules_are_served_from_the_binary() {
         "charts.js",
         "views.js",
         "grid.js",
+        "fmt.js",
         "style.css",
     ] {
         let res = app.http.get(format!("{}/assets/{f}", app.base)).send().await.unwrap();

@@ -97,6 +97,17 @@ macro_rules! delegate_store {
             ) -> Result<(), StoreError> {
                 self.$f.save_engine_state(id, state, fill_cursor, now).await
             }
+            async fn delete_created_bot(&self, id: BotId) -> Result<(), StoreError> {
+                self.$f.delete_created_bot(id).await
+            }
+            async fn update_bot_config(
+                &self,
+                id: BotId,
+                kind: &gridbot_core::model::BotKind,
+                now: TimestampMs,
+            ) -> Result<(), StoreError> {
+                self.$f.update_bot_config(id, kind, now).await
+            }
             async fn upsert_orders(&self, orders: &[BotOrder]) -> Result<(), StoreError> {
                 self.$f.upsert_orders(orders).await
             }

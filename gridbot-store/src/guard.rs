@@ -12,7 +12,7 @@
 //! through a runner's [`StatusChange`], which moreover applies only from
 //! the statuses it names ([`check_status_change`]).
 
-use gridbot_core::model::{BotId, BotStatus};
+use gridbot_core::model::{BotId, BotKind, BotStatus};
 use gridbot_core::ports::{BotLimits, StatusChange};
 use gridbot_core::StoreError;
 use rust_decimal::Decimal;
@@ -26,31 +26,40 @@ pub(crate) struct Holder {
     pub allocation: Decimal,
 }
 
-/// Refuses the start with the first broken rule, or allows it.
+/// Refuses the start with the first broken rule, or allows it (the rule is
+/// [`BotLimits::check`], shared with the manager's preflight).
 pub(crate) fn check_start(
     holders: &[Holder],
     symbol: &str,
     amount: Decimal,
     limits: BotLimits,
 ) -> Result<(), StoreError> {
-    let active = u32::try_from(holders.len()).unwrap_or(u32::MAX);
-    if active >= limits.max_active_bots {
-        return Err(StoreError::BotLimitReached {
-            active,
-            max: limits.max_active_bots,
-        });
+    limits.check(
+        holders.iter().map(|h| (h.symbol.as_str(), h.allocation)),
+        symbol,
+        amount,
+    )
+}
+
+/// A change of a bot's settings keeps its symbol and its kind.
+pub(crate) fn config_change_allowed(id: BotId, from: &BotKind, to: &BotKind) -> Result<(), StoreError> {
+    if from.symbol() != to.symbol() || from.name() != to.name() {
+        return Err(StoreError::Conflict(format!(
+            "bot {id} trades {} as a {} bot: its settings can change, not its symbol or kind",
+            from.symbol(),
+            from.name()
+        )));
     }
-    if holders.iter().any(|h| h.symbol == symbol) {
-        return Err(StoreError::SymbolBusy {
-            symbol: symbol.to_owned(),
-        });
-    }
-    let used: Decimal = holders.iter().map(|h| h.allocation).sum();
-    if used + amount > limits.total_balance {
-        return Err(StoreError::InsufficientBalance {
-            available: (limits.total_balance - used).max(Decimal::ZERO),
-            requested: amount,
-        });
+    Ok(())
+}
+
+/// Only a bot that was created and never started may be deleted.
+pub(crate) fn delete_allowed(id: BotId, status: BotStatus) -> Result<(), StoreError> {
+    if status != BotStatus::Created {
+        return Err(StoreError::Conflict(format!(
+            "bot {id} is {}: only a bot that was created and never started can be deleted",
+            status.as_str()
+        )));
     }
     Ok(())
 }

@@ -19,9 +19,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use gridbot_core::clock::{Clock, SystemClock};
 use gridbot_core::model::{
-    AuditEvent, Bot, BotId, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus, ClientOrderId,
-    CredentialsRecord, EquitySnapshot, Fill, FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId,
-    TimestampMs, User, UserId, UserSummary,
+    AuditEvent, Bot, BotId, BotKind, BotOrder, BotOrderStatus, BotOverview, BotSource, BotStats, BotStatus,
+    ClientOrderId, CredentialsRecord, EquitySnapshot, Fill, FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate,
+    TemplateId, TimestampMs, User, UserId, UserSummary,
 };
 use gridbot_core::ports::{BotLimits, BotWrites, BotWritten, Lease, Store};
 use gridbot_core::StoreError;
@@ -29,7 +29,9 @@ use gridbot_core::StoreError;
 use crate::batch::{dedupe_fills, dedupe_orders, group_fills_by_bot};
 use crate::booking::{check_new_fills, Booked};
 use crate::fence::{self, check_own_rows, check_ttl, lease_lost, LeaseRow, RELEASED_AT};
-use crate::guard::{check_start, check_status_change, transition_allowed, Holder};
+use crate::guard::{
+    check_start, check_status_change, config_change_allowed, delete_allowed, transition_allowed, Holder,
+};
 
 #[derive(Debug, Default)]
 struct State {
@@ -471,6 +473,24 @@ impl Store for MemoryStore {
         let mut s = self.lock()?;
         transition_allowed(id, s.bot(id)?.status, status)?;
         s.put_status(id, status, error, now)
+    }
+
+    async fn delete_created_bot(&self, id: BotId) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let status = s.bot_mut(id)?.status;
+        delete_allowed(id, status)?;
+        s.bots.remove(&id.0);
+        s.leases.remove(&id.0);
+        Ok(())
+    }
+
+    async fn update_bot_config(&self, id: BotId, kind: &BotKind, now: TimestampMs) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        let b = s.bot_mut(id)?;
+        config_change_allowed(id, &b.kind, kind)?;
+        b.kind = kind.clone();
+        b.updated_at = now;
+        Ok(())
     }
 
     async fn update_bot_stats(&self, id: BotId, stats: &BotStats, now: TimestampMs) -> Result<(), StoreError> {

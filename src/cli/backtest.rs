@@ -90,7 +90,7 @@ pub struct Args {
 /// Runs `gridbot backtest`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let symbol = Symbol::new(&args.symbol)?;
-    let instrument = args.instrument.instrument(symbol.clone()).map_err(flag_error)?;
+    let instrument = args.instrument.resolve(symbol.clone()).await?;
     let (all, interval) = load_candles(&args.candles, None)?;
     let candles = match args.days {
         Some(0) => return Err(CliError::new("--days must be at least 1")),

@@ -92,52 +92,110 @@ impl From<gridbot_core::ValidationError> for CliError {
     }
 }
 
-/// A contract's trading rules as flags, shared by `plan`, `backtest` and
-/// `recommend`; the defaults are Bitget's BTCUSDT. Negative numbers are let
-/// through so the validator can name the flag and the limit.
+/// A contract's trading rules, shared by `plan`, `backtest` and
+/// `recommend`. Where they come from, in order:
+/// 1. `--from-bitget`: the contract as Bitget lists it (public endpoint, no
+///    key; `--bitget-url` points at another server);
+/// 2. else the built-in rules of the default symbols (BTC, ETH, SOL, XRP,
+///    DOGE, BNB, ADA: the simulated market's, close to Bitget's);
+/// 3. any flag given (`--tick-size`, ...) overrides one rule of either.
+///
+/// A symbol with no built-in rules needs `--from-bitget` or at least
+/// `--tick-size` and `--lot-size` (the rest then default to Bitget's usual
+/// 5 USDT minimum value, 125× leverage, 0.02 % / 0.06 % fees, 0.4 % MMR).
+/// Negative numbers are let through so the validator can name the flag and
+/// the limit.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InstrumentArgs {
+    /// Fetch the contract's rules from Bitget (public, no API key).
+    #[arg(long)]
+    pub from_bitget: bool,
+    /// Bitget REST base URL for `--from-bitget` (default https://api.bitget.com).
+    #[arg(long)]
+    pub bitget_url: Option<String>,
     /// Price step of the contract.
-    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
-    pub tick_size: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub tick_size: Option<Decimal>,
     /// Quantity step of the contract.
-    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
-    pub lot_size: Decimal,
-    /// Smallest order quantity.
-    #[arg(long, default_value = "0.0001", allow_negative_numbers = true)]
-    pub min_qty: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub lot_size: Option<Decimal>,
+    /// Smallest order quantity (default: the lot).
+    #[arg(long, allow_negative_numbers = true)]
+    pub min_qty: Option<Decimal>,
     /// Smallest order value (USDT).
-    #[arg(long, default_value = "5", allow_negative_numbers = true)]
-    pub min_notional: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub min_notional: Option<Decimal>,
     /// Highest leverage the contract allows.
-    #[arg(long, default_value_t = 125)]
-    pub max_leverage: u32,
+    #[arg(long)]
+    pub max_leverage: Option<u32>,
     /// Maker fee rate (0.0002 = 0.02 %).
-    #[arg(long, default_value = "0.0002", allow_negative_numbers = true)]
-    pub maker_fee: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub maker_fee: Option<Decimal>,
     /// Taker fee rate.
-    #[arg(long, default_value = "0.0006", allow_negative_numbers = true)]
-    pub taker_fee: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub taker_fee: Option<Decimal>,
     /// Maintenance margin rate.
-    #[arg(long, default_value = "0.004", allow_negative_numbers = true)]
-    pub mmr: Decimal,
+    #[arg(long, allow_negative_numbers = true)]
+    pub mmr: Option<Decimal>,
 }
 
 impl InstrumentArgs {
-    /// The instrument for `symbol` with these rules.
-    pub fn instrument(&self, symbol: Symbol) -> Result<Instrument, ValidationError> {
+    /// The rules of `symbol` (see the type's docs for where they come from).
+    pub async fn resolve(&self, symbol: Symbol) -> Result<Instrument, CliError> {
+        let base = if self.from_bitget {
+            Some(fetch_from_bitget(self.bitget_url.as_deref(), &symbol).await?)
+        } else {
+            gridbot_core::feed::default_instrument(&symbol)
+        };
+        self.instrument_over(symbol, base).map_err(flag_error)
+    }
+
+    /// `base` (when known) with the flags given applied over it.
+    pub fn instrument_over(&self, symbol: Symbol, base: Option<Instrument>) -> Result<Instrument, ValidationError> {
+        let d = Decimal::new;
+        let (tick, lot) = match (&base, self.tick_size, self.lot_size) {
+            (_, Some(t), Some(l)) => (t, l),
+            (Some(b), t, l) => (t.unwrap_or(b.tick_size), l.unwrap_or(b.lot_size)),
+            (None, _, _) => {
+                return Err(ValidationError::new(
+                    "tick_size",
+                    format!("{symbol} has no built-in rules: give --tick-size and --lot-size, or --from-bitget"),
+                ))
+            }
+        };
+        let pick = |flag: Option<Decimal>, from: fn(&Instrument) -> Decimal, default: Decimal| {
+            flag.or_else(|| base.as_ref().map(from)).unwrap_or(default)
+        };
         Instrument::new(
             symbol,
-            self.tick_size,
-            self.lot_size,
-            self.min_qty,
-            self.min_notional,
-            self.max_leverage,
-            self.maker_fee,
-            self.taker_fee,
-            self.mmr,
+            tick,
+            lot,
+            pick(self.min_qty, |i| i.min_qty, lot),
+            pick(self.min_notional, |i| i.min_notional, d(5, 0)),
+            self.max_leverage
+                .or_else(|| base.as_ref().map(|i| i.max_leverage))
+                .unwrap_or(125),
+            pick(self.maker_fee, |i| i.maker_fee, d(2, 4)),
+            pick(self.taker_fee, |i| i.taker_fee, d(6, 4)),
+            pick(self.mmr, |i| i.maint_margin_rate, d(4, 3)),
         )
     }
+}
+
+/// The contract's rules as Bitget lists them.
+async fn fetch_from_bitget(url: Option<&str>, symbol: &Symbol) -> Result<Instrument, CliError> {
+    use gridbot_core::ports::Exchange as _;
+    let config = match url {
+        Some(u) => gridbot_bitget::BitgetConfig::with_base_url(u, None),
+        None => gridbot_bitget::BitgetConfig::live(None),
+    };
+    let exchange =
+        gridbot_bitget::BitgetExchange::new(config).map_err(|e| CliError::runtime(format!("--from-bitget: {e}")))?;
+    exchange.instrument(symbol).await.map_err(|e| {
+        CliError::runtime(format!(
+            "--from-bitget: cannot read the {symbol} contract from Bitget: {e}"
+        ))
+    })
 }
 
 /// A validation error as a CLI error naming the flag at fault

@@ -21,7 +21,7 @@
 use std::fmt::Write as _;
 
 use gridbot_core::grid::{plan, GridConfig, GridMode, GridPlan, MinMax, Spacing};
-use gridbot_core::model::{OrderKind, Symbol};
+use gridbot_core::model::{Instrument, OrderKind, Symbol};
 use gridbot_core::{Decimal, ValidationError};
 use rust_decimal::RoundingStrategy;
 use serde::Serialize;
@@ -64,7 +64,7 @@ pub struct Args {
     /// Whole-grid take-profit price.
     #[arg(long, allow_negative_numbers = true)]
     take_profit: Option<Decimal>,
-    /// The contract's trading rules (default: Bitget BTCUSDT).
+    /// The contract's trading rules (built in for the default symbols, or `--from-bitget`).
     #[command(flatten)]
     instrument: Box<InstrumentArgs>,
     /// Print JSON instead of a table.
@@ -74,7 +74,9 @@ pub struct Args {
 
 /// Runs `gridbot plan`.
 pub async fn run(args: Args) -> Result<(), CliError> {
-    let plan = build(&args).map_err(flag_error)?;
+    let symbol = Symbol::new(&args.symbol)?;
+    let instrument = args.instrument.resolve(symbol).await?;
+    let plan = build(&args, &instrument).map_err(flag_error)?;
     if args.json {
         let text = serde_json::to_string_pretty(&PlanJson::from(&plan))
             .map_err(|e| CliError::runtime(format!("cannot encode the plan as JSON: {e}")))?;
@@ -90,11 +92,9 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-fn build(args: &Args) -> Result<GridPlan, ValidationError> {
-    let symbol = Symbol::new(&args.symbol)?;
-    let instrument = args.instrument.instrument(symbol.clone())?;
+fn build(args: &Args, instrument: &Instrument) -> Result<GridPlan, ValidationError> {
     let config = GridConfig::new(
-        symbol,
+        instrument.symbol.clone(),
         args.lower,
         args.upper,
         args.grids,
@@ -104,7 +104,7 @@ fn build(args: &Args) -> Result<GridPlan, ValidationError> {
         args.leverage,
     )
     .with_stops(args.stop_loss, args.take_profit);
-    plan(&config, &instrument, args.price)
+    plan(&config, instrument, args.price)
 }
 
 /// Names the command-line flag behind a validation error's field.

@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 
 use super::backtest::{load_candles, progress_bar};
 use super::CliError;
-use super::{flag_error, InstrumentArgs};
+use super::InstrumentArgs;
 
 /// Which advisor answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +64,7 @@ pub struct Args {
 /// Runs `gridbot recommend`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let symbol = Symbol::new(&args.symbol)?;
-    let instrument = args.instrument.instrument(symbol).map_err(flag_error)?;
+    let instrument = args.instrument.resolve(symbol).await?;
     if args.investment <= Decimal::ZERO {
         return Err(CliError::new(format!(
             "--investment must be greater than 0, got {}",

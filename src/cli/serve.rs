@@ -148,6 +148,10 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let key =
         load_or_create_master_key(env_key.as_deref(), &args.data_dir).map_err(|e| CliError::new(e.to_string()))?;
     let db = args.db.clone().unwrap_or_else(|| default_db(&args.data_dir));
+    if let Some(file) = sqlite_file(&db) {
+        create_private(&file)
+            .map_err(|e| CliError::runtime(format!("cannot create the database file {}: {e}", file.display())))?;
+    }
     // Opened here rather than by the builder: Bitget accounts read users'
     // keys from it.
     let store = gridbot_store::open(&db)
@@ -230,6 +234,47 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 
 fn default_db(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("gridbot.db").display())
+}
+
+/// The file of a SQLite database URL or path (`None` for PostgreSQL and
+/// `memory`).
+fn sqlite_file(db: &str) -> Option<PathBuf> {
+    if db == "memory" || db.starts_with("postgres") || db.contains(":memory:") {
+        return None;
+    }
+    let rest = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db);
+    if rest.contains("://") {
+        return None;
+    }
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Creates `path` readable by its owner only (0600), like the key file, so
+/// the database (users, sealed keys, bots) is private from its first byte;
+/// an existing file is left as it is. SQLite gives its journal files the
+/// database file's mode.
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The market `--market` names: `sim`, `replay:FILE.csv` or `bitget`.
@@ -494,6 +539,27 @@ mod tests {
             default_db(&cli.args.data_dir),
             "sqlite://gridbot-data/gridbot.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn only_sqlite_databases_name_a_file_and_it_is_created_private() {
+        assert_eq!(
+            sqlite_file("sqlite://d/gridbot.db?mode=rwc"),
+            Some(PathBuf::from("d/gridbot.db"))
+        );
+        assert_eq!(sqlite_file("x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(sqlite_file("postgres://u@h/g"), None);
+        assert_eq!(sqlite_file("memory"), None);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("g.db");
+            create_private(&f).unwrap();
+            create_private(&f).unwrap();
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -246,6 +246,17 @@ impl Session {
         .await
     }
 
+    /// Resizes the window (CSS pixels of the outer window).
+    pub async fn set_size(&self, width: u32, height: u32) -> Result<(), String> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Saves a PNG screenshot of the page.
     pub async fn screenshot(&self, path: &Path) -> Result<(), String> {
         let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await?;

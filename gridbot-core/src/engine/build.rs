@@ -46,10 +46,19 @@ pub fn build_warmed_engine(
     }
 }
 
-/// An engine restored from its snapshot.
+/// An engine restored from its snapshot. A grid takes its controls
+/// (stop-loss, take-profit, trigger) from the bot's stored settings `kind`,
+/// which are the source of truth after an edit
+/// ([`GridEngine::adopt_controls`]).
 pub fn restore_engine(kind: &BotKind, snapshot: &serde_json::Value) -> Result<Box<dyn BotEngine>, ValidationError> {
     match kind {
         BotKind::Trend(_) => Ok(Box::new(TrendEngine::restore(snapshot)?)),
-        BotKind::Grid(_) => Ok(Box::new(GridEngine::restore(snapshot)?)),
+        BotKind::Grid(stored) => {
+            // The stored config is the source of truth for the controls a
+            // user may edit while the grid runs (see `engine::grid::controls`).
+            let mut engine = GridEngine::restore(snapshot)?;
+            engine.adopt_controls(stored);
+            Ok(Box::new(engine))
+        }
     }
 }

@@ -140,6 +140,7 @@
 //! re-placement. The caller's `Vec<Command>` is reused.
 
 mod cell;
+mod controls;
 #[cfg(test)]
 mod pause_tests;
 mod paused;
@@ -280,6 +281,14 @@ pub struct GridEngine {
     /// after a pause never reuses an `init` id).
     #[serde(default)]
     next_init_generation: u64,
+    /// Lowest generation of any id this engine makes (a new run of a bot,
+    /// see [`BotEngine::set_id_floor`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    id_floor: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl GridEngine {
@@ -326,6 +335,7 @@ impl GridEngine {
             stop_reason: None,
             paused: None,
             next_init_generation: 0,
+            id_floor: 0,
         })
     }
 
@@ -647,6 +657,7 @@ impl GridEngine {
             .as_ref()
             .map_or(0, |m| m.generation + 1)
             .max(self.next_init_generation)
+            .max(self.id_floor)
     }
 
     /// Places the initial market order (if any) and every cell's order.
@@ -666,7 +677,7 @@ impl GridEngine {
             return;
         };
         let mode = self.config.mode;
-        self.lay_out(&p, 0);
+        self.lay_out(&p, self.id_floor);
         self.stop_loss_falling = match mode {
             GridMode::Long => true,
             GridMode::Short => false,
@@ -961,5 +972,11 @@ impl BotEngine for GridEngine {
 
     fn snapshot(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn set_id_floor(&mut self, floor: u64) {
+        self.id_floor = floor;
+        self.close_generation = self.close_generation.max(floor);
+        self.next_init_generation = self.next_init_generation.max(floor);
     }
 }

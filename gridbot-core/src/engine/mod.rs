@@ -136,4 +136,13 @@ pub trait BotEngine: Send {
     /// The engine's state as JSON, from which [`BotEngine`] implementations
     /// can be restored exactly (deterministic continuation).
     fn snapshot(&self) -> serde_json::Value;
+
+    /// Makes a fresh engine number every client id it will make from
+    /// generation `floor` on: a new run of a bot whose earlier run used the
+    /// generations below (an exchange remembers client ids; a new run must
+    /// never reuse one). Engines that make no client ids keep the default,
+    /// which does nothing.
+    fn set_id_floor(&mut self, floor: u64) {
+        let _ = floor;
+    }
 }

@@ -228,6 +228,12 @@ impl TrendEngine {
         )
     }
 
+    /// The open position's stop-loss and take-profit prices, as the engine
+    /// checks them (unsnapped), or `None` while flat (waiting for a cross).
+    pub fn exit_levels(&self) -> Option<(Option<Decimal>, Option<Decimal>)> {
+        (!self.position.is_flat()).then(|| self.levels(self.position.entry_price))
+    }
+
     /// Stop-loss and take-profit prices for an entry price (unsnapped).
     fn levels(&self, entry: Decimal) -> (Option<Decimal>, Option<Decimal>) {
         let pct = |p: Decimal| p / Decimal::ONE_HUNDRED;
@@ -471,6 +477,10 @@ impl BotEngine for TrendEngine {
 
     fn snapshot(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn set_id_floor(&mut self, floor: u64) {
+        self.trade = self.trade.max(floor);
     }
 }
 

@@ -98,6 +98,17 @@ pub enum ManagerError {
         /// What was asked.
         action: &'static str,
     },
+    /// A grid's new stop-loss or take-profit has already been reached by
+    /// the last price: it would stop the grid at once.
+    #[error("{which} {stop} has already been reached (the price is {price}); it would stop the grid at once")]
+    StopWouldFire {
+        /// `stop_loss` or `take_profit`.
+        which: &'static str,
+        /// The stop price asked for.
+        stop: Decimal,
+        /// The last price.
+        price: Decimal,
+    },
     /// The exchange failed.
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
@@ -127,6 +138,7 @@ impl ManagerError {
             ManagerError::SymbolBusy { .. } => "symbol_busy",
             ManagerError::InsufficientBalance { .. } => "insufficient_balance",
             ManagerError::InvalidState { .. } => "invalid_state",
+            ManagerError::StopWouldFire { .. } => "stop_would_fire",
             ManagerError::Exchange(_) => "exchange",
             ManagerError::Store(_) => "store",
             ManagerError::Runner(_) => "bot_runner",
@@ -139,7 +151,8 @@ impl ManagerError {
             ManagerError::Validation(_)
             | ManagerError::AmountOutOfRange { .. }
             | ManagerError::LeverageAboveCap { .. }
-            | ManagerError::TemplateInactive { .. } => 400,
+            | ManagerError::TemplateInactive { .. }
+            | ManagerError::StopWouldFire { .. } => 400,
             ManagerError::TemplateNotFound(_) | ManagerError::BotNotFound(_) => 404,
             ManagerError::BotLimitReached { .. }
             | ManagerError::SymbolBusy { .. }

@@ -19,6 +19,7 @@
 //! stats changes are published on an [`EventBus`] ([`MultiBotManager::subscribe`]).
 
 mod error;
+mod lifecycle;
 mod views;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 pub use error::ManagerError;
+pub use lifecycle::{GridControls, Preflight, StartLimits, StartPlan};
 pub use views::{apr_pct, roi_pct, AccountSummary, BotDetail, PositionView};
 
 // The manager's collaborators live where they belong (the event bus in

@@ -127,6 +127,11 @@ pub struct GridConfig {
     /// Whether stopping closes the position (market, reduce-only).
     #[serde(default = "default_true")]
     pub close_on_stop: bool,
+    /// When the investment was asked for as a share of the available
+    /// balance: that percentage (informational; `investment` is what the
+    /// grid trades with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investment_ratio: Option<Decimal>,
 }
 
 fn default_true() -> bool {
@@ -161,7 +166,15 @@ impl GridConfig {
             take_profit: None,
             on_out_of_range: OutOfRange::Keep,
             close_on_stop: true,
+            investment_ratio: None,
         }
+    }
+
+    /// Recording that the investment was asked for as `percent` of the
+    /// available balance.
+    pub fn with_investment_ratio(mut self, percent: Option<Decimal>) -> Self {
+        self.investment_ratio = percent;
+        self
     }
 
     /// With a trigger price.

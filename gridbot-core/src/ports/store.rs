@@ -33,8 +33,9 @@ use rust_decimal::Decimal;
 
 use crate::error::StoreError;
 use crate::model::{
-    AuditEvent, Bot, BotId, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot, Fill,
-    FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId, UserSummary,
+    AuditEvent, Bot, BotId, BotKind, BotOrder, BotStats, BotStatus, ClientOrderId, CredentialsRecord, EquitySnapshot,
+    Fill, FillRecord, IdTag, NewBot, RiskSettings, StrategyTemplate, TemplateId, TimestampMs, User, UserId,
+    UserSummary,
 };
 
 /// The rules a guarded start checks.
@@ -45,6 +46,51 @@ pub struct BotLimits {
     /// The account's total balance (exchange equity, USDT): the sum of
     /// allocations of bots holding one, plus the new amount, may not exceed it.
     pub total_balance: Decimal,
+}
+
+impl BotLimits {
+    /// The guarded-start rule, checked in this order (the first broken one
+    /// is reported): fewer than `max_active_bots` of the user's bots hold an
+    /// allocation; none of them trades `symbol`; their allocations plus
+    /// `amount` do not exceed `total_balance`. `holders` are the user's bots
+    /// that hold an allocation, as (symbol, allocation).
+    ///
+    /// Every store calls this inside its transaction, and the manager's
+    /// preflight ([`crate::manager::MultiBotManager::preflight`]) calls it to
+    /// answer "would this start pass?" without writing: one rule, one place.
+    pub fn check<'a>(
+        &self,
+        holders: impl IntoIterator<Item = (&'a str, Decimal)>,
+        symbol: &str,
+        amount: Decimal,
+    ) -> Result<(), StoreError> {
+        let mut active = 0u32;
+        let mut busy = false;
+        let mut used = Decimal::ZERO;
+        for (s, allocation) in holders {
+            active = active.saturating_add(1);
+            busy |= s == symbol;
+            used += allocation;
+        }
+        if active >= self.max_active_bots {
+            return Err(StoreError::BotLimitReached {
+                active,
+                max: self.max_active_bots,
+            });
+        }
+        if busy {
+            return Err(StoreError::SymbolBusy {
+                symbol: symbol.to_owned(),
+            });
+        }
+        if used + amount > self.total_balance {
+            return Err(StoreError::InsufficientBalance {
+                available: (self.total_balance - used).max(Decimal::ZERO),
+                requested: amount,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A runner's hold on one bot: the fencing token every write of the
@@ -242,6 +288,33 @@ pub trait Store: Send + Sync {
         error: Option<String>,
         now: TimestampMs,
     ) -> Result<(), StoreError>;
+    /// Deletes a bot that was created and never started (status
+    /// `Created`: it holds nothing and has no orders or fills). Refuses any
+    /// other status with [`StoreError::Conflict`]; an unknown id is
+    /// [`StoreError::NotFound`].
+    ///
+    /// The default answers [`StoreError::Conflict`] saying the store cannot
+    /// delete bots, so stores written before this method keep compiling;
+    /// every store of gridbot-store implements it.
+    async fn delete_created_bot(&self, id: BotId) -> Result<(), StoreError> {
+        Err(StoreError::Conflict(format!(
+            "bot {id}: this store cannot delete bots; stop using it or upgrade it"
+        )))
+    }
+    /// Replaces a bot's settings (`kind`) keeping its symbol and kind: the
+    /// stored settings are the source of truth a restored engine takes its
+    /// controls from (see [`crate::engine::grid`], "edit"). Refuses a change
+    /// of symbol or of kind with [`StoreError::Conflict`]; an unknown id is
+    /// [`StoreError::NotFound`].
+    ///
+    /// The default answers [`StoreError::Conflict`] (see
+    /// [`Store::delete_created_bot`]).
+    async fn update_bot_config(&self, id: BotId, kind: &BotKind, now: TimestampMs) -> Result<(), StoreError> {
+        let _ = (kind, now);
+        Err(StoreError::Conflict(format!(
+            "bot {id}: this store cannot change a bot's settings; upgrade it"
+        )))
+    }
     /// Saves a bot's running totals.
     async fn update_bot_stats(&self, id: BotId, stats: &BotStats, now: TimestampMs) -> Result<(), StoreError>;
     /// Saves a bot's engine state and fill cursor together.

@@ -45,7 +45,7 @@ use crate::error::{ExchangeError, ValidationError};
 use crate::events::BotEvent;
 use crate::model::{
     AuditEvent, Bot, BotKind, BotOrderStatus, BotStats, BotStatus, ClientOrderId, EquitySnapshot, ExecutionEvent,
-    FillCursor, IdTag, Instrument, MarketEvent, OrderOwner, OrderStatus, TimestampMs,
+    FillCursor, IdTag, Instrument, MarketEvent, OrderOwner, OrderRole, OrderStatus, TimestampMs,
 };
 use crate::ports::{BotWrites, Lease, MarketData};
 
@@ -111,33 +111,57 @@ impl BotRunner {
             ),
             None => None,
         };
-        let fresh = saved.is_none();
-        let (engine, last_candle_ts, tag) = match saved {
-            Some(s) => {
-                let engine = restore_engine(&bot.kind, &s.engine)?;
-                let tag = engine_tag(&s.engine)?;
-                (engine, s.last_candle_ts, tag)
-            }
-            None => {
+        let restored = match saved {
+            Some(s) => Some((
+                restore_engine(&bot.kind, &s.engine)?,
+                s.last_candle_ts,
+                engine_tag(&s.engine)?,
+            )),
+            None => None,
+        };
+        // A finished, flat engine of a bot being started again ended a run:
+        // the start begins a new one (a finished engine that still holds a
+        // position completes its stop instead).
+        let new_run = bot.status == BotStatus::Starting
+            && restored
+                .as_ref()
+                .is_some_and(|(e, ..)| e.phase() == EnginePhase::Finished && e.stats().position_qty.is_zero());
+        let recorded = ctx.store.orders_for_bot(bot.id, false).await?;
+        let (engine, last_candle_ts, tag, fresh) = match restored {
+            Some((engine, last, tag)) if !new_run => (engine, last, tag, false),
+            _ => {
+                if !new_run && !recorded.is_empty() {
+                    // A bot with orders has traded: its fills since them are
+                    // its own and must not be skipped as "history before the
+                    // bot".
+                    return Err(ValidationError::new(
+                        "engine_state",
+                        format!(
+                            "bot {} has {} order records but no saved state; it cannot be resumed safely",
+                            bot.id,
+                            recorded.len()
+                        ),
+                    )
+                    .into());
+                }
                 let tag = ctx.store.installation_tag().await?;
-                let owner = OrderOwner::new(tag, bot.id);
-                (build_engine(owner, &bot.kind, instrument.clone())?, None, tag)
+                let mut engine = build_engine(OrderOwner::new(tag, bot.id), &bot.kind, instrument.clone())?;
+                // The new run's ids start above every id of the earlier runs.
+                let floor = recorded
+                    .iter()
+                    .filter_map(|o| match o.client_id.parse()?.role {
+                        OrderRole::Cell { generation, .. } | OrderRole::Action { generation, .. } => Some(generation),
+                    })
+                    .max()
+                    .map_or(0, |g| g.saturating_add(1));
+                engine.set_id_floor(floor);
+                (engine, None, tag, true)
             }
         };
-        let recorded = ctx.store.orders_for_bot(bot.id, !fresh).await?;
-        if fresh && !recorded.is_empty() {
-            // A bot with orders has traded: its fills since them are its own
-            // and must not be skipped as "history before the bot".
-            return Err(ValidationError::new(
-                "engine_state",
-                format!(
-                    "bot {} has {} order records but no saved state; it cannot be resumed safely",
-                    bot.id,
-                    recorded.len()
-                ),
-            )
-            .into());
-        }
+        let recorded: Vec<_> = recorded
+            .into_iter()
+            .filter(|o| matches!(o.status, BotOrderStatus::Intended | BotOrderStatus::Open))
+            .collect();
         let mut runner = BotRunner {
             cursor: bot.fill_cursor.clone().map(FillCursor),
             saved_stats: bot.stats.clone(),
@@ -164,6 +188,10 @@ impl BotRunner {
             runner.live.insert(rec, Decimal::ZERO);
         }
         if fresh {
+            if new_run {
+                tracing::info!(bot = %runner.bot.id, "a stopped bot starts a new run");
+                runner.cursor = None;
+            }
             runner.skip_fill_history().await?;
             runner.commit().await?;
         }

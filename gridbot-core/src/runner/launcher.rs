@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 
 use super::RunnerError;
+use crate::error::ValidationError;
 use crate::model::{Bot, BotId};
 
 /// Runs bots.
@@ -28,4 +29,22 @@ pub trait BotLauncher: Send + Sync {
 
     /// True while a runner task for the bot is alive.
     fn is_running(&self, bot: BotId) -> bool;
+
+    /// Restarts a bot's live runner so it re-reads the bot's stored settings:
+    /// the runner is shut down with its state saved (the bot keeps its
+    /// status, orders and position), then launched again from the store,
+    /// resuming through its normal reconciliation. A bot without a live
+    /// runner here is left alone.
+    ///
+    /// The default refuses when the bot has a live runner (a launcher that
+    /// cannot reload must not pretend it did).
+    async fn reload(&self, bot: Bot) -> Result<(), RunnerError> {
+        if self.is_running(bot.id) {
+            return Err(RunnerError::Invalid(ValidationError::new(
+                "bot",
+                format!("bot {} has a live runner this launcher cannot reload", bot.id),
+            )));
+        }
+        Ok(())
+    }
 }

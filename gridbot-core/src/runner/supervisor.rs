@@ -565,4 +565,19 @@ impl BotLauncher for Supervisor {
     fn is_running(&self, bot: BotId) -> bool {
         self.live_control(bot).is_some()
     }
+
+    async fn reload(&self, bot: Bot) -> Result<(), RunnerError> {
+        {
+            let _held = self.lifecycle.lock(bot.id).await;
+            if self.live_control(bot.id).is_none() {
+                return Ok(());
+            }
+            // Saved and ended, lease and status kept; then launched from
+            // the store, so the runner restores its engine with the stored
+            // settings.
+            self.shut_down_runner(bot.id).await;
+        }
+        let fresh = self.store.bot(bot.id).await?.unwrap_or(bot);
+        self.launch(fresh).await
+    }
 }

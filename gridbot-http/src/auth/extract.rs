@@ -1,6 +1,10 @@
 //! Extractors: the authenticated user (`Authorization: Bearer <access
-//! token>`, or `?access_token=` for the event stream, which browsers open
-//! without headers) and the client's IP.
+//! token>`, or `?access_token=` on `/stream` only — browsers open the event
+//! stream without headers; a token in any other URL is ignored, so it does
+//! not end up in logs and histories) and the client's IP.
+//!
+//! A valid token of a user the store does not have (a database replaced
+//! under the same key) is refused with 401.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -12,6 +16,7 @@ use gridbot_core::model::UserId;
 
 use super::tokens::TokenKind;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::state::AppState;
 
 /// The user a request is made for.
@@ -30,7 +35,13 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The only route that takes its token from the query.
+pub const QUERY_TOKEN_PATH: &str = "/api/v1/stream";
+
 fn query_token(uri: &Uri) -> Option<&str> {
+    if uri.path() != QUERY_TOKEN_PATH && !uri.path().ends_with("/stream") {
+        return None;
+    }
     uri.query()?.split('&').find_map(|kv| kv.strip_prefix("access_token="))
 }
 
@@ -55,13 +66,24 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = token(&parts.headers, &parts.uri)
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token; log in first"))?;
+        let token = token(&parts.headers, &parts.uri).ok_or_else(|| {
+            ApiError::unauthorized(Text::new(
+                "missing bearer token; log in first",
+                "인증 토큰이 없습니다. 먼저 로그인하세요",
+            ))
+        })?;
         let claims = state.tokens.verify(token, TokenKind::Access, state.clock.now_ms())?;
-        Ok(AuthUser {
-            id: UserId(claims.sub),
-            name: claims.name,
-        })
+        let id = UserId(claims.sub);
+        if !state.tokens.knows_user(id) {
+            if state.store.user(id).await?.is_none() {
+                return Err(ApiError::unauthorized(Text::new(
+                    "this account does not exist; log in again",
+                    "존재하지 않는 계정입니다. 다시 로그인하세요",
+                )));
+            }
+            state.tokens.remember_user(id);
+        }
+        Ok(AuthUser { id, name: claims.name })
     }
 }
 

@@ -2,8 +2,12 @@
 //!
 //! Both carry the user id (`sub`), the user name and a `typ` of `access` or
 //! `refresh`; an access token is refused where a refresh token is expected
-//! and vice versa. Expiry is checked against the application's
-//! [`gridbot_core::clock::Clock`], so tests can move time.
+//! and vice versa. Expiry is the standard `exp` claim (seconds, required),
+//! checked against the application's [`gridbot_core::clock::Clock`], so
+//! tests can move time. A token whose user does not exist (any more) is
+//! refused by [`crate::auth::extract::AuthUser`]; users found once are
+//! remembered here ([`TokenService::knows_user`]): users are never deleted,
+//! and if that changes, forgetting one is [`TokenService::forget_user`].
 //!
 //! # Refresh tokens are single-use and revocable
 //!
@@ -43,6 +47,7 @@ use sha2::{Digest, Sha256};
 use gridbot_core::model::{TimestampMs, UserId};
 
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 /// Lifetime of an access token: 15 minutes.
 pub const ACCESS_TTL_MS: i64 = 15 * 60 * 1000;
@@ -80,10 +85,8 @@ pub struct Claims {
     pub typ: TokenKind,
     /// Issued at, seconds.
     pub iat: i64,
-    /// Expires at, seconds.
+    /// Expires at, seconds (the standard claim; checked against the app clock).
     pub exp: i64,
-    /// Expires at, milliseconds (checked against the app clock).
-    pub exp_ms: i64,
     /// Random token id of a refresh token (what revocation records name);
     /// absent on access tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +115,8 @@ pub struct TokenService {
     validation: Validation,
     revoked: Arc<Mutex<Revoked>>,
     verified_access: Arc<Mutex<HashMap<String, Claims>>>,
+    /// Users found in the store (tokens of unknown users are refused).
+    known_users: Arc<Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -136,10 +141,11 @@ impl TokenService {
                 let mut v = Validation::new(Algorithm::HS256);
                 // Expiry is checked in `verify` against the application clock.
                 v.validate_exp = false;
-                v.required_spec_claims.clear();
+                v.required_spec_claims = ["exp".to_owned()].into_iter().collect();
                 v
             },
             verified_access: Arc::new(Mutex::new(HashMap::new())),
+            known_users: Arc::new(Mutex::new(std::collections::HashSet::new())),
             revoked: Arc::new(Mutex::new(Revoked {
                 ids: HashMap::new(),
                 prune_at: PRUNE_AT,
@@ -159,7 +165,6 @@ impl TokenService {
             typ: kind,
             iat: now / 1000,
             exp: (now + ttl) / 1000,
-            exp_ms: now + ttl,
             jti: (kind == TokenKind::Refresh).then(new_token_id),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
@@ -174,15 +179,20 @@ impl TokenService {
             }
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::unauthorized("invalid token; log in again"))?
+            .map_err(|_| {
+                ApiError::unauthorized(Text::new(
+                    "invalid token; log in again",
+                    "유효하지 않은 토큰입니다. 다시 로그인하세요",
+                ))
+            })?
             .claims;
         if claims.typ != kind {
             return Err(ApiError::unauthorized(match kind {
-                TokenKind::Access => "an access token is required",
-                TokenKind::Refresh => "a refresh token is required",
+                TokenKind::Access => Text::new("an access token is required", "액세스 토큰이 필요합니다"),
+                TokenKind::Refresh => Text::new("a refresh token is required", "리프레시 토큰이 필요합니다"),
             }));
         }
-        if kind == TokenKind::Access && claims.exp_ms > now {
+        if kind == TokenKind::Access && claims.exp_ms() > now {
             if let Ok(mut m) = self.verified_access.lock() {
                 if m.len() >= ACCESS_CACHE_MAX {
                     m.clear();
@@ -208,6 +218,25 @@ impl TokenService {
         r.ids.insert(jti.to_owned(), exp_ms).is_none()
     }
 
+    /// True when user `id` was found in the store before.
+    pub fn knows_user(&self, id: UserId) -> bool {
+        self.known_users.lock().map(|k| k.contains(&id.0)).unwrap_or(false)
+    }
+
+    /// Remembers that user `id` exists.
+    pub fn remember_user(&self, id: UserId) {
+        if let Ok(mut k) = self.known_users.lock() {
+            k.insert(id.0);
+        }
+    }
+
+    /// Forgets user `id` (their tokens are looked up again).
+    pub fn forget_user(&self, id: UserId) {
+        if let Ok(mut k) = self.known_users.lock() {
+            k.remove(&id.0);
+        }
+    }
+
     /// Whether the refresh token `jti` was revoked in this process.
     pub fn is_revoked(&self, jti: &str) -> bool {
         self.revoked.lock().map(|r| r.ids.contains_key(jti)).unwrap_or(true)
@@ -215,10 +244,20 @@ impl TokenService {
 }
 
 fn check_expiry(claims: Claims, now: TimestampMs) -> Result<Claims, ApiError> {
-    if claims.exp_ms <= now {
-        return Err(ApiError::unauthorized("token expired; refresh or log in again"));
+    if claims.exp_ms() <= now {
+        return Err(ApiError::unauthorized(Text::new(
+            "token expired; refresh or log in again",
+            "토큰이 만료되었습니다. 새로 고치거나 다시 로그인하세요",
+        )));
     }
     Ok(claims)
+}
+
+impl Claims {
+    /// The expiry (`exp`) in milliseconds.
+    pub fn exp_ms(&self) -> TimestampMs {
+        self.exp.saturating_mul(1000)
+    }
 }
 
 /// 128 random bits, hex.
@@ -263,16 +302,16 @@ mod tests {
         let b = svc.issue(UserId(3), "ann", TokenKind::Refresh, 1_000).unwrap();
         let ca = svc.verify(&a, TokenKind::Refresh, 2_000).unwrap();
         let cb = svc.verify(&b, TokenKind::Refresh, 2_000).unwrap();
-        let (ja, jb) = (ca.jti.unwrap(), cb.jti.unwrap());
+        let (ja, jb) = (ca.jti.clone().unwrap(), cb.jti.unwrap());
         assert_ne!(ja, jb);
         assert_eq!(ja.len(), 32);
         let access = svc.issue(UserId(3), "ann", TokenKind::Access, 1_000).unwrap();
         assert_eq!(svc.verify(&access, TokenKind::Access, 2_000).unwrap().jti, None);
 
         assert!(!svc.is_revoked(&ja));
-        assert!(svc.mark_revoked(&ja, ca.exp_ms, 2_000));
+        assert!(svc.mark_revoked(&ja, ca.exp_ms(), 2_000));
         assert!(
-            !svc.clone().mark_revoked(&ja, ca.exp_ms, 2_000),
+            !svc.clone().mark_revoked(&ja, ca.exp_ms(), 2_000),
             "clones share revocations"
         );
         assert!(svc.is_revoked(&ja));

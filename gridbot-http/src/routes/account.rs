@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use gridbot_core::model::RiskSettings;
+use gridbot_core::risk::{validate_settings, SettingsViolation};
 
 use crate::auth::extract::AuthUser;
 use crate::balance::{self, BalanceView};
@@ -52,7 +53,11 @@ pub struct CredentialsStatus {
 
 fn check_field(field: &str, v: &str) -> ApiResult<()> {
     if v.trim().is_empty() || v.len() > 256 || v.chars().any(char::is_control) {
-        return Err(ApiError::validation(field, "must be 1 to 256 printable characters"));
+        return Err(ApiError::validation(
+            field,
+            "must be 1 to 256 printable characters",
+            "1~256자의 인쇄 가능한 문자여야 합니다",
+        ));
     }
     Ok(())
 }
@@ -60,7 +65,9 @@ fn check_field(field: &str, v: &str) -> ApiResult<()> {
 /// Saves Bitget credentials after a balance call succeeds with them.
 #[utoipa::path(put, path = "/api/v1/account/exchange-credentials", tag = "account", request_body = CredentialsInput,
     security(("bearer" = [])),
-    responses((status = 200, body = CredentialsStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = CredentialsStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn put_credentials(
     State(state): State<AppState>,
     user: AuthUser,
@@ -120,7 +127,8 @@ pub async fn delete_credentials(State(state): State<AppState>, user: AuthUser) -
 
 /// The balance bar: total, used by bots, available, active bots, total PnL.
 #[utoipa::path(get, path = "/api/v1/account/balance", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = BalanceView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = BalanceView), (status = 401, body = ErrorBody), (status = 502, body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
 pub async fn get_balance(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<BalanceView>> {
     Ok(Json(balance::load(&state, user.id).await?.1))
 }
@@ -129,12 +137,13 @@ pub async fn get_balance(State(state): State<AppState>, user: AuthUser) -> ApiRe
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[non_exhaustive]
 pub struct RiskSettingsView {
-    /// Daily loss limit, USDT (null = none).
+    /// Daily loss limit, USDT (null = none); a number or a decimal string.
+    #[serde(default, deserialize_with = "crate::input::opt_decimal")]
     #[schema(value_type = Option<String>)]
     pub daily_loss_limit: Option<Decimal>,
     /// Highest leverage a bot may use (1–125).
     pub max_leverage: u32,
-    /// Most bots with an open position (1–5).
+    /// Most bots with an open position (1 to the bot limit, 5).
     pub max_open_positions: u32,
     /// Whether pausing on the loss limit also closes positions.
     pub close_positions_on_pause: bool,
@@ -158,34 +167,43 @@ pub async fn get_risk(State(state): State<AppState>, user: AuthUser) -> ApiResul
     Ok(Json(state.store.risk_settings(user.id).await?.into()))
 }
 
+/// A refused risk setting, in both languages (the bounds are the core's,
+/// [`gridbot_core::risk::validate_settings`]).
+fn settings_error(v: &SettingsViolation) -> ApiError {
+    let (en, ko) = match v {
+        SettingsViolation::DailyLossLimit { max, .. } => (
+            format!("must be greater than 0 and at most {max}"),
+            format!("0보다 크고 {max} 이하여야 합니다"),
+        ),
+        SettingsViolation::LeverageCap { max, .. } => (
+            format!("must be between 1 and {max}"),
+            format!("1에서 {max} 사이여야 합니다"),
+        ),
+        SettingsViolation::OpenPositions { max, .. } => (
+            format!("must be between 1 and {max} (the bot limit)"),
+            format!("1에서 {max}(봇 한도) 사이여야 합니다"),
+        ),
+        _ => (v.to_string(), "허용 범위를 벗어났습니다".to_owned()),
+    };
+    ApiError::validation(v.field(), en, ko)
+}
+
 /// Replaces the user's risk settings.
 #[utoipa::path(put, path = "/api/v1/account/risk-settings", tag = "account", request_body = RiskSettingsView,
     security(("bearer" = [])),
-    responses((status = 200, body = RiskSettingsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = RiskSettingsView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
 pub async fn put_risk(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<RiskSettingsView>,
 ) -> ApiResult<Json<RiskSettingsView>> {
-    if let Some(limit) = body.daily_loss_limit {
-        if limit <= Decimal::ZERO || limit > Decimal::from(10_000_000) {
-            return Err(ApiError::validation(
-                "daily_loss_limit",
-                "must be greater than 0 and at most 10000000",
-            ));
-        }
-    }
-    if !(1..=125).contains(&body.max_leverage) {
-        return Err(ApiError::validation("max_leverage", "must be between 1 and 125"));
-    }
-    if !(1..=balance::MAX_ACTIVE_BOTS).contains(&body.max_open_positions) {
-        return Err(ApiError::validation("max_open_positions", "must be between 1 and 5"));
-    }
     let mut settings = RiskSettings::default_for(user.id);
     settings.daily_loss_limit = body.daily_loss_limit.map(|d| d.round_dp(2));
     settings.max_leverage = body.max_leverage;
     settings.max_open_positions = body.max_open_positions;
     settings.close_positions_on_pause = body.close_positions_on_pause;
+    validate_settings(&settings).map_err(|v| settings_error(&v))?;
     state.store.put_risk_settings(&settings).await?;
     Ok(Json(settings.into()))
 }

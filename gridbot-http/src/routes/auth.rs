@@ -25,6 +25,7 @@ use crate::auth::password::{hash_password, verify_password};
 use crate::auth::tokens::{Claims, TokenKind, ACCESS_TTL_MS, REVOKED_KEY_PREFIX};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::i18n::Text;
 use crate::state::AppState;
 
 /// User name and password.
@@ -79,6 +80,7 @@ fn validate_username(name: &str) -> ApiResult<()> {
         return Err(ApiError::validation(
             "username",
             "must be 3 to 32 letters, digits, '_', '-' or '.'",
+            "영문자, 숫자, '_', '-', '.'로 된 3~32자여야 합니다",
         ));
     }
     Ok(())
@@ -87,7 +89,11 @@ fn validate_username(name: &str) -> ApiResult<()> {
 fn validate_password(password: &str) -> ApiResult<()> {
     let n = password.chars().count();
     if !(8..=128).contains(&n) {
-        return Err(ApiError::validation("password", "must be 8 to 128 characters"));
+        return Err(ApiError::validation(
+            "password",
+            "must be 8 to 128 characters",
+            "8~128자여야 합니다",
+        ));
     }
     Ok(())
 }
@@ -110,7 +116,8 @@ pub fn token_pair(state: &AppState, id: UserId, username: &str) -> ApiResult<Tok
 /// Creates an account and logs it in.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Credentials,
     responses((status = 201, body = TokenPair), (status = 400, body = ErrorBody),
-              (status = 409, description = "name taken", body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 409, description = "name taken", body = ErrorBody), (status = 415, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -127,7 +134,11 @@ pub async fn register(
     {
         Ok(u) => u,
         Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::conflict(format!("user name {:?} is taken", body.username)))
+            return Err(ApiError::conflict(Text::new(
+                format!("user name {:?} is taken", body.username),
+                format!("사용자 이름 {:?}은(는) 이미 사용 중입니다", body.username),
+            ))
+            .with_field("username"))
         }
         Err(e) => return Err(e.into()),
     };
@@ -135,16 +146,22 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(token_pair(&state, user.id, &user.username)?)))
 }
 
-/// Logs in with a name and password.
+/// Logs in with `username` and `password`; answers the bearer `access_token` (15 minutes) and a `refresh_token`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Credentials,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<TokenPair>> {
     state.limiter.check_login(&body.username, ip)?;
-    let refused = || ApiError::unauthorized("wrong user name or password");
+    let refused = || {
+        ApiError::unauthorized(Text::new(
+            "wrong user name or password",
+            "사용자 이름 또는 비밀번호가 올바르지 않습니다",
+        ))
+    };
     let user = state.store.user_by_name(&body.username).await?.ok_or_else(refused)?;
     if !verify_password(body.password, user.password_hash.clone()).await? {
         return Err(refused());
@@ -160,13 +177,20 @@ fn revoked_key(jti: &str) -> String {
 /// it expires). Answers 401 when it was revoked already — `reason` says why
 /// it is revoked now (`rotated` or `logout`).
 async fn revoke(state: &AppState, claims: &Claims, reason: &str) -> ApiResult<()> {
-    let refused = || ApiError::unauthorized("refresh token already used or revoked; log in again");
-    let jti = claims
-        .jti
-        .as_deref()
-        .ok_or_else(|| ApiError::unauthorized("refresh token of an older version; log in again"))?;
+    let refused = || {
+        ApiError::unauthorized(Text::new(
+            "refresh token already used or revoked; log in again",
+            "이미 사용되었거나 취소된 리프레시 토큰입니다. 다시 로그인하세요",
+        ))
+    };
+    let jti = claims.jti.as_deref().ok_or_else(|| {
+        ApiError::unauthorized(Text::new(
+            "refresh token of an older version; log in again",
+            "이전 버전의 리프레시 토큰입니다. 다시 로그인하세요",
+        ))
+    })?;
     let now = state.clock.now_ms();
-    if !state.tokens.mark_revoked(jti, claims.exp_ms, now) {
+    if !state.tokens.mark_revoked(jti, claims.exp_ms(), now) {
         return Err(refused());
     }
     // Revoked before a restart?
@@ -174,15 +198,19 @@ async fn revoke(state: &AppState, claims: &Claims, reason: &str) -> ApiResult<()
         return Err(refused());
     }
     let record = serde_json::json!({ "user_id": claims.sub, "reason": reason, "revoked_at": now });
-    state.store.cache_put(&revoked_key(jti), &record, claims.exp_ms).await?;
+    state
+        .store
+        .cache_put(&revoked_key(jti), &record, claims.exp_ms())
+        .await?;
     Ok(())
 }
 
 /// Trades a refresh token for a new token pair. The token is revoked by the
 /// trade: using it again answers 401.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair),
-              (status = 401, description = "invalid, expired, already used or revoked", body = ErrorBody)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = ErrorBody),
+              (status = 401, description = "invalid, expired, already used or revoked", body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -191,11 +219,12 @@ pub async fn refresh(
         .tokens
         .verify(&body.refresh_token, TokenKind::Refresh, state.clock.now_ms())?;
     revoke(&state, &claims, "rotated").await?;
-    let user = state
-        .store
-        .user(UserId(claims.sub))
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    let user = state.store.user(UserId(claims.sub)).await?.ok_or_else(|| {
+        ApiError::unauthorized(Text::new(
+            "the account no longer exists",
+            "계정이 더 이상 존재하지 않습니다",
+        ))
+    })?;
     Ok(Json(token_pair(&state, user.id, &user.username)?))
 }
 
@@ -206,13 +235,14 @@ pub async fn refresh(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "the refresh token is revoked"),
               (status = 400, body = ErrorBody),
-              (status = 401, description = "not a refresh token signed by this server", body = ErrorBody)))]
+              (status = 401, description = "not a refresh token signed by this server", body = ErrorBody),
+              (status = 415, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     // Expired tokens are dead already: check everything but the expiry.
     let claims = state
         .tokens
         .verify(&body.refresh_token, TokenKind::Refresh, TimestampMs::MIN)?;
-    if claims.exp_ms <= state.clock.now_ms() {
+    if claims.exp_ms() <= state.clock.now_ms() {
         return Ok(StatusCode::NO_CONTENT);
     }
     match revoke(&state, &claims, "logout").await {

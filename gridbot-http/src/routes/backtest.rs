@@ -78,7 +78,8 @@ pub struct BacktestView {
 /// Backtests a grid on recent candles.
 #[utoipa::path(post, path = "/api/v1/backtest", tag = "grid-bot", security(("bearer" = [])),
     request_body = BacktestRequest,
-    responses((status = 200, body = BacktestView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BacktestView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn backtest(
     State(state): State<AppState>,
     user: AuthUser,
@@ -87,9 +88,19 @@ pub async fn backtest(
     let config = body.config.to_config(None)?;
     let days = body.days.unwrap_or(7);
     if !(1..=30).contains(&days) {
-        return Err(ApiError::validation("days", "must be between 1 and 30"));
+        return Err(ApiError::validation(
+            "days",
+            "must be between 1 and 30",
+            "1에서 30 사이여야 합니다",
+        ));
     }
-    let timeframe: Interval = body.timeframe.as_deref().unwrap_or("15m").parse()?;
+    let timeframe: Interval = body.timeframe.as_deref().unwrap_or("15m").parse().map_err(|_| {
+        ApiError::validation(
+            "timeframe",
+            "must be one of 1m, 5m, 15m, 30m, 1h, 4h, 1d",
+            "1m, 5m, 15m, 30m, 1h, 4h, 1d 중 하나여야 합니다",
+        )
+    })?;
     let exchange = state.accounts.exchange_for(user.id).await?;
     let instrument = exchange.instrument(&config.symbol).await?;
     let now = state.clock.now_ms();
@@ -103,7 +114,10 @@ pub async fn backtest(
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "not_enough_data",
-            format!("only {} candles of {} are available", candles.len(), config.symbol),
+            crate::i18n::Text::new(
+                format!("only {} candles of {} are available", candles.len(), config.symbol),
+                format!("{}의 캔들이 {}개뿐입니다", config.symbol, candles.len()),
+            ),
         ));
     }
     let n = candles.len();

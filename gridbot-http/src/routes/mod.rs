@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod backtest;
+pub mod exchange;
 pub mod gridbot;
 pub mod health;
 pub mod market;

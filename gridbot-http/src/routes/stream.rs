@@ -14,7 +14,8 @@
 //! event invalidates it for all of them at once.
 //!
 //! Browsers cannot set headers on `EventSource`, so the access token may
-//! come as `?access_token=`; the token is checked when the stream opens.
+//! come as `?access_token=` (on this route only) and the language as
+//! `?lang=`; the token is checked when the stream opens.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -29,7 +30,9 @@ use tokio::time::Instant;
 use gridbot_core::manager::{BotEvents, EventsError};
 
 use crate::auth::extract::AuthUser;
+use crate::i18n::Lang;
 use crate::metrics::Metrics;
+use crate::routes::multibot::ReqLang;
 use crate::state::AppState;
 use crate::summaries::{SummaryCache, SummarySnapshot};
 
@@ -51,6 +54,7 @@ struct Conn {
     state: AppState,
     cache: Arc<SummaryCache>,
     user: AuthUser,
+    lang: Lang,
     rx: BotEvents,
     bus_open: bool,
     /// The next periodic check.
@@ -66,7 +70,7 @@ impl Conn {
     async fn summary_if_changed(&mut self) -> Option<Event> {
         self.due = None;
         self.next_poll = Instant::now() + POLL_EVERY;
-        let snap = match self.cache.get(&self.state, &self.user).await {
+        let snap = match self.cache.get(&self.state, &self.user, self.lang).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::debug!(user = self.user.id.0, error = %e, "summary for stream failed");
@@ -118,13 +122,15 @@ impl Conn {
 
 /// The user's live events (`summary`, `bot`).
 #[utoipa::path(get, path = "/api/v1/stream", tag = "multibot", security(("bearer" = [])),
-    params(("access_token" = Option<String>, Query, description = "access token, for EventSource")),
+    params(("access_token" = Option<String>, Query, description = "access token, for EventSource (accepted on this route only)"),
+           ("lang" = Option<String>, Query, description = "`en` or `ko`: the language of names in the summaries")),
     responses((status = 200, content_type = "text/event-stream", description = "summary and bot events"),
               (status = 401, body = crate::error::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     State(cache): State<Arc<SummaryCache>>,
     user: AuthUser,
+    ReqLang(lang): ReqLang,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     state.metrics.stream_delta(1);
     let conn = Conn {
@@ -133,6 +139,7 @@ pub async fn stream(
         state,
         cache,
         user,
+        lang,
         bus_open: true,
         next_poll: Instant::now() + POLL_EVERY,
         due: None,

@@ -15,10 +15,11 @@ use serde_json::{json, Value};
 use gridbot_core::advisor::{BacktestOutcome, GridBacktester};
 use gridbot_core::clock::{Clock, SystemClock};
 use gridbot_core::grid::GridConfig;
-use gridbot_core::manager::{BotLauncher, EventBus, ManagerError, MultiBotManager};
+use gridbot_core::manager::{BotLauncher, EventBus, MultiBotManager};
 use gridbot_core::model::{AccountBalance, Bot, BotId, BotStatus, Candle, Instrument, Interval, Symbol, TimestampMs};
 use gridbot_core::paper::{PaperConfig, PaperExchange};
 use gridbot_core::ports::{Advisor, AdvisorRequest, MarketData, MarketSubscription, RecommendationSet, Store};
+use gridbot_core::runner::RunnerError;
 use gridbot_core::{AdvisorError, ExchangeError, MarketDataError};
 use gridbot_http::accounts::{CredentialVerifier, PaperAccounts};
 use gridbot_http::auth::limiter::AuthLimiter;
@@ -67,17 +68,17 @@ pub struct StatusLauncher {
 
 #[async_trait]
 impl BotLauncher for StatusLauncher {
-    async fn launch(&self, bot: Bot) -> Result<(), ManagerError> {
-        self.store
+    async fn launch(&self, bot: Bot) -> Result<(), RunnerError> {
+        Ok(self
+            .store
             .set_bot_status(bot.id, BotStatus::Running, None, SystemClock.now_ms())
-            .await
-            .map_err(ManagerError::from)
+            .await?)
     }
-    async fn stop(&self, bot: Bot) -> Result<(), ManagerError> {
-        self.store
+    async fn stop(&self, bot: Bot) -> Result<(), RunnerError> {
+        Ok(self
+            .store
             .set_bot_status(bot.id, BotStatus::Stopped, None, SystemClock.now_ms())
-            .await
-            .map_err(ManagerError::from)
+            .await?)
     }
     fn is_running(&self, _bot: BotId) -> bool {
         false
@@ -230,6 +231,8 @@ pub struct TestApp {
 pub struct Options {
     pub login_burst: u32,
     pub register_burst: u32,
+    /// Login attempts per address across names (spraying limit).
+    pub login_ip_burst: u32,
     /// Store URL (`memory` by default).
     pub db: String,
     /// The router's tuning (the production default unless a test needs
@@ -242,6 +245,7 @@ impl Default for Options {
         Options {
             login_burst: 1000,
             register_burst: 1000,
+            login_ip_burst: 1000,
             db: "memory".into(),
             router: gridbot_http::RouterConfig::default(),
         }
@@ -286,7 +290,9 @@ pub async fn spawn_on(store: Arc<dyn Store>, opts: Options) -> TestApp {
         accounts,
         tokens: Arc::new(TokenService::new(&key)),
         cipher: Arc::new(CredentialCipher::new(&key)),
-        limiter: Arc::new(AuthLimiter::new(opts.login_burst, opts.register_burst)),
+        limiter: Arc::new(
+            AuthLimiter::new(opts.login_burst, opts.register_burst).with_login_ip_burst(opts.login_ip_burst),
+        ),
         metrics: metrics.clone(),
         services: Services {
             manager,
@@ -365,6 +371,7 @@ impl TestApp {
 pub fn error_code(v: &Value) -> &str {
     let e = &v["error"];
     assert!(e["message"].is_string(), "no error envelope: {v}");
-    assert!(e.get("details").is_some(), "no details: {v}");
+    assert!(e["details"].is_object(), "details must be an object: {v}");
+    assert!(e.get("field").is_some(), "no field: {v}");
     e["code"].as_str().unwrap()
 }

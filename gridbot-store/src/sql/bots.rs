@@ -1,7 +1,9 @@
 //! Bots: creation, the guarded start, status changes, stats and the
 //! summary query.
 
-use gridbot_core::model::{Bot, BotId, BotOverview, BotStats, BotStatus, NewBot, TimestampMs, UserId, UserSummary};
+use gridbot_core::model::{
+    Bot, BotId, BotKind, BotOverview, BotStats, BotStatus, NewBot, TimestampMs, UserId, UserSummary,
+};
 use gridbot_core::ports::BotLimits;
 use gridbot_core::StoreError;
 use sqlx::{Any, Executor, Transaction};
@@ -9,7 +11,7 @@ use sqlx::{Any, Executor, Transaction};
 use super::codec::{bot_status, dec, int, source_cols, to_json, u64_col, BotOverviewRow, BotRow};
 use super::errors::is_unique_violation;
 use super::{db_err, SqlStore};
-use crate::guard::{check_start, transition_allowed, Holder};
+use crate::guard::{check_start, config_change_allowed, delete_allowed, transition_allowed, Holder};
 
 /// A bot's columns, in [`BotRow`]'s shape.
 const BOT_COLS: &str = "id, user_id, name, status, config{t} AS config, allocation{t} AS allocation, source, \
@@ -260,6 +262,59 @@ impl SqlStore {
         }
         let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
         rows.into_iter().map(BotRow::into_bot).collect()
+    }
+
+    /// Deletes a `created` bot (and any lease or audit trail naming it
+    /// stays: audit events keep the id as history). One conditional DELETE,
+    /// so a bot started concurrently is never deleted; a refused or missing
+    /// bot is then explained.
+    pub(crate) async fn delete_created_bot(&self, id: BotId) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM runner_leases WHERE bot_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM bots WHERE id = $1 AND status = 'created'")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 1 {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(());
+        }
+        let current: Option<(String,)> = sqlx::query_as("SELECT status FROM bots WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let current = bot_status(&current.ok_or_else(|| StoreError::NotFound(format!("bot {id}")))?.0)?;
+        delete_allowed(id, current)?;
+        Err(StoreError::Conflict(format!(
+            "bot {id} changed while being deleted; read it again"
+        )))
+    }
+
+    /// Replaces a bot's settings, keeping its symbol and kind.
+    pub(crate) async fn update_bot_config(
+        &self,
+        id: BotId,
+        kind: &BotKind,
+        now: TimestampMs,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = self.bot_in(&mut tx, id).await?;
+        config_change_allowed(id, &current.kind, kind)?;
+        sqlx::query(&self.sql("UPDATE bots SET config = $1{j}, updated_at = $2 WHERE id = $3"))
+            .bind(to_json(kind, "bot config")?)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
     }
 
     /// One conditional UPDATE, so the transition rule is checked against the

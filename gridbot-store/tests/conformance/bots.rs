@@ -425,3 +425,78 @@ pub async fn a_stop_racing_a_status_change_always_ends_stopped(store: Arc<dyn St
         assert_eq!(store.bot(bot.id).await.unwrap().unwrap().status, BotStatus::Stopped);
     }
 }
+
+pub async fn only_a_created_bot_can_be_deleted_and_it_frees_nothing_it_never_held(store: Arc<dyn Store>) {
+    let u = store.create_user("dora", "h", 0).await.unwrap();
+    let created = store.create_bot(&grid_bot(u.id, "BTCUSDT", d("100")), 1).await.unwrap();
+    let running = store
+        .start_bot_guarded(&grid_bot(u.id, "ETHUSDT", d("100")), limits(5, "1000"), 2)
+        .await
+        .unwrap();
+    let stopped = store
+        .start_bot_guarded(&grid_bot(u.id, "SOLUSDT", d("100")), limits(5, "1000"), 3)
+        .await
+        .unwrap();
+    store
+        .set_bot_status(stopped.id, BotStatus::Stopped, None, 4)
+        .await
+        .unwrap();
+    for (id, status) in [(running.id, "starting"), (stopped.id, "stopped")] {
+        match store.delete_created_bot(id).await {
+            Err(StoreError::Conflict(m)) => assert!(m.contains(status), "{m}"),
+            other => panic!("deleting a {status} bot: {other:?}"),
+        }
+        assert!(store.bot(id).await.unwrap().is_some());
+    }
+    store.delete_created_bot(created.id).await.unwrap();
+    assert_eq!(store.bot(created.id).await.unwrap(), None);
+    assert!(matches!(
+        store.delete_created_bot(created.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.delete_created_bot(BotId(987_654)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let ids: Vec<BotId> = store
+        .bots_for_user(u.id, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(ids, vec![stopped.id, running.id]);
+}
+
+pub async fn a_bots_settings_change_but_never_its_symbol_or_kind(store: Arc<dyn Store>) {
+    let u = store.create_user("erin", "h", 0).await.unwrap();
+    let bot = store
+        .start_bot_guarded(&grid_bot(u.id, "BTCUSDT", d("100")), limits(5, "1000"), 1)
+        .await
+        .unwrap();
+    let BotKind::Grid(cfg) = bot.kind.clone() else {
+        panic!("a grid bot")
+    };
+    let edited = BotKind::Grid(cfg.clone().with_stops(Some(d("85.5")), Some(d("120"))));
+    store.update_bot_config(bot.id, &edited, 7).await.unwrap();
+    let read = store.bot(bot.id).await.unwrap().unwrap();
+    assert_eq!(read.kind, edited);
+    assert_eq!(read.updated_at, 7);
+    assert_eq!((read.status, read.allocation), (bot.status, bot.allocation));
+
+    let other_symbol = grid_bot(u.id, "ETHUSDT", d("100")).kind;
+    assert!(matches!(
+        store.update_bot_config(bot.id, &other_symbol, 8).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let trend = trend_bot(u.id, "BTCUSDT", "100", BotSource::Manual).kind;
+    assert!(matches!(
+        store.update_bot_config(bot.id, &trend, 8).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.bot(bot.id).await.unwrap().unwrap().kind, edited);
+    assert!(matches!(
+        store.update_bot_config(BotId(987_654), &edited, 8).await,
+        Err(StoreError::NotFound(_))
+    ));
+}

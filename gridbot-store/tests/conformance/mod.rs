@@ -29,6 +29,8 @@ macro_rules! conformance_suite {
             guarded_start_refuses_allocations_above_the_balance,
             guarded_start_refuses_unknown_users_and_templates,
             activation_applies_the_start_rules_to_created_and_stopped_bots,
+            only_a_created_bot_can_be_deleted_and_it_frees_nothing_it_never_held,
+            a_bots_settings_change_but_never_its_symbol_or_kind,
             status_changes_cannot_bypass_the_guarded_start,
             a_stop_racing_a_status_change_always_ends_stopped,
             stats_and_engine_state_round_trip,
