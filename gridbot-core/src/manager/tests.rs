@@ -450,7 +450,7 @@ async fn a_runner_that_cannot_start_leaves_the_bot_in_error_with_the_message() {
 }
 
 #[tokio::test]
-async fn stopping_a_stopped_bot_or_someone_elses_bot_is_refused() {
+async fn stopping_someone_elses_bot_is_refused_and_stopping_a_stopped_bot_answers_it() {
     let b = book();
     let m = manager(&b, dec!(1000));
     let bot = m
@@ -461,9 +461,11 @@ async fn stopping_a_stopped_bot_or_someone_elses_bot_is_refused() {
         m.stop_bot(UserId(2), bot.id).await.unwrap_err(),
         ManagerError::BotNotFound(bot.id)
     );
+    // A stop of a stopped bot (one that waited for another stop) answers
+    // the stopped bot; nothing is sent to the runners again.
     b.set_status(bot.id, BotStatus::Stopped);
-    let err = m.stop_bot(USER, bot.id).await.unwrap_err();
-    assert_eq!((err.kind(), err.http_status()), ("invalid_state", 409));
+    let again = m.stop_bot(USER, bot.id).await.unwrap();
+    assert_eq!(again.status, BotStatus::Stopped);
 }
 
 #[tokio::test]
