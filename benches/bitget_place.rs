@@ -1,7 +1,8 @@
 //! `bitget_place` bench: a 100-order grid placed through the Bitget adapter
-//! against the fake Bitget on loopback (2 batch requests of 50), and the
-//! client-side work alone (check + format orders, encode the JSON bodies,
-//! sign, parse the answers) per order.
+//! against the fake Bitget on loopback, on a classic account (2 batch
+//! requests of 50) and on a unified account (5 batch requests of 20), and
+//! the client-side work alone (check + format orders, encode the JSON
+//! bodies, sign, parse the answers) per order.
 //!
 //! Target: client-side overhead ≤ 20 µs per order. Wall time of the whole
 //! placement is reported as measured (it includes the fake's own work and
@@ -14,9 +15,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gridbot_bitget::common::signing::sign_rest;
 use gridbot_bitget::fake::FakeBitget;
 use gridbot_bitget::http::client::parse_response;
-use gridbot_bitget::http::models::{BatchPlaceBody, BatchResult};
-use gridbot_bitget::http::orders::{encode_order, MAX_BATCH};
-use gridbot_bitget::{BitgetExchange, RateLimitConfig};
+use gridbot_bitget::http::records::encode_order;
+use gridbot_bitget::http::v2::models::V2BatchResult;
+use gridbot_bitget::http::v2::requests::{V2BatchPlaceBody, V2OrderItem};
+use gridbot_bitget::http::v2::MAX_BATCH;
+use gridbot_bitget::{AccountKind, BitgetExchange, RateLimitConfig};
 use gridbot_core::model::{BotId, ClientOrderId, Instrument, Order, OrderRequest, Side, Symbol};
 use gridbot_core::ports::Exchange;
 use rust_decimal::Decimal;
@@ -49,12 +52,22 @@ fn grid(generation: u64) -> Vec<OrderRequest> {
 }
 
 fn bench_loopback(c: &mut Criterion) {
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        bench_loopback_on(c, kind);
+    }
+}
+
+fn bench_loopback_on(c: &mut Criterion, kind: AccountKind) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let fake = rt.block_on(FakeBitget::start()).expect("fake starts");
+    let fake = match kind {
+        AccountKind::Classic => rt.block_on(FakeBitget::start()),
+        AccountKind::Unified => rt.block_on(FakeBitget::unified()),
+    }
+    .expect("fake starts");
     let mut cfg = fake.config();
     cfg.rate_limits = RateLimitConfig::disabled();
     cfg.request_timeout = Duration::from_secs(10);
@@ -64,15 +77,19 @@ fn bench_loopback(c: &mut Criterion) {
     fake.clear_requests();
     let r = rt.block_on(ex.place_orders(&grid(0))).expect("placed");
     assert!(r.iter().all(|x| x.is_ok()));
-    let batches = fake.requests_to("/api/v2/mix/order/batch-place-order").len();
-    assert_eq!(batches, 2, "100 orders take 2 batch requests");
-    println!("bitget_place: 100 orders → {batches} batch requests");
+    let (path, expected) = match kind {
+        AccountKind::Classic => ("/api/v2/mix/order/batch-place-order", 2),
+        AccountKind::Unified => ("/api/v3/trade/place-batch", 5),
+    };
+    let batches = fake.requests_to(path).len();
+    assert_eq!(batches, expected, "100 orders take {expected} batch requests on {kind}");
+    println!("bitget_place: 100 orders on a {kind} account → {batches} batch requests");
     rt.block_on(ex.cancel_all(&btc())).expect("cancel");
 
     let mut group = c.benchmark_group("bitget_place");
     group.throughput(Throughput::Elements(ORDERS as u64));
     let mut generation = 1u64;
-    group.bench_function("place_100_grid_loopback", |b| {
+    group.bench_function(format!("place_100_grid_loopback_{kind}"), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -109,10 +126,13 @@ fn bench_client_side(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ORDERS as u64));
     group.bench_function("client_side_100_orders", |b| {
         b.iter(|| {
-            let items: Vec<_> = orders.iter().map(|o| encode_order(&inst, o).expect("valid")).collect();
+            let items: Vec<_> = orders
+                .iter()
+                .map(|o| V2OrderItem::from_encoded(&encode_order(&inst, o).expect("valid")))
+                .collect();
             let mut placed: Vec<Order> = Vec::with_capacity(ORDERS);
             for (chunk, (reqs, bytes)) in items.chunks(MAX_BATCH).zip(orders.chunks(MAX_BATCH).zip(&answers)) {
-                let body = serde_json::to_string(&BatchPlaceBody {
+                let body = serde_json::to_string(&V2BatchPlaceBody {
                     symbol: "BTCUSDT",
                     product_type: "USDT-FUTURES",
                     margin_coin: "USDT",
@@ -129,7 +149,7 @@ fn bench_client_side(c: &mut Criterion) {
                     &body,
                 );
                 std::hint::black_box(sign);
-                let r: BatchResult = parse_response("/batch", 200, bytes, None).expect("parses");
+                let r: V2BatchResult = parse_response("/batch", 200, bytes, None).expect("parses");
                 for (ack, req) in r.success_list.unwrap_or_default().iter().zip(reqs) {
                     placed.push(Order::accepted(ack.order_id.clone(), req, 0));
                 }

@@ -1,21 +1,26 @@
-//! A trend bot runs end to end through the Bitget adapter against the fake
-//! Bitget: the runner prepares the symbol (one-way, isolated, leverage) —
-//! the fake starts in hedge mode, so an unprepared order would be refused —
-//! enters on an EMA cross up with a market order, books the fill from
-//! Bitget's fill history, exits on the cross down, and every order exists
-//! exactly once.
+//! Bots run end to end through the runner and the Bitget adapter against
+//! the fake Bitget, on a classic (v2) and on a unified (v3) account.
 //!
-//! A neutral grid bot runs the same way over hundreds of fills, first on a
-//! clean connection, then with 10 % of requests failing (5xx, 429, timeouts
-//! before and after taking effect): every cell keeps exactly one resting
-//! order and every fill is booked once.
+//! A trend bot: the runner prepares the symbol (one-way, isolated,
+//! leverage) — the fake starts in hedge mode, so an unprepared order would
+//! be refused — enters on an EMA cross up with a market order, books the
+//! fill from Bitget's fill history, exits on the cross down with a
+//! reduce-only close, and every order exists exactly once.
+//!
+//! A neutral grid bot runs the same way over hundreds of fills, on a clean
+//! connection and with 10 % of requests failing (5xx, 429, timeouts before
+//! and after taking effect): every cell keeps exactly one resting order,
+//! every fill is booked once, and the closing order is reduce-only.
+//!
+//! A bot on an account that cannot be put in one-way mode never trades: its
+//! start fails with the adapter's explanation.
 
 use std::sync::Arc;
 
 use gridbot_bitget::fake::faults::Fault;
-use gridbot_bitget::fake::FakeBitget;
-use gridbot_bitget::BitgetExchange;
-use gridbot_core::clock::ManualClock;
+use gridbot_bitget::fake::{FakeBitget, FakeOptions};
+use gridbot_bitget::{AccountKind, BitgetExchange, Environment};
+use gridbot_core::clock::{Clock, ManualClock};
 use gridbot_core::grid::{GridConfig, GridMode, Spacing};
 use gridbot_core::manager::EventBus;
 use gridbot_core::model::{
@@ -27,9 +32,39 @@ use gridbot_store::MemoryStore;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+async fn fake_of(kind: AccountKind) -> FakeBitget {
+    FakeBitget::start_with(FakeOptions {
+        kind,
+        environment: Environment::Live,
+    })
+    .await
+    .unwrap()
+}
+
+/// Every closing order (`b{bot}-close-n`) was reduce-only; when the bot had
+/// a position to close, there was one.
+fn closes_were_reduce_only(fake: &FakeBitget, had_position: bool) {
+    let closes: Vec<_> = fake
+        .orders()
+        .into_iter()
+        .filter(|(id, _, _)| id.contains("-close-"))
+        .collect();
+    assert!(
+        !had_position || !closes.is_empty(),
+        "the bot closed its position with its own order"
+    );
+    assert!(closes.iter().all(|(_, reduce_only, _)| *reduce_only), "{closes:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trend_bot_trades_a_round_trip_through_the_bitget_adapter() {
-    let fake = FakeBitget::start().await.unwrap();
+async fn a_trend_bot_trades_a_round_trip_through_the_bitget_adapter_on_both_account_kinds() {
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        trend_round_trip(kind).await;
+    }
+}
+
+async fn trend_round_trip(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     fake.with_book(|b| b.pos_mode = "hedge_mode".into());
     let ex = Arc::new(BitgetExchange::new(fake.config()).unwrap());
     let btc = Symbol::new("BTCUSDT").unwrap();
@@ -124,28 +159,26 @@ async fn a_trend_bot_trades_a_round_trip_through_the_bitget_adapter() {
     runner.stop().await.unwrap();
     assert!(ex.position(&btc).await.unwrap().is_flat());
     assert_eq!(fake.open_orders("BTCUSDT"), 0);
+    closes_were_reduce_only(&fake, true);
+    assert_eq!(ex.known_kind(), Some(kind));
 }
 
-async fn run_grid(faults: bool) {
-    let fake = FakeBitget::start().await.unwrap();
-    let mut cfg = fake.config();
-    if faults {
-        cfg.request_timeout = std::time::Duration::from_millis(150);
-        cfg.max_retries = 4;
-        fake.faults().set_timeout_delay(std::time::Duration::from_millis(250));
-    }
-    let ex = Arc::new(BitgetExchange::new(cfg).unwrap());
-    let btc = Symbol::new("BTCUSDT").unwrap();
-    let t0 = 1_700_000_040_000i64;
-    let clock = Arc::new(ManualClock::new(t0));
-    let store = Arc::new(MemoryStore::new());
+/// A neutral BTCUSDT grid of `grids` cells between 29000 and 29800 (2000
+/// USDT, 5x), started in `store` and loaded into a runner on `ex`.
+async fn grid_runner(
+    store: &Arc<MemoryStore>,
+    ex: Arc<BitgetExchange>,
+    clock: Arc<ManualClock>,
+    grids: u32,
+    retries: u32,
+) -> (gridbot_core::model::Bot, BotRunner) {
+    let t0 = clock.now_ms();
     let user = store.create_user("op", "x", t0).await.unwrap();
-    fake.set_price("BTCUSDT", dec!(29410));
     let grid = GridConfig::new(
-        btc.clone(),
+        Symbol::new("BTCUSDT").unwrap(),
         dec!(29000),
         dec!(29800),
-        40,
+        grids,
         Spacing::Arithmetic,
         GridMode::Neutral,
         dec!(2000),
@@ -164,16 +197,34 @@ async fn run_grid(faults: bool) {
         .unwrap();
     let ctx = RunnerContext {
         store: store.clone(),
-        exchange: ex.clone(),
-        clock: clock.clone(),
+        exchange: ex,
+        clock,
         events: EventBus::new(),
         options: RunnerOptions {
-            retry: RetryPolicy::immediate(8),
+            retry: RetryPolicy::immediate(retries),
             ..RunnerOptions::default()
         },
     };
     let lease = store.acquire_lease(bot.id, "e2e", 3_600_000).await.unwrap().unwrap();
-    let mut runner = BotRunner::load(bot.clone(), ctx, lease).await.unwrap();
+    let runner = BotRunner::load(bot.clone(), ctx, lease).await.unwrap();
+    (bot, runner)
+}
+
+async fn run_grid(kind: AccountKind, faults: bool) {
+    let fake = fake_of(kind).await;
+    let mut cfg = fake.config();
+    if faults {
+        cfg.request_timeout = std::time::Duration::from_millis(150);
+        cfg.max_retries = 4;
+        fake.faults().set_timeout_delay(std::time::Duration::from_millis(250));
+    }
+    let ex = Arc::new(BitgetExchange::new(cfg).unwrap());
+    let btc = Symbol::new("BTCUSDT").unwrap();
+    let t0 = 1_700_000_040_000i64;
+    let clock = Arc::new(ManualClock::new(t0));
+    let store = Arc::new(MemoryStore::new());
+    fake.set_price("BTCUSDT", dec!(29410));
+    let (bot, mut runner) = grid_runner(&store, ex.clone(), clock.clone(), 40, 8).await;
     runner.resume(dec!(29410), t0).await.unwrap();
     assert_eq!(fake.open_orders("BTCUSDT"), 40);
     if faults {
@@ -255,17 +306,58 @@ async fn run_grid(faults: bool) {
         "every fill booked once"
     );
     assert!(runner.stats().round_trips > 50);
+    let had_position = !fake.position_qty(&btc).is_zero();
     runner.stop().await.unwrap();
     assert_eq!(fake.open_orders("BTCUSDT"), 0);
     assert!(fake.position_qty(&btc).is_zero());
+    closes_were_reduce_only(&fake, had_position);
+    assert_eq!(ex.known_kind(), Some(kind));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_neutral_grid_bot_trades_hundreds_of_fills_through_the_bitget_adapter() {
-    run_grid(false).await;
+async fn a_neutral_grid_bot_trades_hundreds_of_fills_on_a_classic_account() {
+    run_grid(AccountKind::Classic, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_grid_bot_keeps_running_with_ten_percent_of_requests_failing() {
-    run_grid(true).await;
+async fn a_neutral_grid_bot_trades_hundreds_of_fills_on_a_unified_account() {
+    run_grid(AccountKind::Unified, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_classic_grid_bot_keeps_running_with_ten_percent_of_requests_failing() {
+    run_grid(AccountKind::Classic, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unified_grid_bot_keeps_running_with_ten_percent_of_requests_failing() {
+    run_grid(AccountKind::Unified, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_on_an_account_stuck_in_hedge_mode_never_trades_and_says_what_to_change() {
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        let fake = fake_of(kind).await;
+        // A position opened outside gridbot while the account is in hedge mode.
+        fake.with_book(|b| {
+            b.pos_mode = "hedge_mode".into();
+            b.positions.insert(
+                "ETHUSDT".into(),
+                gridbot_bitget::fake::book::FakePosition {
+                    qty: dec!(1),
+                    entry: dec!(2000),
+                },
+            );
+        });
+        let ex = Arc::new(BitgetExchange::new(fake.config()).unwrap());
+        let t0 = 1_700_000_040_000i64;
+        let store = Arc::new(MemoryStore::new());
+        let (_, mut runner) = grid_runner(&store, ex, Arc::new(ManualClock::new(t0)), 10, 2).await;
+        let e = runner.resume(dec!(29410), t0).await.unwrap_err().to_string();
+        assert!(e.contains("one-way") && e.contains("One-way"), "{kind}: {e}");
+        assert!(
+            fake.orders().is_empty(),
+            "{kind}: nothing traded on an unverified account"
+        );
+    }
 }

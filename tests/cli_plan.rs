@@ -226,6 +226,7 @@ async fn from_bitget_plans_with_the_contracts_own_rules() {
                 max_lever: 50,
                 maker_fee: dec!(0.0002),
                 taker_fee: dec!(0.0006),
+                tiers: gridbot_bitget::fake::tiers(dec!(0.01), 50),
             },
         )
     });

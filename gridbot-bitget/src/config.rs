@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::common::account::AccountMode;
 use crate::common::credentials::Credentials;
 use crate::common::enums::ProductType;
 use crate::common::urls::{Endpoints, Environment};
@@ -52,6 +53,8 @@ impl Default for WsConfig {
 pub struct BitgetConfig {
     /// Live or demo trading.
     pub environment: Environment,
+    /// Classic or unified account: detected from the keys by default.
+    pub account: AccountMode,
     /// REST and WebSocket URLs.
     pub endpoints: Endpoints,
     /// API keys; public calls work without them.
@@ -80,7 +83,8 @@ impl BitgetConfig {
         )
     }
 
-    /// Demo trading on Bitget (`paptrading: 1`, `SUSDT-FUTURES`).
+    /// Demo trading on Bitget with a demo API key (scheme A: `paptrading: 1`,
+    /// `USDT-FUTURES`, the `wspap` WebSocket host).
     pub fn demo(credentials: Option<Credentials>) -> Self {
         Self::with(
             Environment::Demo,
@@ -97,6 +101,7 @@ impl BitgetConfig {
     fn with(environment: Environment, endpoints: Endpoints, credentials: Option<Credentials>) -> Self {
         BitgetConfig {
             environment,
+            account: AccountMode::Detect,
             endpoints,
             credentials,
             request_timeout: Duration::from_secs(10),
@@ -114,6 +119,12 @@ impl BitgetConfig {
         self
     }
 
+    /// The same configuration with the account kind given instead of detected.
+    pub fn with_account(mut self, account: AccountMode) -> Self {
+        self.account = account;
+        self
+    }
+
     /// Timings short enough for tests against a local fake: 2 s requests,
     /// 10 ms retry backoff, 50 ms reconnect backoff, 1 s ping.
     pub fn fast_for_tests(mut self) -> Self {
@@ -128,9 +139,9 @@ impl BitgetConfig {
         self
     }
 
-    /// The product type traded.
+    /// The product type traded (the same live and demo).
     pub fn product_type(&self) -> ProductType {
-        self.environment.product_type()
+        ProductType::UsdtFutures
     }
 
     /// True in demo mode (sends `paptrading: 1`).

@@ -1,8 +1,8 @@
-//! A grid bot keeps running through the adapter over thousands of fills
-//! while 10 % of requests fail (5xx, 429, timeouts before and after taking
-//! effect) and the private socket is dropped every two seconds: no order is
-//! doubled (every cell always has exactly one resting order) and no fill is
-//! lost or delivered twice.
+//! A grid keeps running through the adapter over thousands of fills, on a
+//! classic and on a unified account, while 10 % of requests fail (5xx, 429,
+//! timeouts before and after taking effect) and the private socket is
+//! dropped every two seconds: no order is doubled (every cell always has
+//! exactly one resting order) and no fill is lost or delivered twice.
 //!
 //! The grid engine is written elsewhere; this test's driver plays its role:
 //! each filled order flips into its counter order with a new deterministic
@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gridbot_bitget::fake::faults::Fault;
+use gridbot_bitget::fake::FakeBitget;
+use gridbot_bitget::AccountKind;
 use gridbot_core::model::{BotId, ClientOrderId, ExecutionEvent, OrderRequest, Side};
 use gridbot_core::ports::Exchange;
 use rust_decimal::Decimal;
@@ -23,7 +25,7 @@ use rust_decimal_macros::dec;
 use support::*;
 
 const CELLS: u32 = 40;
-const TARGET_FILLS: usize = 2000;
+const TARGET_FILLS: usize = 1500;
 
 fn line(i: u32) -> Decimal {
     dec!(29000) + Decimal::from(i * 20)
@@ -54,14 +56,23 @@ fn cell_of(id: &ClientOrderId) -> Option<(u32, u64)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_grid_survives_ten_percent_failing_requests_and_dropped_sockets_without_doubling_or_losing() {
-    let fake = fake().await;
+async fn a_classic_grid_survives_ten_percent_failing_requests_and_dropped_sockets_without_doubling_or_losing() {
+    grid_under_faults(FakeBitget::start().await.unwrap(), AccountKind::Classic).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unified_grid_survives_ten_percent_failing_requests_and_dropped_sockets_without_doubling_or_losing() {
+    grid_under_faults(FakeBitget::unified().await.unwrap(), AccountKind::Unified).await;
+}
+
+async fn grid_under_faults(fake: FakeBitget, kind: AccountKind) {
     let mut cfg = fake.config();
     cfg.request_timeout = Duration::from_millis(150);
     cfg.max_retries = 4;
     fake.faults().set_timeout_delay(Duration::from_millis(250));
     let ex = exchange_with(cfg);
     ex.set_leverage(&btc(), 10).await.unwrap();
+    assert_eq!(ex.known_kind(), Some(kind));
     fake.faults().drop_private_every(Some(Duration::from_secs(2)));
     let mut events = ex.execution_events();
     assert!(eventually(5, || fake.ws_stats().logins >= 1).await);

@@ -14,9 +14,17 @@ use gridbot_core::ExchangeError;
 use rust_decimal_macros::dec;
 use support::*;
 
-/// A client with a 300 ms timeout against a fake that holds timed-out answers 600 ms.
+/// A client with a 300 ms timeout against a classic fake that holds timed-out answers 600 ms.
 async fn setup() -> (FakeBitget, gridbot_bitget::BitgetExchange) {
-    let fake = fake().await;
+    setup_on(fake().await).await
+}
+
+/// The same client against a unified (v3) fake.
+async fn setup_unified() -> (FakeBitget, gridbot_bitget::BitgetExchange) {
+    setup_on(FakeBitget::unified().await.unwrap()).await
+}
+
+async fn setup_on(fake: FakeBitget) -> (FakeBitget, gridbot_bitget::BitgetExchange) {
     fake.faults().set_timeout_delay(Duration::from_millis(600));
     let mut cfg = fake.config();
     cfg.request_timeout = Duration::from_millis(300);
@@ -186,4 +194,34 @@ async fn an_unreachable_exchange_is_a_connectivity_error() {
     let ex = exchange_with(cfg);
     let e = ex.balance().await.unwrap_err();
     assert!(matches!(e, ExchangeError::Connectivity(_)), "{e}");
+}
+
+#[tokio::test]
+async fn a_v3_batch_that_timed_out_after_taking_effect_is_recovered_by_order_info_without_resending() {
+    let (fake, ex) = setup_unified().await;
+    fake.faults().inject("place-batch", Fault::TimeoutAfter);
+    let orders: Vec<_> = (0..20)
+        .map(|i| limit(&format!("ub-{i}"), Side::Buy, dec!(29000), dec!(0.001)))
+        .collect();
+    let r = ex.place_orders(&orders).await.unwrap();
+    assert!(r.iter().all(|x| x.is_ok()));
+    assert_eq!(fake.requests_to("/api/v3/trade/place-batch").len(), 1);
+    assert_eq!(fake.requests_to("/api/v3/trade/order-info").len(), 20);
+    for i in 0..20 {
+        assert_eq!(fake.orders_with_client_oid(&format!("ub-{i}")), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_v3_order_that_timed_out_before_reaching_bitget_is_sent_again_once() {
+    let (fake, ex) = setup_unified().await;
+    fake.faults().inject("/api/v3/trade/place-order", Fault::TimeoutBefore);
+    let r = ex
+        .place_orders(&[limit("ut-1", Side::Buy, dec!(29000), dec!(0.001)).reduce_only()])
+        .await
+        .unwrap();
+    // Reduce-only without a position: refused by Bitget after the resend (25227).
+    assert!(matches!(r[0], Err(ExchangeError::InvalidOrder(_))), "{:?}", r[0]);
+    assert_eq!(fake.requests_to("/api/v3/trade/place-order").len(), 2);
+    assert_eq!(fake.orders_with_client_oid("ut-1"), 0);
 }

@@ -1,6 +1,8 @@
-//! The private execution stream: login, orders / fill / positions, refused
-//! logins, and — with sockets dropped every few hundred milliseconds and
-//! events duplicated and reordered — no fill lost and none delivered twice.
+//! The private execution stream of both account kinds (v2 `orders` /
+//! `fill` / `positions`; v3 `order` / `fill` / `position` / `account` under
+//! `instType` `UTA`): login, events, refused logins, and — with sockets
+//! dropped every few hundred milliseconds and events duplicated and
+//! reordered — no fill lost and none delivered twice.
 
 mod support;
 
@@ -8,6 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures::StreamExt;
+use gridbot_bitget::fake::FakeBitget;
+use gridbot_bitget::AccountKind;
 use gridbot_core::model::{ExecutionEvent, OrderStatus, Side};
 use gridbot_core::ports::{Exchange, ExecutionStream};
 use rust_decimal::Decimal;
@@ -30,9 +34,22 @@ async fn collect_until(
     out
 }
 
+async fn fake_of(kind: AccountKind) -> FakeBitget {
+    match kind {
+        AccountKind::Classic => FakeBitget::start().await.unwrap(),
+        AccountKind::Unified => FakeBitget::unified().await.unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn the_stream_logs_in_and_delivers_order_fill_and_position_events() {
-    let fake = fake().await;
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        stream_delivers_events(kind).await;
+    }
+}
+
+async fn stream_delivers_events(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     let ex = exchange(&fake);
     let mut events = ex.execution_events();
     assert!(eventually(5, || fake.ws_stats().logins == 1).await);
@@ -84,6 +101,18 @@ async fn the_stream_logs_in_and_delivers_order_fill_and_position_events() {
         })
         .unwrap();
     assert_eq!((pos.qty, pos.entry_price), (dec!(0.01), dec!(29900)));
+    let v3 = fake.ws_stats().v3_private_connects > 0;
+    assert_eq!(
+        v3,
+        kind == AccountKind::Unified,
+        "{kind} uses its own private WebSocket"
+    );
+    if kind == AccountKind::Unified {
+        assert!(
+            eventually(2, || ex.streamed_balance().is_some()).await,
+            "the account topic's balance is kept"
+        );
+    }
 }
 
 #[tokio::test]
@@ -104,7 +133,13 @@ async fn refused_logins_are_retried_with_backoff_until_one_succeeds() {
 
 #[tokio::test]
 async fn fills_made_while_the_socket_is_down_are_recovered_from_rest() {
-    let fake = fake().await;
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        fills_recovered(kind).await;
+    }
+}
+
+async fn fills_recovered(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     let ex = exchange(&fake);
     let mut events = ex.execution_events();
     assert!(eventually(5, || fake.ws_stats().logins == 1).await);
@@ -120,13 +155,22 @@ async fn fills_made_while_the_socket_is_down_are_recovered_from_rest() {
     })
     .await;
     let fills: Vec<_> = got.iter().filter(|e| matches!(e, ExecutionEvent::Fill(_))).collect();
-    assert_eq!(fills.len(), 1);
-    assert!(fake.ws_stats().logins >= 2);
+    assert_eq!(fills.len(), 1, "{kind}");
+    assert!(
+        eventually(5, || fake.ws_stats().logins >= 2).await,
+        "{kind}: the socket comes back"
+    );
 }
 
 #[tokio::test]
 async fn with_sockets_dropped_every_few_hundred_ms_and_events_doubled_and_reordered_no_fill_is_lost_or_doubled() {
-    let fake = fake().await;
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        no_fill_lost_or_doubled(kind).await;
+    }
+}
+
+async fn no_fill_lost_or_doubled(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     fake.faults().drop_private_every(Some(Duration::from_millis(300)));
     fake.faults().duplicate_events(true);
     fake.faults().out_of_order_events(true);
@@ -248,7 +292,7 @@ async fn a_login_with_a_wrong_secret_is_refused_by_signature_check() {
         "not-the-secret",
         gridbot_bitget::fake::FAKE_PASSPHRASE,
     ));
-    let ex = exchange_with(cfg);
+    let ex = exchange_with(cfg.with_account(gridbot_bitget::AccountMode::Classic));
     let _events = ex.execution_events();
     assert!(
         eventually(5, || fake.ws_stats().login_failures >= 2).await,

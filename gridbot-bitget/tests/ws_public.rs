@@ -1,6 +1,7 @@
-//! The public WebSocket: one upstream subscription per symbol however many
-//! listeners, split across connections before the channel limit, ping,
-//! reconnect and resubscribe, ticks and closed candles.
+//! The public WebSocket of both APIs (v2 `ticker`/`candle1m`; v3
+//! `ticker`/`kline` for a unified key): one upstream subscription per symbol
+//! however many listeners, split across connections before the channel
+//! limit, ping, reconnect and resubscribe, ticks and closed candles.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gridbot_bitget::fake::FakeBitget;
-use gridbot_bitget::BitgetMarketData;
+use gridbot_bitget::{AccountKind, BitgetMarketData};
 use gridbot_core::model::{Interval, MarketEvent, Symbol};
 use gridbot_core::ports::{MarketData, MarketSubscription};
 use rust_decimal_macros::dec;
@@ -30,9 +31,22 @@ async fn next_tick(sub: &mut MarketSubscription) -> MarketEvent {
     }
 }
 
+async fn fake_of(kind: AccountKind) -> FakeBitget {
+    match kind {
+        AccountKind::Classic => FakeBitget::start().await.unwrap(),
+        AccountKind::Unified => FakeBitget::unified().await.unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn every_listener_gets_ticks_from_one_upstream_subscription_per_symbol() {
-    let fake = fake().await;
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        one_upstream_subscription(kind).await;
+    }
+}
+
+async fn one_upstream_subscription(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     let md = BitgetMarketData::new(fake.config()).unwrap();
     let mut a = md.subscribe(&btc()).await.unwrap();
     let mut b = md.subscribe(&btc()).await.unwrap();
@@ -53,6 +67,11 @@ async fn every_listener_gets_ticks_from_one_upstream_subscription_per_symbol() {
     assert!(eventually(5, || fake.ws_stats().public_unsubscribe_args == 2).await);
     assert_eq!(md.listeners(&btc()), 0);
     assert_eq!(md.connection_count(), 1);
+    assert_eq!(
+        fake.ws_stats().v3_public_connects > 0,
+        kind == AccountKind::Unified,
+        "{kind} uses its own public WebSocket"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +110,13 @@ async fn a_dropped_public_socket_reconnects_pings_and_resubscribes() {
 
 #[tokio::test]
 async fn a_candle_is_delivered_once_the_next_minute_starts() {
-    let fake = fake().await;
+    for kind in [AccountKind::Classic, AccountKind::Unified] {
+        candle_delivered(kind).await;
+    }
+}
+
+async fn candle_delivered(kind: AccountKind) {
+    let fake = fake_of(kind).await;
     let md = BitgetMarketData::new(fake.config()).unwrap();
     let mut sub = md.subscribe(&btc()).await.unwrap();
     assert!(eventually(5, || channels(&fake) == 2).await);

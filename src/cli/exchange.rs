@@ -1,24 +1,32 @@
 //! `gridbot exchange`: talk to Bitget directly, for operators.
 //!
-//! Subcommands: `balance`, `contracts`, `positions`, `orders`, `place`,
-//! `cancel`, `candles`. `--demo` trades Bitget's demo account
-//! (`SUSDT-FUTURES`, header `paptrading: 1`); `--base-url` points at another
-//! server (a fake Bitget in tests); `--json` prints JSON instead of tables.
+//! Subcommands: `account`, `balance`, `contracts`, `positions`, `orders`,
+//! `place`, `cancel`, `close`, `candles`. Classic (v2) and unified (UTA, v3)
+//! accounts both work: the kind is detected from the keys, and `account`
+//! prints it with the position mode and the margin mode gridbot needs
+//! (one-way, isolated). `--demo` trades Bitget's demo environment with demo
+//! keys (header `paptrading: 1`, normal `USDT-FUTURES` products);
+//! `--base-url` points at another server (a fake Bitget in tests); `--json`
+//! prints JSON instead of tables.
 //!
 //! API keys come from `GRIDBOT_BITGET_API_KEY`, `GRIDBOT_BITGET_API_SECRET`
 //! and `GRIDBOT_BITGET_PASSPHRASE`; they are never printed. Public commands
 //! (`contracts`, `candles`) need no keys.
 //!
 //! `candles --out FILE.csv` writes the backtester's format:
-//! `ts_ms,open,high,low,close,volume`, oldest first.
+//! `ts_ms,open,high,low,close,volume`, oldest first, complete and UTC-aligned.
+//! When Bitget cannot provide every closed candle of the range the command
+//! names the gaps and writes nothing, unless `--allow-gaps` is given.
 //!
 //! Exit codes: 2 for bad input or a refused order, 1 for failures talking to
-//! the exchange or writing the file.
+//! the exchange, candles with gaps, or writing the file.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use gridbot_bitget::{BitgetConfig, BitgetExchange, Credentials};
+use gridbot_bitget::common::client_oid::check_client_oid;
+use gridbot_bitget::http::client::now_ms;
+use gridbot_bitget::{AccountInfo, BitgetConfig, BitgetExchange, Credentials};
 use gridbot_core::model::{ClientOrderId, Interval, Order, OrderRequest, Side, Symbol, TimeInForce};
 use gridbot_core::ports::Exchange;
 use gridbot_core::{Decimal, ExchangeError};
@@ -28,7 +36,7 @@ use super::CliError;
 /// Arguments of `gridbot exchange`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Use Bitget demo trading (SUSDT-FUTURES, paptrading header).
+    /// Use Bitget demo trading with demo keys (paptrading header, normal products).
     #[arg(long, global = true)]
     demo: bool,
     /// REST base URL (default https://api.bitget.com); WebSockets are derived from it.
@@ -44,9 +52,15 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Account kind (classic or unified), position mode and margin mode.
+    Account {
+        /// Contract whose margin mode and leverage to show.
+        #[arg(long, default_value = "BTCUSDT")]
+        symbol: String,
+    },
     /// The futures account's USDT balance.
     Balance,
-    /// Contracts and their trading rules.
+    /// Contracts and their trading rules (with --symbol: its maintenance margin tiers too).
     Contracts {
         /// Only this contract.
         #[arg(long)]
@@ -99,6 +113,15 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Close a contract's position with a reduce-only market order.
+    Close {
+        /// Contract, e.g. BTCUSDT.
+        #[arg(long)]
+        symbol: String,
+        /// Client order id of the closing order (re-using one never closes twice).
+        #[arg(long)]
+        client_id: Option<String>,
+    },
     /// Candle history (to a CSV file the backtester reads with --out).
     Candles {
         /// Contract, e.g. BTCUSDT.
@@ -113,6 +136,9 @@ enum Command {
         /// Write `ts_ms,open,high,low,close,volume` here instead of printing.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Write what Bitget has even when candles are missing (the gaps are still reported).
+        #[arg(long)]
+        allow_gaps: bool,
     },
 }
 
@@ -185,11 +211,62 @@ fn orders_table(orders: &[Order]) -> String {
     s
 }
 
+fn client_order_id(given: &Option<String>, prefix: &str) -> Result<ClientOrderId, CliError> {
+    let id = ClientOrderId::new(given.clone().unwrap_or_else(|| format!("{prefix}-{}", now_ms())));
+    check_client_oid(&id).map_err(|e| CliError::new(format!("--client-id: {e}")))?;
+    Ok(id)
+}
+
+fn account_text(a: &AccountInfo) -> String {
+    let m = &a.modes;
+    let symbol = m.symbol.as_ref().map(|s| s.as_str()).unwrap_or("-");
+    let or_unknown = |v: Option<&str>| v.unwrap_or("not reported").to_owned();
+    let kind = match a.kind {
+        gridbot_bitget::AccountKind::Unified => "unified (UTA)",
+        gridbot_bitget::AccountKind::Classic => "classic",
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "environment    {}", a.environment);
+    let _ = writeln!(s, "account        {kind}, API {}", a.api);
+    let _ = writeln!(s, "position mode  {}", or_unknown(m.hold_mode.map(|h| h.as_str())));
+    let _ = writeln!(
+        s,
+        "margin mode    {} ({symbol})",
+        or_unknown(m.margin_mode.map(|x| x.as_str()))
+    );
+    if let Some(l) = m.leverage {
+        let _ = writeln!(s, "leverage       {l}x ({symbol})");
+    }
+    if let Some(level) = &m.level {
+        let _ = writeln!(s, "account level  {level}");
+    }
+    let _ = writeln!(
+        s,
+        "ready          {}",
+        if a.ready {
+            format!("yes: one-way and isolated, as gridbot trades {symbol}")
+        } else {
+            "no: gridbot trades one-way position mode and isolated margin; starting a bot switches them when \
+Bitget allows (no open positions or orders) and otherwise says what to change"
+                .to_owned()
+        }
+    );
+    s
+}
+
 /// Runs `gridbot exchange`.
 pub async fn run(args: Args) -> Result<(), CliError> {
     let needs_keys = !matches!(args.command, Command::Contracts { .. } | Command::Candles { .. });
+    // Keys for public commands only pick the account's API; without them the classic public API serves.
     let ex = BitgetExchange::new(config(&args, needs_keys)?).map_err(failure)?;
     match &args.command {
+        Command::Account { symbol: s } => {
+            let info = ex.account_info(&symbol(s)?).await.map_err(failure)?;
+            if args.json {
+                return print_json(&info);
+            }
+            print!("{}", account_text(&info));
+        }
         Command::Balance => {
             let b = ex.balance().await.map_err(failure)?;
             if args.json {
@@ -200,15 +277,37 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 b.equity, b.available, b.used_margin
             );
         }
-        Command::Contracts { symbol: only } => {
-            let mut list = ex.contracts().await.map_err(failure)?;
-            if let Some(s) = only {
-                let s = symbol(s)?;
-                list.retain(|i| i.symbol == s);
-                if list.is_empty() {
-                    return Err(CliError::new(format!("{s} is not a Bitget USDT-M contract")));
-                }
+        Command::Contracts { symbol: Some(s) } => {
+            let d = ex.contract_details(&symbol(s)?).await.map_err(failure)?;
+            if args.json {
+                return print_json(&[&d]);
             }
+            let i = &d.instrument;
+            println!(
+                "{}: tick {} lot {} min qty {} min {} USDT, up to {}x, maker {} taker {}, status {}",
+                i.symbol.as_str(),
+                i.tick_size,
+                i.lot_size,
+                i.min_qty,
+                i.min_notional,
+                i.max_leverage,
+                i.maker_fee,
+                i.taker_fee,
+                d.spec.status
+            );
+            println!(
+                "{:>4} {:>16} {:>16} {:>6} {:>10}",
+                "tier", "from USDT", "to USDT", "lever", "maint rate"
+            );
+            for t in &d.tiers {
+                println!(
+                    "{:>4} {:>16} {:>16} {:>6} {:>10}",
+                    t.tier, t.min_value, t.max_value, t.max_leverage, t.maint_margin_rate
+                );
+            }
+        }
+        Command::Contracts { symbol: None } => {
+            let list = ex.contracts().await.map_err(failure)?;
             if args.json {
                 return print_json(&list);
             }
@@ -274,14 +373,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 "sell" => Side::Sell,
                 other => return Err(CliError::new(format!("--side must be buy or sell, got {other:?}"))),
             };
-            let id = ClientOrderId::new(
-                client_id
-                    .clone()
-                    .unwrap_or_else(|| format!("cli-{}", gridbot_bitget::http::client::now_ms())),
-            );
-            if id.as_str().is_empty() || id.as_str().len() > 40 {
-                return Err(CliError::new("--client-id must be 1 to 40 characters"));
-            }
+            let id = client_order_id(client_id, "cli")?;
             if let Some(l) = leverage {
                 ex.set_leverage(&s, *l).await.map_err(failure)?;
             }
@@ -337,20 +429,43 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 }
             }
         }
+        Command::Close {
+            symbol: s,
+            client_id: id,
+        } => {
+            let s = symbol(s)?;
+            let id = client_order_id(id, "cli-close")?;
+            match ex.close_position(&s, &id).await.map_err(failure)? {
+                Some(order) if args.json => return print_json(&order),
+                Some(order) => print!("{}", orders_table(std::slice::from_ref(&order))),
+                None if args.json => return print_json(&serde_json::json!({"closed": null, "symbol": s})),
+                None => println!("no position on {s}"),
+            }
+        }
         Command::Candles {
             symbol: s,
             interval,
             days,
             out,
+            allow_gaps,
         } => {
             let s = symbol(s)?;
             let interval: Interval = interval.parse()?;
             if *days == 0 || *days > 365 {
                 return Err(CliError::new(format!("--days must be between 1 and 365, got {days}")));
             }
-            let end = interval.floor(gridbot_bitget::http::client::now_ms());
+            let end = interval.floor(now_ms());
             let start = end - i64::from(*days) * 86_400_000;
-            let candles = ex.candles(&s, interval, start, end).await.map_err(failure)?;
+            let history = ex.candle_history(&s, interval, start, end).await.map_err(failure)?;
+            if let Some(report) = history.gap_report(interval) {
+                if !allow_gaps {
+                    return Err(CliError::runtime(format!(
+                        "{s}: {report}; nothing written (use --allow-gaps to write what Bitget has)"
+                    )));
+                }
+                eprintln!("warning: {s}: {report}");
+            }
+            let candles = history.candles;
             if let Some(path) = out {
                 let mut text = String::with_capacity(candles.len() * 64 + 40);
                 text.push_str("ts_ms,open,high,low,close,volume\n");

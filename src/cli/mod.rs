@@ -31,7 +31,7 @@ enum Command {
     Backtest(backtest::Args),
     /// Recommend three grid setups for a symbol from recent candles.
     Recommend(recommend::Args),
-    /// Talk to Bitget directly (operators): balance, contracts, positions, orders, place, cancel, candles.
+    /// Talk to Bitget directly (operators): account, balance, contracts, positions, orders, place, cancel, close, candles.
     Exchange(exchange::Args),
     /// Apply or revert database migrations.
     Migrate(migrate::Args),

@@ -107,6 +107,11 @@ pub struct Args {
     /// Market data: `sim`, `replay:FILE.csv` or `bitget`.
     #[arg(long, env = "GRIDBOT_MARKET", default_value = "sim")]
     pub market: String,
+    /// Bitget REST base URL for `--exchange bitget*` and `--market bitget`
+    /// (default https://api.bitget.com); WebSockets are derived from it, so
+    /// the whole server can run against a stand-in such as a fake Bitget.
+    #[arg(long, env = "GRIDBOT_BITGET_BASE_URL")]
+    pub bitget_base_url: Option<String>,
     /// Demo balance of each paper account, USDT.
     #[arg(long, env = "GRIDBOT_DEMO_BALANCE", default_value = "10000")]
     pub demo_balance: Decimal,
@@ -138,7 +143,11 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         .with_writer(std::io::stderr)
         .try_init();
     // Flags first, so a bad one costs nothing.
-    let builder = advisor_choice(market_choice(Gridbot::builder(), &args.market, args.sim_speed)?, &args)?;
+    let bitget_base = bitget_base_url(args.bitget_base_url.as_deref())?;
+    let builder = advisor_choice(
+        market_choice(Gridbot::builder(), &args.market, args.sim_speed, bitget_base.as_deref())?,
+        &args,
+    )?;
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", args.data_dir.display())))?;
     // Held until the process exits: one `serve` per data folder.
@@ -163,7 +172,10 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         kind => Some(Arc::new(BitgetAccounts::new(
             store.clone(),
             cipher.clone(),
-            kind == ExchangeKind::BitgetDemo,
+            BitgetVerifier {
+                force_demo: kind == ExchangeKind::BitgetDemo,
+                base_url: bitget_base.clone(),
+            },
         ))),
     };
     let builder = match &bitget_accounts {
@@ -191,7 +203,10 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         (None, Some(venue)) => Arc::new(PaperAccounts::new(
             Arc::new(venue.clone()),
             args.demo_balance,
-            Arc::new(BitgetVerifier { force_demo: false }),
+            Arc::new(BitgetVerifier {
+                force_demo: false,
+                base_url: bitget_base.clone(),
+            }),
         )),
         (None, None) => return Err(CliError::runtime("the paper venue was not set up")),
     };
@@ -277,8 +292,27 @@ fn create_private(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The market `--market` names: `sim`, `replay:FILE.csv` or `bitget`.
-fn market_choice(builder: GridbotBuilder, spec: &str, speed: u32) -> Result<GridbotBuilder, CliError> {
+/// `--bitget-base-url`, checked: `http://` or `https://`, no trailing slash.
+fn bitget_base_url(url: Option<&str>) -> Result<Option<String>, CliError> {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(None),
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            Ok(Some(u.trim_end_matches('/').to_owned()))
+        }
+        Some(u) => Err(CliError::new(format!(
+            "--bitget-base-url must start with http:// or https://, got {u:?}"
+        ))),
+    }
+}
+
+/// The market `--market` names: `sim`, `replay:FILE.csv` or `bitget`
+/// (at `bitget_base` when given).
+fn market_choice(
+    builder: GridbotBuilder,
+    spec: &str,
+    speed: u32,
+    bitget_base: Option<&str>,
+) -> Result<GridbotBuilder, CliError> {
     if spec == "sim" {
         return Ok(builder.sim_market(SimConfig::default().with_speed(speed)));
     }
@@ -290,7 +324,11 @@ fn market_choice(builder: GridbotBuilder, spec: &str, speed: u32) -> Result<Grid
             .iter()
             .filter_map(|s| Symbol::new(s).ok())
             .collect();
-        return Ok(builder.bitget_market(BitgetConfig::live(None), symbols));
+        let config = match bitget_base {
+            Some(url) => BitgetConfig::with_base_url(url, None),
+            None => BitgetConfig::live(None),
+        };
+        return Ok(builder.bitget_market(config, symbols));
     }
     Err(CliError::new(format!(
         "--market must be sim, replay:FILE.csv or bitget, got {spec:?}"
@@ -328,26 +366,36 @@ fn build_error(e: BuildError) -> CliError {
 
 // ---- accounts -------------------------------------------------------------------
 
-fn bitget_config(creds: &ExchangeCredentials, demo: bool) -> BitgetConfig {
+/// A Bitget client configuration for a user's keys: demo (scheme A) or
+/// live, at `base_url` when given. The account kind (classic or unified) is
+/// detected by the client.
+fn bitget_config(creds: &ExchangeCredentials, demo: bool, base_url: Option<&str>) -> BitgetConfig {
     let c = Credentials::new(&creds.api_key, &creds.api_secret, &creds.passphrase);
-    if demo {
-        BitgetConfig::demo(Some(c))
-    } else {
-        BitgetConfig::live(Some(c))
+    match (base_url, demo) {
+        (Some(url), true) => BitgetConfig::with_base_url(url, Some(c)).demo_mode(),
+        (Some(url), false) => BitgetConfig::with_base_url(url, Some(c)),
+        (None, true) => BitgetConfig::demo(Some(c)),
+        (None, false) => BitgetConfig::live(Some(c)),
     }
 }
 
 /// Verifies keys with a Bitget balance call (demo keys on demo trading).
+#[derive(Clone)]
 struct BitgetVerifier {
     force_demo: bool,
+    base_url: Option<String>,
+}
+
+impl BitgetVerifier {
+    fn config(&self, creds: &ExchangeCredentials, demo: bool) -> BitgetConfig {
+        bitget_config(creds, demo || self.force_demo, self.base_url.as_deref())
+    }
 }
 
 #[async_trait]
 impl CredentialVerifier for BitgetVerifier {
     async fn verify(&self, creds: &ExchangeCredentials) -> Result<AccountBalance, ExchangeError> {
-        BitgetExchange::new(bitget_config(creds, creds.demo || self.force_demo))?
-            .balance()
-            .await
+        BitgetExchange::new(self.config(creds, creds.demo))?.balance().await
     }
 }
 
@@ -356,16 +404,16 @@ impl CredentialVerifier for BitgetVerifier {
 struct BitgetAccounts {
     store: Arc<dyn Store>,
     cipher: Arc<CredentialCipher>,
-    force_demo: bool,
+    verifier: BitgetVerifier,
     clients: RwLock<HashMap<UserId, Arc<dyn Exchange>>>,
 }
 
 impl BitgetAccounts {
-    fn new(store: Arc<dyn Store>, cipher: Arc<CredentialCipher>, force_demo: bool) -> Self {
+    fn new(store: Arc<dyn Store>, cipher: Arc<CredentialCipher>, verifier: BitgetVerifier) -> Self {
         BitgetAccounts {
             store,
             cipher,
-            force_demo,
+            verifier,
             clients: RwLock::new(HashMap::new()),
         }
     }
@@ -387,8 +435,7 @@ impl ExchangeProvider for BitgetAccounts {
             .cipher
             .open(&record)
             .map_err(|e| ExchangeError::Auth(e.to_string()))?;
-        let demo = record.demo || self.force_demo;
-        let client: Arc<dyn Exchange> = Arc::new(BitgetExchange::new(bitget_config(&creds, demo))?);
+        let client: Arc<dyn Exchange> = Arc::new(BitgetExchange::new(self.verifier.config(&creds, record.demo))?);
         if let Ok(mut m) = self.clients.write() {
             m.insert(user, client.clone());
         }
@@ -399,11 +446,7 @@ impl ExchangeProvider for BitgetAccounts {
 #[async_trait]
 impl Accounts for BitgetAccounts {
     async fn verify_credentials(&self, creds: &ExchangeCredentials) -> Result<AccountBalance, ExchangeError> {
-        BitgetVerifier {
-            force_demo: self.force_demo,
-        }
-        .verify(creds)
-        .await
+        self.verifier.verify(creds).await
     }
 
     async fn credentials_changed(&self, user: UserId) {
@@ -581,9 +624,25 @@ mod tests {
 
     #[test]
     fn an_unknown_market_is_refused_with_the_forms_it_accepts() {
-        let err = market_choice(Gridbot::builder(), "moon", 1).err().unwrap();
+        let err = market_choice(Gridbot::builder(), "moon", 1, None).err().unwrap();
         assert!(err.to_string().contains("sim, replay:FILE.csv or bitget"));
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn the_bitget_base_url_is_taken_from_the_flag_and_checked() {
+        let cli = Cli::try_parse_from(["serve", "--bitget-base-url", "http://127.0.0.1:9/"]).unwrap();
+        assert_eq!(
+            bitget_base_url(cli.args.bitget_base_url.as_deref()).unwrap().as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        let err = bitget_base_url(Some("ftp://x")).unwrap_err();
+        assert!(err.to_string().contains("--bitget-base-url") && err.exit_code() == 2);
+        let creds = ExchangeCredentials::new("k", "s", "p", true);
+        let c = bitget_config(&creds, true, Some("http://127.0.0.1:9"));
+        assert_eq!(c.endpoints.rest, "http://127.0.0.1:9");
+        assert_eq!(c.endpoints.ws_v3.private, "ws://127.0.0.1:9/v3/ws/private");
+        assert!(c.is_demo());
     }
 
     #[test]

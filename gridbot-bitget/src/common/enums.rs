@@ -6,41 +6,51 @@
 
 use gridbot_core::model::{Interval, OrderKind, OrderStatus, Side, TimeInForce};
 
-/// The futures product line.
+/// The futures product line. gridbot trades USDT-margined perpetuals
+/// only, live and demo alike: demo trading (scheme A) uses the normal product
+/// type with the `paptrading: 1` header, never the `S`-prefixed demo products
+/// (mixing the two schemes is answered with 40099).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProductType {
-    /// USDT-margined perpetuals (live).
+    /// USDT-margined perpetuals: `productType` on v2, `category` on v3.
     UsdtFutures,
-    /// Demo USDT-margined perpetuals (`SUSDT`).
-    SusdtFutures,
 }
 
 impl ProductType {
-    /// `USDT-FUTURES` or `SUSDT-FUTURES`.
-    pub fn as_str(self) -> &'static str {
+    /// `USDT-FUTURES` (v2 `productType`, v3 REST `category`).
+    pub const fn as_str(self) -> &'static str {
         match self {
             ProductType::UsdtFutures => "USDT-FUTURES",
-            ProductType::SusdtFutures => "SUSDT-FUTURES",
         }
     }
 
-    /// `USDT` or `SUSDT`.
-    pub fn margin_coin(self) -> &'static str {
+    /// `usdt-futures`: the v3 public WebSocket `instType` (lower case).
+    pub const fn ws_v3_inst_type(self) -> &'static str {
+        match self {
+            ProductType::UsdtFutures => "usdt-futures",
+        }
+    }
+
+    /// `USDT`.
+    pub const fn margin_coin(self) -> &'static str {
         match self {
             ProductType::UsdtFutures => "USDT",
-            ProductType::SusdtFutures => "SUSDT",
         }
     }
 
-    /// Parses either spelling, case-insensitively.
+    /// Parses `USDT-FUTURES`, case-insensitively.
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_uppercase().as_str() {
             "USDT-FUTURES" => Some(ProductType::UsdtFutures),
-            "SUSDT-FUTURES" => Some(ProductType::SusdtFutures),
             _ => None,
         }
     }
 }
+
+/// The product types of Bitget's other demo scheme (live keys on simulated
+/// coins). gridbot never sends them; the fake refuses them together with the
+/// `paptrading` header (40099), as Bitget does.
+pub const S_PRODUCT_TYPES: [&str; 3] = ["SUSDT-FUTURES", "SCOIN-FUTURES", "SUSDC-FUTURES"];
 
 /// `buy` / `sell` on the wire.
 pub fn side_str(side: Side) -> &'static str {
@@ -118,7 +128,11 @@ pub fn order_state_str(status: OrderStatus) -> &'static str {
     }
 }
 
-/// Candle `granularity` for an interval (`1m` … `1H` … `1D`).
+/// Candle `granularity` (v2) / `interval` (v3) for an interval, UTC-aligned.
+///
+/// Bitget's plain `6H`, `12H` and `1D` candles open on the UTC+8 grid (the
+/// daily candle at 16:00 UTC); the `utc` variants open on the UTC grid like
+/// every other gridbot candle. Up to `4H` both grids coincide.
 pub fn granularity(interval: Interval) -> &'static str {
     match interval {
         Interval::M1 => "1m",
@@ -128,15 +142,22 @@ pub fn granularity(interval: Interval) -> &'static str {
         Interval::M30 => "30m",
         Interval::H1 => "1H",
         Interval::H4 => "4H",
-        Interval::H6 => "6H",
-        Interval::H12 => "12H",
-        Interval::D1 => "1D",
+        Interval::H6 => "6Hutc",
+        Interval::H12 => "12Hutc",
+        Interval::D1 => "1Dutc",
     }
 }
 
-/// Parses a candle granularity back to an interval.
+/// Parses a candle granularity back to an interval (`utc` variants only for
+/// 6H, 12H and 1D: the UTC+8 ones are a different candle).
 pub fn parse_granularity(s: &str) -> Option<Interval> {
     Interval::ALL.into_iter().find(|i| granularity(*i) == s)
+}
+
+/// True for a granularity Bitget aligns to UTC+8 (`6H`, `12H`, `1D`, `3D`,
+/// `1W`, `1M` without the `utc` suffix).
+pub fn is_utc8_granularity(s: &str) -> bool {
+    matches!(s, "6H" | "12H" | "1D" | "3D" | "1W" | "1M")
 }
 
 /// What a fill's `tradeSide` says about it.
@@ -240,6 +261,9 @@ mod tests {
             parse_order_state("partially_filled"),
             Some(OrderStatus::PartiallyFilled)
         );
-        assert_eq!(ProductType::parse("susdt-futures"), Some(ProductType::SusdtFutures));
+        assert_eq!(ProductType::parse("usdt-futures"), Some(ProductType::UsdtFutures));
+        assert_eq!(ProductType::parse("SUSDT-FUTURES"), None);
+        assert_eq!(granularity(Interval::D1), "1Dutc");
+        assert!(is_utc8_granularity("1D") && !is_utc8_granularity("1Dutc"));
     }
 }

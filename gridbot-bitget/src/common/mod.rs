@@ -1,6 +1,9 @@
 //! Pieces every part of the adapter shares: where Bitget lives, the API
-//! credentials, the wire enums, number parsing and request signing.
+//! credentials, the account kinds, the wire enums, the client order id rule,
+//! number parsing and request signing.
 
+pub mod account;
+pub mod client_oid;
 pub mod credentials;
 pub mod enums;
 pub mod parse;

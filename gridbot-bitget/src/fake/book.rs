@@ -9,12 +9,19 @@
 //! - A limit order that crosses the current price on arrival fills at once at
 //!   the current price (taker); `post_only` crossing orders are cancelled.
 //! - Market orders fill at the current price (taker).
-//! - Fees: maker / taker rate × notional, subtracted from the wallet.
+//! - Fees: maker / taker rate × notional, subtracted from the wallet; when
+//!   [`Book::fee_coin`] is another coin (BGB), the fee is charged in that
+//!   coin at its [`Book::coin_prices`] price and the fill reports it so.
+//! - [`Book::fill_partially`] fills part of a resting order (for tests of
+//!   partially filled orders).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use gridbot_core::model::{Candle, OrderKind, OrderStatus, Side};
 use rust_decimal::Decimal;
+
+/// A maintenance margin tier: (from value, to value, max leverage, rate).
+pub type Tier = (Decimal, Decimal, u32, Decimal);
 
 /// A contract the fake lists.
 #[derive(Debug, Clone)]
@@ -37,6 +44,8 @@ pub struct FakeContract {
     pub maker_fee: Decimal,
     /// Taker fee rate.
     pub taker_fee: Decimal,
+    /// Maintenance margin tiers.
+    pub tiers: Vec<Tier>,
 }
 
 impl FakeContract {
@@ -96,8 +105,12 @@ pub struct FakeFill {
     pub price: Decimal,
     /// Size.
     pub size: Decimal,
-    /// Fee paid (positive).
+    /// Fee paid, in USDT (positive).
     pub fee: Decimal,
+    /// The coin the fee was charged in.
+    pub fee_coin: String,
+    /// The fee in that coin (positive).
+    pub fee_in_coin: Decimal,
     /// Realised PnL.
     pub profit: Decimal,
     /// `buy_single`, `reduce_sell_single`, ...
@@ -171,10 +184,18 @@ pub struct Book {
     pub positions: HashMap<String, FakePosition>,
     /// Leverage per symbol.
     pub leverage: HashMap<String, u32>,
-    /// Margin mode per symbol.
+    /// Margin mode per symbol (`crossed` when not set, as on Bitget).
     pub margin_mode: HashMap<String, String>,
     /// `one_way_mode` / `hedge_mode`.
     pub pos_mode: String,
+    /// Unified accounts: `accountLevel` (`basic`, `advanced`, `isolated`, `delta`).
+    pub account_level: String,
+    /// The coin fees are charged in (`USDT`, or `BGB` with BGB deduction on).
+    pub fee_coin: String,
+    /// Spot prices in USDT of other coins (`BGB` → 4.2), served on the spot tickers.
+    pub coin_prices: HashMap<String, Decimal>,
+    /// Balances of coins other than USDT (fees charged in BGB come off here).
+    pub coin_balances: HashMap<String, Decimal>,
     /// Wallet balance (before unrealised PnL).
     pub wallet: Decimal,
     /// Seeded candle history.
@@ -188,6 +209,8 @@ impl Book {
         Book {
             wallet,
             pos_mode: "hedge_mode".to_owned(),
+            account_level: "advanced".to_owned(),
+            fee_coin: "USDT".to_owned(),
             next_id: 1_100_000_000_000_000_000,
             ..Book::default()
         }
@@ -196,6 +219,26 @@ impl Book {
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+
+    /// Margin mode of `symbol` (`crossed` until set).
+    pub fn margin_of(&self, symbol: &str) -> &str {
+        self.margin_mode.get(symbol).map(String::as_str).unwrap_or("crossed")
+    }
+
+    /// True when `symbol` has a position or a resting order.
+    pub fn busy(&self, symbol: &str) -> bool {
+        self.positions.get(symbol).is_some_and(|p| !p.qty.is_zero())
+            || self
+                .open
+                .iter()
+                .filter_map(|id| self.orders.get(id))
+                .any(|o| o.symbol == symbol)
+    }
+
+    /// True when any symbol has a position or a resting order.
+    pub fn any_busy(&self) -> bool {
+        self.positions.values().any(|p| !p.qty.is_zero()) || !self.open.is_empty()
     }
 
     /// Leverage of `symbol` (default 10).
@@ -316,7 +359,7 @@ impl Book {
             if o.force == "post_only" {
                 self.finish(id, OrderStatus::Canceled, now, events);
             } else {
-                self.fill(id, current, false, now, events);
+                self.fill(id, current, None, false, now, events);
             }
         }
         Ok(id)
@@ -357,16 +400,45 @@ impl Book {
             })
             .collect();
         for (id, p) in crossed {
-            self.fill(id, p, true, now, events);
+            self.fill(id, p, None, true, now, events);
         }
     }
 
-    fn fill(&mut self, id: u64, price: Decimal, maker: bool, now: i64, events: &mut Vec<BookEvent>) {
+    /// Fills `qty` of the resting order with client id `client_oid` at its
+    /// price (maker); the order stays open when some of it remains.
+    pub fn fill_partially(&mut self, client_oid: &str, qty: Decimal, now: i64, events: &mut Vec<BookEvent>) -> bool {
+        let Some(id) = self.by_client_oid.get(client_oid).copied() else {
+            return false;
+        };
+        let Some(price) = self
+            .orders
+            .get(&id)
+            .filter(|o| o.status.is_open())
+            .and_then(|o| o.price)
+        else {
+            return false;
+        };
+        self.fill(id, price, Some(qty), true, now, events);
+        true
+    }
+
+    fn fill(
+        &mut self,
+        id: u64,
+        price: Decimal,
+        part: Option<Decimal>,
+        maker: bool,
+        now: i64,
+        events: &mut Vec<BookEvent>,
+    ) {
         let Some(o) = self.orders.get(&id).cloned() else { return };
         let Some(c) = self.contracts.get(&o.symbol).cloned() else {
             return;
         };
         let mut qty = o.size - o.filled;
+        if let Some(p) = part {
+            qty = qty.min(p);
+        }
         let pos = self.positions.get(&o.symbol).cloned().unwrap_or_default();
         if o.reduce_only {
             qty = qty.min(pos.qty.abs());
@@ -399,7 +471,18 @@ impl Book {
         }
         let rate = if maker { c.maker_fee } else { c.taker_fee };
         let fee = (price * qty * rate).round_dp(8);
-        self.wallet += profit - fee;
+        let coin_price = self.coin_prices.get(&self.fee_coin).copied();
+        let (fee_coin, fee_in_coin) = match coin_price {
+            Some(p) if self.fee_coin != "USDT" && p > Decimal::ZERO => (self.fee_coin.clone(), (fee / p).round_dp(8)),
+            _ if self.fee_coin != "USDT" => (self.fee_coin.clone(), fee),
+            _ => ("USDT".to_owned(), fee),
+        };
+        if fee_coin == "USDT" {
+            self.wallet += profit - fee;
+        } else {
+            self.wallet += profit;
+            *self.coin_balances.entry(fee_coin.clone()).or_default() -= fee_in_coin;
+        }
         self.positions.insert(o.symbol.clone(), new);
         let trade_side = match (reducing, o.side) {
             (false, Side::Buy) => "buy_single",
@@ -417,18 +500,26 @@ impl Book {
             price,
             size: qty,
             fee,
+            fee_coin,
+            fee_in_coin,
             profit,
             trade_side: trade_side.to_owned(),
             maker,
             ts: now,
         };
         self.fills.push(f.clone());
-        self.open.remove(&id);
         if let Some(ord) = self.orders.get_mut(&id) {
             ord.filled += qty;
             ord.avg_price = Some(price);
-            ord.status = OrderStatus::Filled;
+            ord.status = if ord.filled < ord.size {
+                OrderStatus::PartiallyFilled
+            } else {
+                OrderStatus::Filled
+            };
             ord.u_time = now.max(ord.u_time + 1);
+            if !ord.status.is_open() {
+                self.open.remove(&id);
+            }
             events.push(BookEvent::Order(ord.clone()));
         }
         events.push(BookEvent::Fill(f));

@@ -1,6 +1,8 @@
-//! The fake's HTTP side: request recording, fault injection, signature and
-//! timestamp checks, and one handler per Bitget endpoint. Request fields are
-//! read by Bitget's exact spelling; a missing one is refused with code 40019.
+//! The fake's HTTP side: request recording, fault injection, signature,
+//! timestamp, demo-environment and account-kind checks, and the route
+//! tables of both APIs (handlers in [`super::v2`] and [`super::v3`]).
+//! Request fields are read by Bitget's exact spelling; a missing one is
+//! refused with code 40019.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -15,26 +17,31 @@ use axum::Router;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::book::Refusal;
+use super::book::{FakeContract, Refusal, Tier};
+use super::candles::{serve, CandleQuery};
 use super::faults::Fault;
-use super::trading;
-use super::{json as j, lock, now_ms, RecordedRequest, Shared, FAKE_API_KEY, FAKE_PASSPHRASE, FAKE_SECRET};
+use super::{json as j, lock, now_ms, v2, v3, RecordedRequest, Shared, FAKE_API_KEY, FAKE_PASSPHRASE, FAKE_SECRET};
+use crate::common::account::AccountKind;
+use crate::common::enums::S_PRODUCT_TYPES;
 use crate::common::signing::sign_rest;
+use crate::common::urls::Environment;
 
 /// Largest clock difference accepted on `ACCESS-TIMESTAMP`.
 const MAX_SKEW_MS: i64 = 30_000;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/v2/ws/public", get(super::ws::public_ws))
-        .route("/v2/ws/private", get(super::ws::private_ws))
+        .route("/v2/ws/public", get(super::ws::public_ws_v2))
+        .route("/v2/ws/private", get(super::ws::private_ws_v2))
+        .route("/v3/ws/public", get(super::ws::public_ws_v3))
+        .route("/v3/ws/private", get(super::ws::private_ws_v3))
         .fallback(handle)
         .with_state(shared)
 }
 
 type Answer = (StatusCode, Value);
 
-fn refuse(r: Refusal) -> Answer {
+pub(super) fn refuse(r: Refusal) -> Answer {
     (StatusCode::BAD_REQUEST, j::error(r.0, &r.1, now_ms()))
 }
 
@@ -72,12 +79,12 @@ pub(super) fn dec(s: &str, k: &str) -> Result<Decimal, Refusal> {
     Decimal::from_str(s).map_err(|_| ("40017", format!("Parameter {k} error: {s}")))
 }
 
-/// `USDT-FUTURES` → `USDT`; `SUSDT-FUTURES` → `SUSDT`.
-pub(super) fn margin_coin(pt: &str) -> Result<&'static str, Refusal> {
-    match pt.to_ascii_uppercase().as_str() {
-        "USDT-FUTURES" => Ok("USDT"),
-        "SUSDT-FUTURES" => Ok("SUSDT"),
-        _ => Err(("40017", format!("Parameter productType error: {pt}"))),
+/// Checks a `productType` / `category`: only `USDT-FUTURES` is listed.
+pub(super) fn usdt_futures(pt: &str) -> Result<(), Refusal> {
+    if pt.eq_ignore_ascii_case("USDT-FUTURES") {
+        Ok(())
+    } else {
+        Err(("40017", format!("Parameter productType error: {pt}")))
     }
 }
 
@@ -176,6 +183,48 @@ fn parse_query(raw: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Demo scheme A: demo keys need `paptrading: 1`, live keys must not send
+/// it, and the header never goes with the `S`-prefixed demo products.
+fn check_environment(
+    shared: &Shared,
+    private: bool,
+    query: &str,
+    body: &str,
+    h: &HashMap<String, String>,
+) -> Result<(), Refusal> {
+    let header = h.get("paptrading").map(String::as_str) == Some("1");
+    let wrong = || ("40099", "exchange environment is incorrect".to_owned());
+    let s_product = S_PRODUCT_TYPES
+        .iter()
+        .any(|p| query.contains(&format!("productType={p}")) || body.contains(&format!("\"productType\":\"{p}\"")));
+    if header && s_product {
+        return Err(wrong());
+    }
+    if private {
+        match shared.options.environment {
+            Environment::Demo if !header => return Err(wrong()),
+            Environment::Live if header => return Err(wrong()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Which API a path belongs to, and whether it is public.
+fn route_kind(path: &str) -> (Option<AccountKind>, bool) {
+    let public = path.starts_with("/api/v2/mix/market/")
+        || path.starts_with("/api/v2/spot/market/")
+        || path.starts_with("/api/v3/market/");
+    let kind = if path.starts_with("/api/v3/") {
+        Some(AccountKind::Unified)
+    } else if path.starts_with("/api/v2/") {
+        Some(AccountKind::Classic)
+    } else {
+        None
+    };
+    (kind, public)
+}
+
 fn answer(
     shared: &Shared,
     method: &Method,
@@ -184,10 +233,30 @@ fn answer(
     body: &str,
     h: &HashMap<String, String>,
 ) -> Answer {
-    let public = path.starts_with("/api/v2/mix/market/");
+    let (api, public) = route_kind(path);
     if !public {
         if let Err(a) = check_auth(method, path, query, body, h) {
             return a;
+        }
+    }
+    if let Err(r) = check_environment(shared, !public, query, body, h) {
+        return refuse(r);
+    }
+    if !public {
+        match (api, shared.options.kind) {
+            (Some(AccountKind::Classic), AccountKind::Unified) => {
+                return refuse((
+                    "40085",
+                    "You are in Unified Account mode, and the Classic Account API is not supported at this time".into(),
+                ))
+            }
+            (Some(AccountKind::Unified), AccountKind::Classic) => {
+                return refuse((
+                    "40084",
+                    "You are in Classic Account mode, and the Unified Account API is not supported at this time".into(),
+                ))
+            }
+            _ => {}
         }
     }
     let body_json = if body.is_empty() {
@@ -203,22 +272,46 @@ fn answer(
         body: body_json,
     };
     let route: Route = match (method.as_str(), path) {
-        ("GET", "/api/v2/mix/market/contracts") => contracts,
-        ("GET", "/api/v2/mix/market/ticker") => ticker,
-        ("GET", "/api/v2/mix/market/candles") | ("GET", "/api/v2/mix/market/history-candles") => candles,
-        ("GET", "/api/v2/mix/account/accounts") => accounts,
-        ("GET", "/api/v2/mix/position/all-position") => all_positions,
-        ("GET", "/api/v2/mix/position/single-position") => single_position,
-        ("GET", "/api/v2/mix/order/orders-pending") => orders_pending,
-        ("GET", "/api/v2/mix/order/detail") => detail,
-        ("GET", "/api/v2/mix/order/fills") => fills,
-        ("POST", "/api/v2/mix/order/place-order") => trading::place_order,
-        ("POST", "/api/v2/mix/order/batch-place-order") => trading::batch_place,
-        ("POST", "/api/v2/mix/order/cancel-order") => trading::cancel_order,
-        ("POST", "/api/v2/mix/order/batch-cancel-orders") => trading::batch_cancel,
-        ("POST", "/api/v2/mix/account/set-leverage") => set_leverage,
-        ("POST", "/api/v2/mix/account/set-margin-mode") => set_margin_mode,
-        ("POST", "/api/v2/mix/account/set-position-mode") => set_position_mode,
+        ("GET", "/api/v2/mix/market/contracts") => v2::contracts,
+        ("GET", "/api/v2/mix/market/ticker") => v2::ticker,
+        ("GET", "/api/v2/mix/market/candles") => v2_candles,
+        ("GET", "/api/v2/mix/market/history-candles") => v2_history_candles,
+        ("GET", "/api/v2/mix/market/query-position-lever") => v2::tiers,
+        ("GET", "/api/v2/spot/market/tickers") => spot_tickers,
+        ("GET", "/api/v2/mix/account/accounts") => v2::accounts,
+        ("GET", "/api/v2/mix/account/account") => v2::account,
+        ("GET", "/api/v2/mix/position/all-position") => v2::all_positions,
+        ("GET", "/api/v2/mix/position/single-position") => v2::single_position,
+        ("GET", "/api/v2/mix/order/orders-pending") => v2::orders_pending,
+        ("GET", "/api/v2/mix/order/detail") => v2::detail,
+        ("GET", "/api/v2/mix/order/fills") => v2::fills,
+        ("POST", "/api/v2/mix/order/place-order") => v2::place_order,
+        ("POST", "/api/v2/mix/order/batch-place-order") => v2::batch_place,
+        ("POST", "/api/v2/mix/order/cancel-order") => v2::cancel_order,
+        ("POST", "/api/v2/mix/order/batch-cancel-orders") => v2::batch_cancel,
+        ("POST", "/api/v2/mix/order/close-positions") => v2::close_positions,
+        ("POST", "/api/v2/mix/account/set-leverage") => v2::set_leverage,
+        ("POST", "/api/v2/mix/account/set-margin-mode") => v2::set_margin_mode,
+        ("POST", "/api/v2/mix/account/set-position-mode") => v2::set_position_mode,
+        ("GET", "/api/v3/market/instruments") => v3::instruments,
+        ("GET", "/api/v3/market/tickers") => v3::tickers,
+        ("GET", "/api/v3/market/position-tier") => v3::tiers,
+        ("GET", "/api/v3/market/candles") => v3_candles,
+        ("GET", "/api/v3/market/history-candles") => v3_history_candles,
+        ("GET", "/api/v3/account/assets") => v3::assets,
+        ("GET", "/api/v3/account/settings") => v3::settings,
+        ("POST", "/api/v3/account/set-leverage") => v3::set_leverage,
+        ("POST", "/api/v3/account/set-hold-mode") => v3::set_hold_mode,
+        ("POST", "/api/v3/trade/place-order") => v3::place_order,
+        ("POST", "/api/v3/trade/place-batch") => v3::place_batch,
+        ("POST", "/api/v3/trade/cancel-order") => v3::cancel_order,
+        ("POST", "/api/v3/trade/cancel-batch") => v3::cancel_batch,
+        ("POST", "/api/v3/trade/cancel-symbol-order") => v3::cancel_symbol,
+        ("POST", "/api/v3/trade/close-positions") => v3::close_positions,
+        ("GET", "/api/v3/trade/order-info") => v3::order_info,
+        ("GET", "/api/v3/trade/unfilled-orders") => v3::unfilled_orders,
+        ("GET", "/api/v3/trade/fills") => v3::fills,
+        ("GET", "/api/v3/position/current-position") => v3::current_position,
         _ => {
             return (
                 StatusCode::NOT_FOUND,
@@ -232,109 +325,10 @@ fn answer(
     }
 }
 
-type Route = fn(&Shared, &Req) -> Result<Value, Refusal>;
+pub(super) type Route = fn(&Shared, &Req) -> Result<Value, Refusal>;
 
-fn contracts(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    let book = lock(&s.book);
-    let want = r.query.get("symbol");
-    Ok(Value::Array(
-        book.contracts
-            .values()
-            .filter(|c| want.is_none_or(|w| *w == c.symbol))
-            .map(|c| j::contract(c, coin))
-            .collect(),
-    ))
-}
-
-fn ticker(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    margin_coin(r.q("productType")?)?;
-    let sym = r.q("symbol")?;
-    let book = lock(&s.book);
-    let p = book
-        .prices
-        .get(sym)
-        .ok_or(("40034", format!("Parameter symbol {sym} does not exist")))?;
-    Ok(
-        json!([{"symbol": sym, "lastPr": p.to_string(), "askPr": p.to_string(), "bidPr": p.to_string(),
-        "bidSz": "1", "askSz": "1", "high24h": p.to_string(), "low24h": p.to_string(), "ts": now_ms().to_string(),
-        "change24h": "0", "baseVolume": "0", "quoteVolume": "0", "usdtVolume": "0", "openUtc": p.to_string(),
-        "changeUtc24h": "0", "indexPrice": p.to_string(), "fundingRate": "0.0001", "holdingAmount": "0",
-        "deliveryStartTime": null, "deliveryTime": null, "deliveryStatus": "", "open24h": p.to_string(),
-        "markPrice": p.to_string()}]),
-    )
-}
-
-fn candles(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    margin_coin(r.q("productType")?)?;
-    let sym = r.q("symbol")?;
-    let gran = r.q("granularity")?;
-    if crate::common::enums::parse_granularity(gran).is_none() {
-        return Err(("40017", format!("Parameter granularity error: {gran}")));
-    }
-    let start: i64 = r
-        .query
-        .get("startTime")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(i64::MIN);
-    let end: i64 = r.query.get("endTime").and_then(|v| v.parse().ok()).unwrap_or(i64::MAX);
-    let limit: usize = r
-        .query
-        .get("limit")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
-        .min(1000);
-    let book = lock(&s.book);
-    let rows: Vec<Value> = book
-        .candles
-        .get(sym)
-        .map(|cs| {
-            cs.iter()
-                .filter(|c| c.ts >= start && c.ts < end)
-                .take(limit)
-                .map(j::candle_row)
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Value::Array(rows))
-}
-
-fn accounts(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    Ok(json!([j::account(&lock(&s.book), coin)]))
-}
-
-fn all_positions(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    r.q("marginCoin")?;
-    let book = lock(&s.book);
-    let now = now_ms();
-    let mut syms: Vec<&String> = book
-        .positions
-        .iter()
-        .filter(|(_, p)| !p.qty.is_zero())
-        .map(|(s, _)| s)
-        .collect();
-    syms.sort();
-    Ok(Value::Array(
-        syms.into_iter().map(|sym| j::position(&book, sym, coin, now)).collect(),
-    ))
-}
-
-fn single_position(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    r.q("marginCoin")?;
-    let sym = r.q("symbol")?;
-    let book = lock(&s.book);
-    let open = book.positions.get(sym).is_some_and(|p| !p.qty.is_zero());
-    Ok(if open {
-        json!([j::position(&book, sym, coin, now_ms())])
-    } else {
-        json!([])
-    })
-}
-
-fn page_limit(r: &Req) -> usize {
+/// Page size of list endpoints (`limit`, 1..=100, default 100).
+pub(super) fn page_limit(r: &Req) -> usize {
     r.query
         .get("limit")
         .and_then(|v| v.parse().ok())
@@ -342,141 +336,114 @@ fn page_limit(r: &Req) -> usize {
         .clamp(1, 100)
 }
 
-fn orders_pending(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    let sym = r.query.get("symbol");
-    let before: u64 = r
-        .query
-        .get("idLessThan")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(u64::MAX);
-    let limit = page_limit(r);
-    let book = lock(&s.book);
-    let page: Vec<Value> = book
-        .open
-        .iter()
-        .rev()
-        .filter_map(|id| book.orders.get(id))
-        .filter(|o| o.id < before && sym.is_none_or(|x| *x == o.symbol))
-        .take(limit)
-        .map(|o| j::order(o, &book, coin, "status"))
-        .collect();
-    let end_id = page.last().and_then(|v| v.get("orderId").cloned()).unwrap_or(json!(""));
-    Ok(json!({"entrustedList": if page.is_empty() { Value::Null } else { Value::Array(page) }, "endId": end_id}))
+fn candles(s: &Shared, r: &Req, key: &str, history: bool, v3: bool) -> Result<Value, Refusal> {
+    let num = |k: &str| r.query.get(k).and_then(|v| v.parse::<i64>().ok());
+    let q = CandleQuery {
+        symbol: r.q("symbol")?.to_owned(),
+        granularity: r.q(key)?.to_owned(),
+        start: num("startTime"),
+        end: num("endTime"),
+        limit: r.query.get("limit").and_then(|v| v.parse().ok()),
+        history,
+        v3,
+    };
+    let knobs = lock(&s.knobs).clone();
+    let rows = serve(&lock(&s.book), &knobs, &q, now_ms())?;
+    Ok(Value::Array(rows.iter().map(j::candle_row).collect()))
 }
 
-fn detail(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
+fn v2_candles(s: &Shared, r: &Req) -> Result<Value, Refusal> {
+    usdt_futures(r.q("productType")?)?;
+    candles(s, r, "granularity", false, false)
+}
+
+fn v2_history_candles(s: &Shared, r: &Req) -> Result<Value, Refusal> {
+    usdt_futures(r.q("productType")?)?;
+    candles(s, r, "granularity", true, false)
+}
+
+fn v3_candles(s: &Shared, r: &Req) -> Result<Value, Refusal> {
+    usdt_futures(r.q("category")?)?;
+    candles(s, r, "interval", false, true)
+}
+
+fn v3_history_candles(s: &Shared, r: &Req) -> Result<Value, Refusal> {
+    usdt_futures(r.q("category")?)?;
+    candles(s, r, "interval", true, true)
+}
+
+/// `side`, `orderType` and (limit orders) `price` of an order item; an
+/// unknown word is refused with `bad(word)`.
+pub(super) fn side_kind_price(
+    item: &Value,
+    bad: impl Fn(&str) -> Refusal,
+) -> Result<
+    (
+        gridbot_core::model::Side,
+        gridbot_core::model::OrderKind,
+        Option<Decimal>,
+    ),
+    Refusal,
+> {
+    use gridbot_core::model::{OrderKind, Side};
+    let side = match field(item, "side")?.as_str() {
+        "buy" => Side::Buy,
+        "sell" => Side::Sell,
+        other => return Err(bad(other)),
+    };
+    let kind = match field(item, "orderType")?.as_str() {
+        "limit" => OrderKind::Limit,
+        "market" => OrderKind::Market,
+        other => return Err(bad(other)),
+    };
+    let price = match kind {
+        OrderKind::Limit => Some(dec(&field(item, "price")?, "price")?),
+        OrderKind::Market => None,
+    };
+    Ok((side, kind, price))
+}
+
+/// Every listed contract (or only `symbol` when asked), in one API's spelling.
+pub(super) fn contract_list(s: &Shared, r: &Req, to_json: fn(&FakeContract) -> Value) -> Value {
+    let book = lock(&s.book);
+    let want = r.query.get("symbol");
+    Value::Array(
+        book.contracts
+            .values()
+            .filter(|c| want.is_none_or(|w| *w == c.symbol))
+            .map(to_json)
+            .collect(),
+    )
+}
+
+/// The maintenance margin tiers of the `symbol` asked for, in one API's spelling.
+pub(super) fn tier_list(s: &Shared, r: &Req, to_json: impl Fn(&str, usize, &Tier) -> Value) -> Result<Value, Refusal> {
     let sym = r.q("symbol")?;
     let book = lock(&s.book);
-    let id = match (r.query.get("orderId"), r.query.get("clientOid")) {
-        (Some(id), _) => id.parse::<u64>().ok(),
-        (None, Some(c)) => book.by_client_oid.get(c).copied(),
-        (None, None) => return Err(("40019", "Parameter orderId or clientOid cannot be empty".into())),
-    };
-    let o = id
-        .and_then(|id| book.orders.get(&id))
-        .filter(|o| o.symbol == sym)
-        .ok_or(("40768", "Order does not exist".to_owned()))?;
-    Ok(j::order(o, &book, coin, "state"))
-}
-
-fn fills(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(r.q("productType")?)?;
-    let sym = r.query.get("symbol");
-    let before: u64 = r
-        .query
-        .get("idLessThan")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(u64::MAX);
-    let start: i64 = r
-        .query
-        .get("startTime")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(i64::MIN);
-    let end: i64 = r.query.get("endTime").and_then(|v| v.parse().ok()).unwrap_or(i64::MAX);
-    let limit = page_limit(r);
-    let book = lock(&s.book);
-    let page: Vec<Value> = book
-        .fills
-        .iter()
-        .rev()
-        .filter(|f| f.trade_id < before && f.ts >= start && f.ts <= end && sym.is_none_or(|x| *x == f.symbol))
-        .take(limit)
-        .map(|f| j::fill(f, coin))
-        .collect();
-    let end_id = page.last().and_then(|v| v.get("tradeId").cloned()).unwrap_or(json!(""));
-    Ok(json!({"fillList": if page.is_empty() { Value::Null } else { Value::Array(page) }, "endId": end_id}))
-}
-
-fn set_leverage(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(&r.b("productType")?)?;
-    if r.b("marginCoin")?.to_ascii_uppercase() != coin {
-        return Err(("40017", "Parameter marginCoin error".into()));
-    }
-    let symbol = r.b("symbol")?;
-    let lev: u32 = r
-        .b("leverage")?
-        .parse()
-        .map_err(|_| ("40017", "Parameter leverage error".to_owned()))?;
-    let mut book = lock(&s.book);
-    let max = book
+    let c = book
         .contracts
-        .get(&symbol)
-        .map(|c| c.max_lever)
-        .ok_or(("40034", format!("Parameter symbol {symbol} does not exist")))?;
-    if lev == 0 || lev > max {
-        return Err(("40797", format!("Exceeded the maximum settable leverage {max}")));
-    }
-    book.leverage.insert(symbol.clone(), lev);
-    Ok(
-        json!({"symbol": symbol, "marginCoin": coin, "longLeverage": lev.to_string(), "shortLeverage": lev.to_string(),
-        "crossMarginLeverage": lev, "marginMode": book.margin_mode.get(&symbol).cloned().unwrap_or_else(|| "crossed".into())}),
-    )
-}
-
-fn set_margin_mode(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    let coin = margin_coin(&r.b("productType")?)?;
-    r.b("marginCoin")?;
-    let symbol = r.b("symbol")?;
-    let mode = r.b("marginMode")?;
-    if mode != "isolated" && mode != "crossed" {
-        return Err(("40017", format!("Parameter marginMode error: {mode}")));
-    }
-    let mut book = lock(&s.book);
-    let busy = book.positions.get(&symbol).is_some_and(|p| !p.qty.is_zero())
-        || book
-            .open
+        .get(sym)
+        .ok_or(("40034", format!("Parameter symbol {sym} does not exist")))?;
+    Ok(Value::Array(
+        c.tiers
             .iter()
-            .filter_map(|id| book.orders.get(id))
-            .any(|o| o.symbol == symbol);
-    if busy && book.margin_mode.get(&symbol) != Some(&mode) {
-        return Err((
-            "40920",
-            "Currently holding positions or orders, the margin mode cannot be adjusted".into(),
-        ));
-    }
-    book.margin_mode.insert(symbol.clone(), mode.clone());
-    let lev = book.leverage_of(&symbol);
-    Ok(
-        json!({"symbol": symbol, "marginCoin": coin, "longLeverage": lev.to_string(), "shortLeverage": lev.to_string(), "marginMode": mode}),
-    )
+            .enumerate()
+            .map(|(i, t)| to_json(sym, i + 1, t))
+            .collect(),
+    ))
 }
 
-fn set_position_mode(s: &Shared, r: &Req) -> Result<Value, Refusal> {
-    margin_coin(&r.b("productType")?)?;
-    let mode = r.b("posMode")?;
-    if mode != "one_way_mode" && mode != "hedge_mode" {
-        return Err(("40017", format!("Parameter posMode error: {mode}")));
+/// The spot price of a fee coin (`BGBUSDT`), both APIs' spelling.
+pub(super) fn spot_price(s: &Shared, pair: &str) -> Option<(String, Decimal)> {
+    let book = lock(&s.book);
+    let coin = pair.strip_suffix("USDT")?;
+    book.coin_prices.get(coin).map(|p| (pair.to_owned(), *p))
+}
+
+fn spot_tickers(s: &Shared, r: &Req) -> Result<Value, Refusal> {
+    let pair = r.q("symbol")?;
+    match spot_price(s, pair) {
+        Some((sym, p)) => Ok(json!([{"symbol": sym, "lastPr": p.to_string(), "ts": now_ms().to_string()}])),
+        None => Err(("40034", format!("Parameter symbol {pair} does not exist"))),
     }
-    let mut book = lock(&s.book);
-    let busy = book.positions.values().any(|p| !p.qty.is_zero()) || !book.open.is_empty();
-    if busy && book.pos_mode != mode {
-        return Err((
-            "40920",
-            "Position or order exists, the position mode cannot be switched".into(),
-        ));
-    }
-    book.pos_mode = mode.clone();
-    Ok(json!({"posMode": mode}))
 }

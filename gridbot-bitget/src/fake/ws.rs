@@ -1,8 +1,14 @@
-//! The fake's WebSockets: `/v2/ws/public` (ticker and candle pushes for
-//! subscribed symbols) and `/v2/ws/private` (login with signature check,
-//! then `orders`, `fill`, `positions` pushes). Both answer `ping` with
-//! `pong`, and close on demand; the private one can duplicate, reorder and
-//! periodically drop (see [`super::faults::Faults`]).
+//! The fake's WebSockets in both dialects: `/v2/ws/public` and
+//! `/v3/ws/public` (ticker and 1-minute candle pushes for subscribed
+//! symbols: v2 channels `ticker`/`candle1m` by `instId`; v3 topics
+//! `ticker`/`kline` by `symbol` or `instId`, `instType` lower case) and
+//! `/v2/ws/private` and `/v3/ws/private` (login with signature check, then
+//! v2 `orders`, `fill`, `positions` or v3 `order`, `fill`, `position`,
+//! `account` pushes; v3 private `instType` must be upper-case `UTA`, else
+//! 30001). A login on the path of the other account kind is refused (30005,
+//! the fake's choice). All answer `ping` with `pong` and close on demand; the
+//! private ones can duplicate, reorder and periodically drop (see
+//! [`super::faults::Faults`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,12 +25,20 @@ use crate::common::signing::sign_ws_login;
 /// Largest clock difference accepted on a login timestamp, seconds.
 const MAX_LOGIN_SKEW_S: i64 = 30;
 
-pub(crate) async fn public_ws(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
-    ws.on_upgrade(move |socket| public_session(socket, shared))
+pub(crate) async fn public_ws_v2(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| public_session(socket, shared, false))
 }
 
-pub(crate) async fn private_ws(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
-    ws.on_upgrade(move |socket| private_session(socket, shared))
+pub(crate) async fn public_ws_v3(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| public_session(socket, shared, true))
+}
+
+pub(crate) async fn private_ws_v2(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| private_session(socket, shared, false))
+}
+
+pub(crate) async fn private_ws_v3(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| private_session(socket, shared, true))
 }
 
 async fn send(socket: &mut WebSocket, text: String) -> bool {
@@ -35,16 +49,39 @@ fn args_of(v: &Value) -> Vec<Value> {
     v.get("args").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
+/// (channel or topic, symbol) of an argument.
 fn arg_key(a: &Value) -> (String, String) {
     let s = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    (s("channel"), s("instId"))
+    let name = if s("channel").is_empty() {
+        s("topic")
+    } else {
+        s("channel")
+    };
+    let sym = if s("instId").is_empty() {
+        s("symbol")
+    } else {
+        s("instId")
+    };
+    (name, sym)
 }
 
-async fn public_session(mut socket: WebSocket, shared: Arc<Shared>) {
+/// The `30001` refusal of an argument, when its `instType` breaks v3's case rules.
+fn v3_case_error(a: &Value, private: bool) -> Option<String> {
+    let it = a.get("instType").and_then(Value::as_str).unwrap_or("");
+    let ok = if private { it == "UTA" } else { it == "usdt-futures" };
+    (!ok).then(|| {
+        json!({"event": "error", "code": 30001, "msg": format!("instType:{it} doesn't exist"), "arg": a}).to_string()
+    })
+}
+
+async fn public_session(mut socket: WebSocket, shared: Arc<Shared>, v3: bool) {
     let conn = shared.next_conn.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     {
         let mut st = lock(&shared.stats);
         st.public_connects += 1;
+        if v3 {
+            st.v3_public_connects += 1;
+        }
         st.public_channels.insert(conn, 0);
     }
     let mut subs: HashSet<(String, String)> = HashSet::new();
@@ -66,6 +103,10 @@ async fn public_session(mut socket: WebSocket, shared: Arc<Shared>) {
                 let op = v.get("op").and_then(Value::as_str).unwrap_or("").to_owned();
                 for a in args_of(&v) {
                     let key = arg_key(&a);
+                    if let Some(err) = v3.then(|| v3_case_error(&a, false)).flatten() {
+                        if !send(&mut socket, err).await { break; }
+                        continue;
+                    }
                     match op.as_str() {
                         "subscribe" => {
                             subs.insert(key);
@@ -83,8 +124,8 @@ async fn public_session(mut socket: WebSocket, shared: Arc<Shared>) {
                 lock(&shared.stats).public_channels.insert(conn, subs.len());
             }
             ev = rx.recv() => match ev {
-                Ok((symbol, channel, text)) => {
-                    if subs.contains(&(channel.to_owned(), symbol)) && !send(&mut socket, text).await { break; }
+                Ok((is_v3, symbol, channel, text)) => {
+                    if is_v3 == v3 && subs.contains(&(channel.to_owned(), symbol)) && !send(&mut socket, text).await { break; }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(_) => break,
@@ -109,8 +150,15 @@ fn login_ok(v: &Value) -> bool {
         && s("sign") == sign_ws_login(FAKE_SECRET, &ts)
 }
 
-async fn private_session(mut socket: WebSocket, shared: Arc<Shared>) {
-    lock(&shared.stats).private_connects += 1;
+async fn private_session(mut socket: WebSocket, shared: Arc<Shared>, v3: bool) {
+    {
+        let mut st = lock(&shared.stats);
+        st.private_connects += 1;
+        if v3 {
+            st.v3_private_connects += 1;
+        }
+    }
+    let right_path = v3 == (shared.options.kind == crate::common::account::AccountKind::Unified);
     // Login first.
     let logged_in = loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), socket.recv()).await;
@@ -143,12 +191,22 @@ async fn private_session(mut socket: WebSocket, shared: Arc<Shared>) {
             .await;
             break false;
         }
+        if !right_path {
+            lock(&shared.stats).login_failures += 1;
+            let _ = send(
+                &mut socket,
+                json!({"event": "error", "code": "30005", "msg": "Login failed: this key's account uses the other API"}).to_string(),
+            )
+            .await;
+            break false;
+        }
         lock(&shared.stats).logins += 1;
-        break send(
-            &mut socket,
-            json!({"event": "login", "code": "0", "msg": ""}).to_string(),
-        )
-        .await;
+        let ack = if v3 {
+            json!({"event": "login", "code": 0, "msg": ""})
+        } else {
+            json!({"event": "login", "code": "0", "msg": ""})
+        };
+        break send(&mut socket, ack.to_string()).await;
     };
     if !logged_in {
         let _ = socket.send(Message::Close(None)).await;
@@ -177,6 +235,10 @@ async fn private_session(mut socket: WebSocket, shared: Arc<Shared>) {
                 let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { continue };
                 if v.get("op").and_then(Value::as_str) == Some("subscribe") {
                     for a in args_of(&v) {
+                        if let Some(err) = v3.then(|| v3_case_error(&a, true)).flatten() {
+                            if !send(&mut socket, err).await { break; }
+                            continue;
+                        }
                         channels.insert(arg_key(&a).0);
                         if !send(&mut socket, json!({"event": "subscribe", "arg": a}).to_string()).await { break; }
                     }

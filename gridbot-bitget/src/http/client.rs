@@ -7,7 +7,7 @@
 //!   margin mode, position mode, cancel): retried on any transient error.
 //! - [`Retry::RefusedOnly`] (order placement): retried only after HTTP 429,
 //!   when the server certainly did nothing. After a timeout or a server error
-//!   the outcome is unknown; the caller (see [`crate::http::orders`]) asks for
+//!   the outcome is unknown; the caller (see [`crate::execution::orders`]) asks for
 //!   the `clientOid` before sending again.
 //!
 //! Every request first waits for its endpoint's client-side rate limiter.
@@ -142,10 +142,19 @@ impl BitgetHttpClient {
         params: &[(&str, String)],
         signed: bool,
     ) -> Result<T, ExchangeError> {
+        self.get_detailed(path, params, signed).await.map_err(|f| f.error)
+    }
+
+    /// A GET that keeps Bitget's code in the failure (to tell refusals apart).
+    pub async fn get_detailed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        signed: bool,
+    ) -> Result<T, ApiFailure> {
         let query = canonical_query(params);
         self.with_retries(Retry::Safe, || self.send_once("GET", path, &query, "", signed))
             .await
-            .map_err(|f| f.error)
     }
 
     /// A signed POST with a JSON body.
@@ -321,5 +330,10 @@ mod tests {
         let e = parse_response::<serde_json::Value>("/p", 400, br#"{"code":40786,"msg":"Duplicate clientOid"}"#, None)
             .unwrap_err();
         assert!(e.duplicate_client_oid);
+        // A refusal that arrives with HTTP 400 is read from its envelope.
+        let e =
+            parse_response::<serde_json::Value>("/p", 400, br#"{"code":"40084","msg":"Classic Account mode"}"#, None)
+                .unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("40084"));
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! Each endpoint path has its own GCRA limiter (`governor`); a request waits
 //! until its endpoint has capacity, so the exchange's own 429 is the
-//! exception, not the rule. Limits per second (README table): orders 10,
+//! exception, not the rule. Limits per second, as published (classic v2:
+//! `../shared/bitget/README.md`; unified v3: `UTA.md` §4): classic orders 10,
 //! batch place 5 (the lower of the two published figures), positions 5,
-//! leverage / margin mode / position mode 5, market data 20, everything else
-//! 10. Bursts are allowed up to the per-second figure.
+//! leverage / margin mode / position mode 5, market data 20; unified place,
+//! cancel, leverage and hold mode 10, batches / cancel-all / close 5, reads
+//! 20, market data 20; everything else 10. Bursts are allowed up to the
+//! per-second figure.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -52,6 +55,28 @@ impl RateLimitConfig {
                 e("/api/v2/mix/market/history-candles", 20),
                 e("/api/v2/mix/market/ticker", 20),
                 e("/api/v2/mix/market/contracts", 20),
+                e("/api/v2/mix/market/query-position-lever", 10),
+                e("/api/v2/mix/order/close-positions", 5),
+                e("/api/v2/spot/market/tickers", 20),
+                e("/api/v3/trade/place-order", 10),
+                e("/api/v3/trade/place-batch", 5),
+                e("/api/v3/trade/cancel-order", 10),
+                e("/api/v3/trade/cancel-batch", 5),
+                e("/api/v3/trade/cancel-symbol-order", 5),
+                e("/api/v3/trade/close-positions", 5),
+                e("/api/v3/trade/order-info", 20),
+                e("/api/v3/trade/unfilled-orders", 20),
+                e("/api/v3/trade/fills", 20),
+                e("/api/v3/position/current-position", 20),
+                e("/api/v3/account/assets", 20),
+                e("/api/v3/account/settings", 20),
+                e("/api/v3/account/set-leverage", 10),
+                e("/api/v3/account/set-hold-mode", 10),
+                e("/api/v3/market/instruments", 20),
+                e("/api/v3/market/position-tier", 20),
+                e("/api/v3/market/tickers", 20),
+                e("/api/v3/market/candles", 20),
+                e("/api/v3/market/history-candles", 20),
             ],
         }
     }
@@ -163,6 +188,8 @@ mod tests {
         assert_eq!(c.limit_of("/api/v2/mix/order/place-order"), 10);
         assert_eq!(c.limit_of("/api/v2/mix/order/batch-place-order"), 5);
         assert_eq!(c.limit_of("/api/v2/mix/market/candles"), 20);
+        assert_eq!(c.limit_of("/api/v3/trade/place-batch"), 5);
+        assert_eq!(c.limit_of("/api/v3/trade/unfilled-orders"), 20);
         assert_eq!(
             RateLimitConfig::scaled(10).limit_of("/api/v2/mix/order/place-order"),
             100

@@ -1,29 +1,42 @@
-//! Connecting, with exponential backoff between attempts.
+//! Connecting, sending, and exponential backoff between attempts.
 
 use std::time::Duration;
 
 use futures::SinkExt;
+use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::error::WsError;
+use super::messages::OpRequest;
 
 /// A WebSocket connection.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens a WebSocket to `url`.
-pub async fn connect(url: &str, timeout: Duration) -> Result<WsStream, String> {
+pub async fn connect(url: &str, timeout: Duration) -> Result<WsStream, WsError> {
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(url)).await {
         Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(e)) => Err(format!("cannot connect to {url}: {e}")),
-        Err(_) => Err(format!("connecting to {url} timed out")),
+        Ok(Err(e)) => Err(WsError::Connect {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(WsError::ConnectTimeout { url: url.to_owned() }),
     }
 }
 
 /// Sends a text frame.
-pub async fn send_text(ws: &mut WsStream, text: String) -> Result<(), String> {
+pub async fn send_text(ws: &mut WsStream, text: String) -> Result<(), WsError> {
     ws.send(Message::Text(text.into()))
         .await
-        .map_err(|e| format!("send failed: {e}"))
+        .map_err(|e| WsError::Send(e.to_string()))
+}
+
+/// Sends `{"op": op, "args": args}`.
+pub async fn send_op<A: Serialize>(ws: &mut WsStream, op: &str, args: &[A]) -> Result<(), WsError> {
+    let text = serde_json::to_string(&OpRequest { op, args }).map_err(|e| WsError::Encode(e.to_string()))?;
+    send_text(ws, text).await
 }
 
 /// Doubling delays between `initial` and `max`.

@@ -1,171 +1,127 @@
-//! The account's execution-event stream over the private WebSocket.
+//! The private WebSocket client of either API: connects, logs in,
+//! subscribes the account's order, fill and position topics (and the account
+//! topic on v3), pings, and on any failure reconnects with backoff, logs in
+//! and subscribes again. It hands what arrives to its owner as
+//! [`PrivateEvent`]s and knows nothing about the `Exchange` port: the
+//! execution layer turns pushes into events, de-duplicates and fills gaps
+//! from REST after every [`PrivateEvent::Subscribed`].
 //!
-//! One background task per account (started by the first
-//! [`gridbot_core::ports::Exchange::execution_events`] call) logs in,
-//! subscribes `orders`, `fill` and `positions` (`instId` `default`), pings,
-//! and on any failure reconnects with backoff, logs in and resubscribes.
+//! Subscriptions: v2 `orders`, `fill`, `positions` with `instType`
+//! `USDT-FUTURES` and `instId` `default`; v3 `order`, `fill`, `position`,
+//! `account` with `instType` `UTA`. The login is the same on both
+//! (`timestamp + "GET" + "/user/verify"`, timestamp in seconds); a refused
+//! login arrives as an `error` event (30005, 30011–30015) without the socket
+//! being closed, so the client closes it and backs off.
 //!
-//! No fill lost, none delivered twice:
-//! - every fill is delivered once, by fill id (a bounded memory of the last
-//!   [`DELIVERED_MEMORY`] ids), whether it arrives on the socket, twice, late,
-//!   or from the REST gap fill;
-//! - after every (re)subscription the task reads REST `fills` of each traded
-//!   symbol from [`REORDER_WINDOW_MS`] before the newest fill it delivered
-//!   (or from the stream's start), so fills pushed while the socket was down,
-//!   or delayed past a drop, are recovered. A failed gap fill is retried at
-//!   every ping until it succeeds.
-//! - order updates older than the last one delivered for that order
-//!   (`uTime`) are dropped as out of order.
-
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, Weak};
+//! The task ends when the receiver is dropped.
 
 use futures::StreamExt;
-use gridbot_core::model::{ExecutionEvent, Symbol, TimestampMs};
-use gridbot_core::ports::ExecutionStream;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::common::credentials::Credentials;
 use crate::common::signing::sign_ws_login;
-use crate::http::client::now_ms;
-use crate::http::exchange::{position_from, BitgetExchange, Inner};
-use crate::http::fills::fill_from_record;
-use crate::http::models::{FillRecord, OrderRecord, PositionRecord};
-use crate::ws::connection::{connect, send_text, Backoff, WsStream};
-use crate::ws::messages::{parse_incoming, ChannelArg, Incoming, LoginArg, OpRequest};
+use crate::config::WsConfig;
+use crate::ws::connection::{connect, send_op, send_text, Backoff, WsStream};
+use crate::ws::error::WsError;
+use crate::ws::messages::{parse_incoming, Incoming, LoginArg, V2ChannelArg, V3TopicArg, WsApi};
 
-/// Fill ids remembered for de-duplication.
-pub const DELIVERED_MEMORY: usize = 100_000;
-/// How far back before the newest delivered fill a gap fill reads.
-pub const REORDER_WINDOW_MS: i64 = 60_000;
-
-type Subscribers = Arc<Mutex<Vec<mpsc::UnboundedSender<ExecutionEvent>>>>;
-
-/// Fan-out of one account's execution events to every stream handed out.
-pub(crate) struct ExecutionHub {
-    subscribers: Subscribers,
-    exchange: Weak<Inner>,
-    started: std::sync::atomic::AtomicBool,
+/// What a private push is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateTopic {
+    /// Order updates (v2 `orders`, v3 `order`).
+    Orders,
+    /// Executions (`fill`).
+    Fills,
+    /// Position updates (v2 `positions`, v3 `position`).
+    Positions,
+    /// Account balance (v3 `account`).
+    Account,
 }
 
-impl ExecutionHub {
-    pub(crate) fn new(exchange: Weak<Inner>) -> Self {
-        ExecutionHub {
-            subscribers: Arc::new(Mutex::new(Vec::new())),
-            exchange,
-            started: std::sync::atomic::AtomicBool::new(false),
+impl PrivateTopic {
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "orders" | "order" => Some(PrivateTopic::Orders),
+            "fill" | "fast-fill" => Some(PrivateTopic::Fills),
+            "positions" | "position" => Some(PrivateTopic::Positions),
+            "account" => Some(PrivateTopic::Account),
+            _ => None,
         }
     }
+}
 
-    /// A new stream; starts the connection task on first use.
-    pub(crate) fn subscribe(&self) -> ExecutionStream {
+/// What the private client reports to its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrivateEvent {
+    /// Logged in and subscribed (after every reconnect too): events pushed
+    /// while the socket was down must now be read from REST.
+    Subscribed,
+    /// Items pushed on one topic.
+    Push {
+        /// The topic.
+        topic: PrivateTopic,
+        /// The raw items (parsed by the owner with its API's models).
+        data: Vec<Value>,
+    },
+    /// The session ended; the client reconnects after a backoff.
+    Lost(WsError),
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct PrivateSocket {
+    /// The private WebSocket URL of the API.
+    pub url: String,
+    /// Which dialect.
+    pub api: WsApi,
+    /// The keys (never logged).
+    pub credentials: Option<Credentials>,
+    /// Timings.
+    pub ws: WsConfig,
+    /// v2 `instType` (`USDT-FUTURES`).
+    pub v2_inst_type: &'static str,
+}
+
+impl PrivateSocket {
+    /// Starts the client on the current tokio runtime; events arrive on the
+    /// returned receiver until it is dropped.
+    pub fn spawn(self) -> Result<mpsc::UnboundedReceiver<PrivateEvent>, WsError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| WsError::Connect {
+            url: self.url.clone(),
+            reason: "no tokio runtime to run the connection on".into(),
+        })?;
         let (tx, rx) = mpsc::unbounded_channel();
-        if let Ok(mut s) = self.subscribers.lock() {
-            s.push(tx);
-        }
-        if !self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            match tokio::runtime::Handle::try_current() {
-                Ok(h) => {
-                    h.spawn(run(self.exchange.clone(), self.subscribers.clone()));
-                }
-                Err(_) => {
-                    self.started.store(false, std::sync::atomic::Ordering::SeqCst);
-                    tracing::error!("execution_events() called outside a tokio runtime; no events will arrive");
-                }
-            }
-        }
-        Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|e| (e, rx))
-        }))
+        handle.spawn(run(self, tx));
+        Ok(rx)
     }
 }
 
-/// What the task remembers across reconnects.
-struct Memory {
-    delivered: HashSet<String>,
-    delivered_order: VecDeque<String>,
-    newest_fill_ts: HashMap<Symbol, TimestampMs>,
-    order_updates: HashMap<String, i64>,
-    started_at: TimestampMs,
-    gap_pending: bool,
-}
-
-impl Memory {
-    fn new() -> Self {
-        Memory {
-            delivered: HashSet::new(),
-            delivered_order: VecDeque::new(),
-            newest_fill_ts: HashMap::new(),
-            order_updates: HashMap::new(),
-            started_at: now_ms(),
-            gap_pending: false,
-        }
-    }
-
-    /// True the first time a fill id is seen.
-    fn first_time(&mut self, id: &str) -> bool {
-        if !self.delivered.insert(id.to_owned()) {
-            return false;
-        }
-        self.delivered_order.push_back(id.to_owned());
-        while self.delivered_order.len() > DELIVERED_MEMORY {
-            if let Some(old) = self.delivered_order.pop_front() {
-                self.delivered.remove(&old);
-            }
-        }
-        true
-    }
-}
-
-fn broadcast(subs: &Subscribers, ev: ExecutionEvent) {
-    if let Ok(mut s) = subs.lock() {
-        s.retain(|tx| tx.send(ev.clone()).is_ok());
-    }
-}
-
-async fn run(exchange: Weak<Inner>, subs: Subscribers) {
-    let mut mem = Memory::new();
-    let cfg = match exchange.upgrade() {
-        Some(i) => i.client.config().clone(),
-        None => return,
-    };
+async fn run(cfg: PrivateSocket, tx: mpsc::UnboundedSender<PrivateEvent>) {
     let mut backoff = Backoff::new(cfg.ws.reconnect_backoff, cfg.ws.reconnect_backoff_max);
     loop {
-        if exchange.strong_count() == 0 {
+        let err = session(&cfg, &tx, &mut backoff).await;
+        if tx.send(PrivateEvent::Lost(err)).is_err() {
             return;
         }
-        match session(&exchange, &subs, &mut mem, &mut backoff).await {
-            Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "private WebSocket lost; reconnecting"),
-        }
-        mem.gap_pending = true;
         tokio::time::sleep(backoff.next_delay()).await;
+        if tx.is_closed() {
+            return;
+        }
     }
 }
 
-fn upgrade(w: &Weak<Inner>) -> Option<BitgetExchange> {
-    w.upgrade().map(BitgetExchange::from_inner)
-}
-
-async fn login(ws: &mut WsStream, ex: &BitgetExchange) -> Result<(), String> {
-    let cfg = ex.client().config();
-    let creds = cfg
-        .credentials
-        .as_ref()
-        .ok_or("no API credentials configured: the private WebSocket needs them")?;
-    let ts = (now_ms() / 1000).to_string();
+async fn login(ws: &mut WsStream, cfg: &PrivateSocket) -> Result<(), WsError> {
+    let creds = cfg.credentials.as_ref().ok_or(WsError::NoCredentials)?;
+    let ts = (crate::http::client::now_ms() / 1000).to_string();
     let arg = LoginArg {
         api_key: creds.api_key().to_owned(),
         passphrase: creds.passphrase().to_owned(),
         sign: sign_ws_login(creds.secret(), &ts),
         timestamp: ts,
     };
-    let text = serde_json::to_string(&OpRequest {
-        op: "login",
-        args: std::slice::from_ref(&arg),
-    })
-    .map_err(|e| e.to_string())?;
-    send_text(ws, text).await?;
+    send_op(ws, "login", std::slice::from_ref(&arg)).await?;
     let wait = async {
         while let Some(msg) = ws.next().await {
             let Ok(Message::Text(t)) = msg else { continue };
@@ -174,196 +130,89 @@ async fn login(ws: &mut WsStream, ex: &BitgetExchange) -> Result<(), String> {
                     return Ok(());
                 }
                 if event == "error" || event == "login" {
-                    return Err(format!("login refused ({code}): {msg}"));
+                    return Err(WsError::LoginRefused { code, msg });
                 }
             }
         }
-        Err("closed during login".to_owned())
+        Err(WsError::Closed)
     };
     tokio::time::timeout(cfg.ws.login_timeout, wait)
         .await
-        .map_err(|_| "no login answer in time".to_owned())?
+        .map_err(|_| WsError::LoginTimeout)?
 }
 
-/// One connection's life. `Ok` only when the exchange is gone.
-async fn session(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory, backoff: &mut Backoff) -> Result<(), String> {
-    let (url, ws_cfg, inst_type) = {
-        let Some(ex) = upgrade(w) else { return Ok(()) };
-        let c = ex.client().config();
-        (c.endpoints.ws_private.clone(), c.ws.clone(), c.product_type().as_str())
-    };
-    let mut ws = connect(&url, ws_cfg.login_timeout).await?;
-    {
-        let Some(ex) = upgrade(w) else { return Ok(()) };
-        login(&mut ws, &ex).await?;
+async fn subscribe(ws: &mut WsStream, cfg: &PrivateSocket) -> Result<(), WsError> {
+    match cfg.api {
+        WsApi::V2 => {
+            let args: Vec<V2ChannelArg> = ["orders", "fill", "positions"]
+                .iter()
+                .map(|c| V2ChannelArg::new(cfg.v2_inst_type, c, "default"))
+                .collect();
+            send_op(ws, "subscribe", &args).await
+        }
+        WsApi::V3 => {
+            let args: Vec<V3TopicArg> = ["order", "fill", "position", "account"]
+                .iter()
+                .map(|t| V3TopicArg::private(t))
+                .collect();
+            send_op(ws, "subscribe", &args).await
+        }
     }
-    let args: Vec<ChannelArg> = ["orders", "fill", "positions"]
-        .iter()
-        .map(|c| ChannelArg::new(inst_type, c, "default"))
-        .collect();
-    send_text(
-        &mut ws,
-        serde_json::to_string(&OpRequest {
-            op: "subscribe",
-            args: &args,
-        })
-        .unwrap_or_default(),
-    )
-    .await?;
-    mem.gap_pending = true;
-    gap_fill(w, subs, mem).await;
-    let mut ping = tokio::time::interval(ws_cfg.ping_interval);
+}
+
+/// One connection's life; returns why it ended.
+async fn session(cfg: &PrivateSocket, tx: &mpsc::UnboundedSender<PrivateEvent>, backoff: &mut Backoff) -> WsError {
+    let mut ws = match connect(&cfg.url, cfg.ws.login_timeout).await {
+        Ok(ws) => ws,
+        Err(e) => return e,
+    };
+    if let Err(e) = login(&mut ws, cfg).await {
+        let _ = ws.close(None).await;
+        return e;
+    }
+    if let Err(e) = subscribe(&mut ws, cfg).await {
+        return e;
+    }
+    if tx.send(PrivateEvent::Subscribed).is_err() {
+        return WsError::Closed;
+    }
+    let mut ping = tokio::time::interval(cfg.ws.ping_interval);
     ping.tick().await;
     let mut last_rx = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = ping.tick() => {
-                if w.strong_count() == 0 { return Ok(()); }
-                if last_rx.elapsed() > ws_cfg.idle_timeout { return Err("no message within the idle timeout".into()); }
-                send_text(&mut ws, "ping".to_owned()).await?;
-                if mem.gap_pending { gap_fill(w, subs, mem).await; }
+                if tx.is_closed() {
+                    let _ = ws.close(None).await;
+                    return WsError::Closed;
+                }
+                if last_rx.elapsed() > cfg.ws.idle_timeout {
+                    return WsError::Idle { idle_ms: cfg.ws.idle_timeout.as_millis() as u64 };
+                }
+                if let Err(e) = send_text(&mut ws, "ping".to_owned()).await { return e; }
             }
             msg = ws.next() => match msg {
-                None => return Err("closed by the server".into()),
-                Some(Err(e)) => return Err(format!("read failed: {e}")),
+                None => return WsError::Closed,
+                Some(Err(e)) => return WsError::Read(e.to_string()),
                 Some(Ok(Message::Text(t))) => {
                     last_rx = tokio::time::Instant::now();
                     backoff.reset();
-                    handle_private(w, subs, mem, &t).await;
+                    match parse_incoming(&t) {
+                        Some(Incoming::Push { arg, data, .. }) => {
+                            let Some(topic) = PrivateTopic::of(arg.name()) else { continue };
+                            if tx.send(PrivateEvent::Push { topic, data }).is_err() {
+                                return WsError::Closed;
+                            }
+                        }
+                        Some(Incoming::Event { event, code, msg }) if event == "error" => {
+                            tracing::warn!(%code, %msg, "private WebSocket error event");
+                        }
+                        _ => {}
+                    }
                 }
-                Some(Ok(Message::Close(_))) => return Err("closed by the server".into()),
+                Some(Ok(Message::Close(_))) => return WsError::Closed,
                 Some(Ok(_)) => { last_rx = tokio::time::Instant::now(); }
             },
         }
-    }
-}
-
-/// Reads REST fills of every traded symbol and delivers the missing ones.
-async fn gap_fill(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory) {
-    let Some(ex) = upgrade(w) else { return };
-    let mut ok = true;
-    for symbol in ex.tracked_symbols() {
-        let since = mem
-            .newest_fill_ts
-            .get(&symbol)
-            .map(|ts| ts - REORDER_WINDOW_MS)
-            .unwrap_or(mem.started_at - REORDER_WINDOW_MS)
-            .max(mem.started_at - REORDER_WINDOW_MS);
-        match ex.fill_records(&symbol, None, Some(since)).await {
-            Ok((records, _)) => {
-                for r in records {
-                    if let Err(e) = deliver_fill(&ex, subs, mem, &symbol, &r).await {
-                        tracing::warn!(error = %e, "gap fill could not resolve a fill; will retry");
-                        ok = false;
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(%symbol, error = %e, "gap fill failed; will retry");
-                ok = false;
-            }
-        }
-    }
-    mem.gap_pending = !ok;
-}
-
-async fn deliver_fill(
-    ex: &BitgetExchange,
-    subs: &Subscribers,
-    mem: &mut Memory,
-    symbol: &Symbol,
-    r: &FillRecord,
-) -> Result<(), gridbot_core::ExchangeError> {
-    if r.trade_id.is_empty() || mem.delivered.contains(&r.trade_id) {
-        return Ok(());
-    }
-    let fill = match ex.known_client_id(&r.order_id) {
-        Some(c) if r.client_oid.is_empty() => fill_from_record(symbol, r, c)?,
-        _ => ex.to_fill(symbol, r).await?,
-    };
-    if mem.first_time(&fill.id) {
-        let e = mem.newest_fill_ts.entry(symbol.clone()).or_insert(fill.ts);
-        *e = (*e).max(fill.ts);
-        broadcast(subs, ExecutionEvent::Fill(fill));
-    }
-    Ok(())
-}
-
-async fn handle_private(w: &Weak<Inner>, subs: &Subscribers, mem: &mut Memory, text: &str) {
-    let (arg, data) = match parse_incoming(text) {
-        Some(Incoming::Push { arg, data, .. }) => (arg, data),
-        Some(Incoming::Event { event, code, msg }) if event == "error" => {
-            tracing::warn!(%code, %msg, "private WebSocket error event");
-            return;
-        }
-        _ => return,
-    };
-    let Some(ex) = upgrade(w) else { return };
-    match arg.channel.as_str() {
-        "orders" => {
-            for item in data {
-                let rec: OrderRecord = match serde_json::from_value(item) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unreadable order push");
-                        continue;
-                    }
-                };
-                let order = match rec.to_order() {
-                    Ok(o) => o,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unreadable order push");
-                        continue;
-                    }
-                };
-                ex.remember_order_id(&order.id, &order.client_id);
-                let last = mem.order_updates.entry(order.id.clone()).or_insert(i64::MIN);
-                if order.updated_at < *last {
-                    tracing::debug!(order_id = %order.id, "dropping an out-of-order order update");
-                    continue;
-                }
-                *last = order.updated_at;
-                if !order.status.is_open() {
-                    // Bounded memory: closed orders need no further ordering.
-                    mem.order_updates.remove(&order.id);
-                }
-                broadcast(subs, ExecutionEvent::Order(order));
-            }
-        }
-        "fill" => {
-            for item in data {
-                let rec: FillRecord = match serde_json::from_value(item) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unreadable fill push");
-                        continue;
-                    }
-                };
-                let Ok(symbol) = Symbol::new(rec.symbol()) else {
-                    tracing::warn!(symbol = %rec.symbol(), "fill push with an unreadable symbol");
-                    continue;
-                };
-                ex.track(&symbol);
-                if let Err(e) = deliver_fill(&ex, subs, mem, &symbol, &rec).await {
-                    tracing::warn!(error = %e, "fill push not resolved now; the gap fill will deliver it");
-                    mem.gap_pending = true;
-                }
-            }
-        }
-        "positions" => {
-            let mut by_symbol: HashMap<String, Vec<PositionRecord>> = HashMap::new();
-            for item in data {
-                match serde_json::from_value::<PositionRecord>(item) {
-                    Ok(r) => by_symbol.entry(r.symbol().to_owned()).or_default().push(r),
-                    Err(e) => tracing::warn!(error = %e, "unreadable position push"),
-                }
-            }
-            for (s, recs) in by_symbol {
-                if let Ok(symbol) = Symbol::new(&s) {
-                    broadcast(subs, ExecutionEvent::Position(position_from(&symbol, &recs)));
-                }
-            }
-        }
-        _ => {}
     }
 }

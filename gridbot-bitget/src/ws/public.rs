@@ -1,256 +1,97 @@
-//! [`BitgetMarketData`]: the public WebSocket as a [`MarketData`] source.
+//! The public WebSocket client of either API: one connection carrying the
+//! ticker and 1-minute candle subscriptions of several symbols. It pings,
+//! reconnects with backoff and resubscribes its symbols by itself, and turns
+//! pushes into [`MarketEvent`]s: a tick per ticker push, and a candle once it
+//! is closed (when a push starts the next candle, the previous one is
+//! emitted). Reference counting and spreading symbols over connections live
+//! in [`crate::data`].
 //!
-//! Invariants:
-//! - One upstream subscription (channels `ticker` and `candle1m`) per symbol,
-//!   however many [`MarketSubscription`]s are alive: a reference count per
-//!   symbol; the last subscription dropped unsubscribes.
-//! - Subscriptions are multiplexed over few connections; a new connection is
-//!   opened only when every open one carries
-//!   [`crate::config::WsConfig::max_channels_per_connection`] channels.
-//! - Each connection pings, reconnects with backoff and resubscribes its
-//!   symbols by itself.
-//! - A candle is delivered once it is closed: when a push starts the next
-//!   candle, the previous one is emitted.
+//! v2: channels `ticker` and `candle1m` (`instType` `USDT-FUTURES`, rows as
+//! arrays). v3: topics `ticker` and `kline` with interval `1m` (`instType`
+//! `usdt-futures`, candles as objects `{start, open, high, low, close,
+//! volume}`, the last price as `lastPrice`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
 
-use async_trait::async_trait;
 use futures::StreamExt;
-use gridbot_core::model::{Candle, Interval, MarketEvent, Symbol, Tick, TimestampMs};
-use gridbot_core::ports::{Exchange, MarketData, MarketSubscription};
-use gridbot_core::{ExchangeError, MarketDataError};
+use gridbot_core::model::{Candle, MarketEvent, Symbol, Tick};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::config::{BitgetConfig, WsConfig};
-use crate::http::exchange::BitgetExchange;
-use crate::http::models::{parse_candle_row, TickerRecord};
-use crate::ws::connection::{connect, send_text, Backoff};
-use crate::ws::messages::{parse_incoming, ChannelArg, Incoming, OpRequest};
+use crate::common::parse::{de_decimal, de_i64, de_opt_decimal};
+use crate::config::WsConfig;
+use crate::http::candles::parse_candle_row;
+use crate::ws::connection::{connect, send_op, send_text, Backoff, WsStream};
+use crate::ws::error::WsError;
+use crate::ws::messages::{parse_incoming, Incoming, V2ChannelArg, V3TopicArg, WsApi};
 
 /// Channels one symbol uses.
-const CHANNELS_PER_SYMBOL: usize = 2;
-/// Events buffered per symbol for slow listeners.
-const EVENT_BUFFER: usize = 4096;
+pub const CHANNELS_PER_SYMBOL: usize = 2;
 
-enum ConnCmd {
+/// What the owner asks a connection to do.
+pub enum ConnCmd {
+    /// Start delivering `symbol` to this sender.
     Subscribe(Symbol, broadcast::Sender<MarketEvent>),
+    /// Stop delivering `symbol`.
     Unsubscribe(Symbol),
 }
 
-struct ConnHandle {
-    cmd: mpsc::UnboundedSender<ConnCmd>,
-    channels: usize,
+/// Where and how one public connection connects.
+#[derive(Debug, Clone)]
+pub struct PublicSocket {
+    /// The public WebSocket URL of the API.
+    pub url: String,
+    /// Which dialect.
+    pub api: WsApi,
+    /// `instType` of the arguments (`USDT-FUTURES` on v2, `usdt-futures` on v3).
+    pub inst_type: &'static str,
+    /// Timings.
+    pub ws: WsConfig,
 }
 
-struct SymbolSub {
-    count: usize,
-    conn: usize,
-    tx: broadcast::Sender<MarketEvent>,
+/// A ticker push item of either dialect.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TickerPush {
+    #[serde(default, alias = "lastPrice", deserialize_with = "de_decimal")]
+    last_pr: Decimal,
+    #[serde(default, deserialize_with = "de_i64")]
+    ts: i64,
 }
 
-#[derive(Default)]
-struct State {
-    symbols: HashMap<Symbol, SymbolSub>,
-    conns: Vec<ConnHandle>,
+/// A v3 `kline` push item.
+#[derive(Debug, Clone, Deserialize, Default)]
+struct KlinePush {
+    #[serde(default, deserialize_with = "de_i64")]
+    start: i64,
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    open: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    high: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    low: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    close: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_decimal")]
+    volume: Decimal,
 }
 
-struct Inner {
-    rest: BitgetExchange,
-    url: String,
-    inst_type: &'static str,
-    ws: WsConfig,
-    state: Mutex<State>,
-}
-
-/// Bitget public market data. Cheap to clone.
-#[derive(Clone)]
-pub struct BitgetMarketData {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for BitgetMarketData {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BitgetMarketData")
-            .field("url", &self.inner.url)
-            .finish()
+/// A candle from a push item: an array row (v2) or an object (v3).
+fn candle_of(item: &serde_json::Value) -> Option<Candle> {
+    if let Some(row) = item.as_array() {
+        return parse_candle_row(row).ok();
     }
-}
-
-fn md_err(e: ExchangeError) -> MarketDataError {
-    match e {
-        ExchangeError::UnknownSymbol(s) => MarketDataError::UnknownSymbol(s),
-        ExchangeError::Protocol(s) => MarketDataError::Malformed(s),
-        ExchangeError::NotFound(s) => MarketDataError::NoData(s),
-        other => MarketDataError::Connectivity(other.to_string()),
-    }
-}
-
-struct Guard {
-    inner: Weak<Inner>,
-    symbol: Symbol,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let Some(inner) = self.inner.upgrade() else { return };
-        let Ok(mut st) = inner.state.lock() else { return };
-        let remove = match st.symbols.get_mut(&self.symbol) {
-            Some(s) => {
-                s.count = s.count.saturating_sub(1);
-                s.count == 0
-            }
-            None => false,
-        };
-        if remove {
-            if let Some(s) = st.symbols.remove(&self.symbol) {
-                if let Some(c) = st.conns.get_mut(s.conn) {
-                    c.channels = c.channels.saturating_sub(CHANNELS_PER_SYMBOL);
-                    let _ = c.cmd.send(ConnCmd::Unsubscribe(self.symbol.clone()));
-                }
-            }
-        }
-    }
-}
-
-impl BitgetMarketData {
-    /// A market data client for `config` (keys are not needed).
-    pub fn new(config: BitgetConfig) -> Result<Self, ExchangeError> {
-        let url = config.endpoints.ws_public.clone();
-        let ws = config.ws.clone();
-        let inst_type = config.product_type().as_str();
-        Ok(BitgetMarketData {
-            inner: Arc::new(Inner {
-                rest: BitgetExchange::new(config)?,
-                url,
-                inst_type,
-                ws,
-                state: Mutex::new(State::default()),
-            }),
-        })
-    }
-
-    /// Loads the contract list, so [`MarketData::symbols`] can answer.
-    pub async fn load_symbols(&self) -> Result<Vec<Symbol>, MarketDataError> {
-        let c = self.inner.rest.contracts().await.map_err(md_err)?;
-        Ok(c.into_iter().map(|i| i.symbol).collect())
-    }
-
-    /// Upstream connections open (or being re-opened).
-    pub fn connection_count(&self) -> usize {
-        self.inner.state.lock().map(|s| s.conns.len()).unwrap_or(0)
-    }
-
-    /// Listeners of `symbol` (0 when not subscribed upstream).
-    pub fn listeners(&self, symbol: &Symbol) -> usize {
-        self.inner
-            .state
-            .lock()
-            .ok()
-            .and_then(|s| s.symbols.get(symbol).map(|x| x.count))
-            .unwrap_or(0)
-    }
-
-    fn spawn_connection(&self) -> ConnHandle {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run_connection(
-            self.inner.url.clone(),
-            self.inner.inst_type,
-            self.inner.ws.clone(),
-            rx,
-        ));
-        ConnHandle { cmd: tx, channels: 0 }
-    }
-}
-
-#[async_trait]
-impl MarketData for BitgetMarketData {
-    async fn subscribe(&self, symbol: &Symbol) -> Result<MarketSubscription, MarketDataError> {
-        let rx = {
-            let mut st = self
-                .inner
-                .state
-                .lock()
-                .map_err(|_| MarketDataError::Connectivity("market data state poisoned".into()))?;
-            if let Some(s) = st.symbols.get_mut(symbol) {
-                s.count += 1;
-                s.tx.subscribe()
-            } else {
-                let max = self.inner.ws.max_channels_per_connection.max(CHANNELS_PER_SYMBOL);
-                let idx = match st.conns.iter().position(|c| c.channels + CHANNELS_PER_SYMBOL <= max) {
-                    Some(i) => i,
-                    None => {
-                        let h = self.spawn_connection();
-                        st.conns.push(h);
-                        st.conns.len() - 1
-                    }
-                };
-                let (tx, rx) = broadcast::channel(EVENT_BUFFER);
-                if let Some(c) = st.conns.get_mut(idx) {
-                    c.channels += CHANNELS_PER_SYMBOL;
-                    c.cmd
-                        .send(ConnCmd::Subscribe(symbol.clone(), tx.clone()))
-                        .map_err(|_| MarketDataError::Connectivity("market data connection task ended".into()))?;
-                }
-                st.symbols.insert(
-                    symbol.clone(),
-                    SymbolSub {
-                        count: 1,
-                        conn: idx,
-                        tx,
-                    },
-                );
-                rx
-            }
-        };
-        let stream = futures::stream::unfold(rx, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(ev) => return Some((ev, rx)),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(skipped = n, "market data listener too slow; skipped events");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
-        let guard = Guard {
-            inner: Arc::downgrade(&self.inner),
-            symbol: symbol.clone(),
-        };
-        Ok(MarketSubscription::new(stream, Some(Box::new(guard))))
-    }
-
-    async fn candles(
-        &self,
-        symbol: &Symbol,
-        interval: Interval,
-        start: TimestampMs,
-        end: TimestampMs,
-    ) -> Result<Vec<Candle>, MarketDataError> {
-        self.inner
-            .rest
-            .candles(symbol, interval, start, end)
-            .await
-            .map_err(md_err)
-    }
-
-    async fn last_price(&self, symbol: &Symbol) -> Result<Decimal, MarketDataError> {
-        self.inner.rest.ticker(symbol).await.map_err(md_err)
-    }
-
-    fn symbols(&self) -> Vec<Symbol> {
-        self.inner.rest.cached_symbols()
-    }
-}
-
-impl BitgetMarketData {
-    /// The contract rules of `symbol` (REST).
-    pub async fn instrument(&self, symbol: &Symbol) -> Result<gridbot_core::model::Instrument, MarketDataError> {
-        self.inner.rest.instrument(symbol).await.map_err(md_err)
-    }
+    let k: KlinePush = serde_json::from_value(item.clone()).ok()?;
+    Some(Candle {
+        ts: k.start,
+        open: k.open?,
+        high: k.high?,
+        low: k.low?,
+        close: k.close?,
+        volume: k.volume,
+    })
 }
 
 struct Listener {
@@ -258,28 +99,46 @@ struct Listener {
     candle: Option<Candle>,
 }
 
-fn args_for(inst_type: &str, symbol: &Symbol) -> [ChannelArg; 2] {
-    [
-        ChannelArg::new(inst_type, "ticker", symbol.as_str()),
-        ChannelArg::new(inst_type, "candle1m", symbol.as_str()),
-    ]
-}
-
-fn op_text(op: &str, args: &[ChannelArg]) -> String {
-    serde_json::to_string(&OpRequest { op, args }).unwrap_or_default()
+async fn send_symbols(ws: &mut WsStream, cfg: &PublicSocket, op: &str, symbols: &[&Symbol]) -> Result<(), WsError> {
+    if symbols.is_empty() {
+        return Ok(());
+    }
+    match cfg.api {
+        WsApi::V2 => {
+            let args: Vec<V2ChannelArg> = symbols
+                .iter()
+                .flat_map(|s| {
+                    [
+                        V2ChannelArg::new(cfg.inst_type, "ticker", s.as_str()),
+                        V2ChannelArg::new(cfg.inst_type, "candle1m", s.as_str()),
+                    ]
+                })
+                .collect();
+            send_op(ws, op, &args).await
+        }
+        WsApi::V3 => {
+            let args: Vec<V3TopicArg> = symbols
+                .iter()
+                .flat_map(|s| {
+                    [
+                        V3TopicArg::public(cfg.inst_type, "ticker", s.as_str(), ""),
+                        V3TopicArg::public(cfg.inst_type, "kline", s.as_str(), "1m"),
+                    ]
+                })
+                .collect();
+            send_op(ws, op, &args).await
+        }
+    }
 }
 
 /// One public connection: owns its symbols, reconnects and resubscribes.
-async fn run_connection(
-    url: String,
-    inst_type: &'static str,
-    ws_cfg: WsConfig,
-    mut cmds: mpsc::UnboundedReceiver<ConnCmd>,
-) {
+/// Ends when the owner drops its command sender.
+pub async fn run_connection(cfg: PublicSocket, mut cmds: mpsc::UnboundedReceiver<ConnCmd>) {
+    let ws_cfg = cfg.ws.clone();
     let mut listeners: HashMap<Symbol, Listener> = HashMap::new();
     let mut backoff = Backoff::new(ws_cfg.reconnect_backoff, ws_cfg.reconnect_backoff_max);
     loop {
-        let mut ws = match connect(&url, ws_cfg.login_timeout).await {
+        let mut ws = match connect(&cfg.url, ws_cfg.login_timeout).await {
             Ok(ws) => ws,
             Err(e) => {
                 tracing::warn!(error = %e, "public WebSocket connect failed; retrying");
@@ -290,8 +149,8 @@ async fn run_connection(
                 continue;
             }
         };
-        let all: Vec<ChannelArg> = listeners.keys().flat_map(|s| args_for(inst_type, s)).collect();
-        if !all.is_empty() && send_text(&mut ws, op_text("subscribe", &all)).await.is_err() {
+        let all: Vec<&Symbol> = listeners.keys().collect();
+        if send_symbols(&mut ws, &cfg, "subscribe", &all).await.is_err() {
             tokio::time::sleep(backoff.next_delay()).await;
             continue;
         }
@@ -303,29 +162,29 @@ async fn run_connection(
                 cmd = cmds.recv() => match cmd {
                     None => return,
                     Some(ConnCmd::Subscribe(sym, tx)) => {
-                        let args = args_for(inst_type, &sym);
-                        listeners.insert(sym, Listener { tx, candle: None });
-                        if let Err(e) = send_text(&mut ws, op_text("subscribe", &args)).await { break e; }
+                        listeners.insert(sym.clone(), Listener { tx, candle: None });
+                        if let Err(e) = send_symbols(&mut ws, &cfg, "subscribe", &[&sym]).await { break e; }
                     }
                     Some(ConnCmd::Unsubscribe(sym)) => {
                         listeners.remove(&sym);
-                        let args = args_for(inst_type, &sym);
-                        if let Err(e) = send_text(&mut ws, op_text("unsubscribe", &args)).await { break e; }
+                        if let Err(e) = send_symbols(&mut ws, &cfg, "unsubscribe", &[&sym]).await { break e; }
                     }
                 },
                 _ = ping.tick() => {
-                    if last_rx.elapsed() > ws_cfg.idle_timeout { break "no message within the idle timeout".to_owned(); }
+                    if last_rx.elapsed() > ws_cfg.idle_timeout {
+                        break WsError::Idle { idle_ms: ws_cfg.idle_timeout.as_millis() as u64 };
+                    }
                     if let Err(e) = send_text(&mut ws, "ping".to_owned()).await { break e; }
                 }
                 msg = ws.next() => match msg {
-                    None => break "closed by the server".to_owned(),
-                    Some(Err(e)) => break format!("read failed: {e}"),
+                    None => break WsError::Closed,
+                    Some(Err(e)) => break WsError::Read(e.to_string()),
                     Some(Ok(Message::Text(t))) => {
                         last_rx = tokio::time::Instant::now();
                         backoff.reset();
                         handle_public(&t, &mut listeners);
                     }
-                    Some(Ok(Message::Close(_))) => break "closed by the server".to_owned(),
+                    Some(Ok(Message::Close(_))) => break WsError::Closed,
                     Some(Ok(_)) => { last_rx = tokio::time::Instant::now(); }
                 },
             }
@@ -355,20 +214,22 @@ fn drain_commands(
 }
 
 fn handle_public(text: &str, listeners: &mut HashMap<Symbol, Listener>) {
-    let Some(Incoming::Push { action, arg, data, ts }) = parse_incoming(text) else {
-        if let Some(Incoming::Event { event, code, msg }) = parse_incoming(text) {
-            if event == "error" {
-                tracing::warn!(%code, %msg, "public WebSocket error event");
-            }
+    let (action, arg, data, ts) = match parse_incoming(text) {
+        Some(Incoming::Push { action, arg, data, ts }) => (action, arg, data, ts),
+        Some(Incoming::Event { event, code, msg }) if event == "error" => {
+            tracing::warn!(%code, %msg, "public WebSocket error event");
+            return;
         }
+        _ => return,
+    };
+    let Ok(symbol) = Symbol::new(arg.instrument()) else {
         return;
     };
-    let Ok(symbol) = Symbol::new(&arg.inst_id) else { return };
     let Some(l) = listeners.get_mut(&symbol) else { return };
-    match arg.channel.as_str() {
+    match arg.name() {
         "ticker" => {
             for item in data {
-                match serde_json::from_value::<TickerRecord>(item) {
+                match serde_json::from_value::<TickerPush>(item) {
                     Ok(t) if t.last_pr > Decimal::ZERO => {
                         let tick = Tick {
                             symbol: symbol.clone(),
@@ -382,13 +243,13 @@ fn handle_public(text: &str, listeners: &mut HashMap<Symbol, Listener>) {
                 }
             }
         }
-        "candle1m" => {
-            let mut rows: Vec<Candle> = data
-                .iter()
-                .filter_map(|v| v.as_array().and_then(|r| parse_candle_row(r).ok()))
-                .collect();
+        "candle1m" | "kline" => {
+            let mut rows: Vec<Candle> = data.iter().filter_map(candle_of).collect();
             rows.sort_by_key(|c| c.ts);
-            if action == "snapshot" {
+            // A v2 snapshot (history on subscribe) or the first push after a
+            // (re)subscribe only sets the candle in progress; v3 may send
+            // every push as a snapshot, so only v2's are skipped later on.
+            if l.candle.is_none() || (action == "snapshot" && arg.name() == "candle1m") {
                 if let Some(last) = rows.last() {
                     if l.candle.is_none_or(|c| c.ts <= last.ts) {
                         l.candle = Some(*last);

@@ -1,25 +1,27 @@
-//! Wire models of the REST answers (`data` payloads; request bodies are in
-//! [`crate::http::requests`] and re-exported here),
-//! spelled exactly as Bitget spells them, and their conversion to the core
-//! model. Numbers are accepted as strings or numbers
-//! ([`crate::common::parse`]).
+//! Classic (v2) answers: the `data` payloads of `/api/v2/mix/...` (and the
+//! v2 WebSocket pushes, which share the shapes), spelled exactly as Bitget
+//! spells them, and their conversion to the core model and to the
+//! API-neutral [`crate::http::records`]. Numbers are accepted as strings or
+//! numbers ([`crate::common::parse`]).
 
-use gridbot_core::model::{Candle, Instrument, Order, Side, Symbol, TimestampMs};
+use gridbot_core::model::{Order, Position, Symbol};
 use gridbot_core::ExchangeError;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::common::enums::{parse_order_state, parse_order_type, parse_side};
-use crate::common::parse::{de_decimal, de_i64, de_opt_decimal, de_string, de_u32, decimal_from_str};
-
-pub use crate::http::requests::*;
+use crate::common::enums::parse_side;
+use crate::common::parse::{de_decimal, de_i64, de_opt_decimal, de_string, de_u32};
+use crate::http::records::{
+    one_way_position, AccountModes, ContractSpec, FeePart, FillRecord, HoldMode, MarginMode, OrderWords, PositionLeg,
+    RiskTier,
+};
 
 // ---- response payloads -------------------------------------------------------
 
 /// `{orderId, clientOid}`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderAck {
+pub struct V2OrderAck {
     /// Exchange id.
     #[serde(default, deserialize_with = "de_string")]
     pub order_id: String,
@@ -31,7 +33,7 @@ pub struct OrderAck {
 /// A failed item of a batch call.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchFailure {
+pub struct V2BatchFailure {
     /// Exchange id, when known.
     #[serde(default, deserialize_with = "de_string")]
     pub order_id: String,
@@ -49,19 +51,19 @@ pub struct BatchFailure {
 /// `data` of batch place and batch cancel.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchResult {
+pub struct V2BatchResult {
     /// Accepted items.
     #[serde(default)]
-    pub success_list: Option<Vec<OrderAck>>,
+    pub success_list: Option<Vec<V2OrderAck>>,
     /// Refused items.
     #[serde(default)]
-    pub failure_list: Option<Vec<BatchFailure>>,
+    pub failure_list: Option<Vec<V2BatchFailure>>,
 }
 
 /// An order as `detail`, `orders-pending` and the WS `orders` channel describe it.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderRecord {
+pub struct V2OrderRecord {
     /// Contract (`instId` on the WebSocket).
     #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
@@ -109,7 +111,7 @@ pub struct OrderRecord {
     pub u_time: i64,
 }
 
-impl OrderRecord {
+impl V2OrderRecord {
     /// The contract, from `symbol` or `instId`.
     pub fn symbol(&self) -> &str {
         if self.symbol.is_empty() {
@@ -121,65 +123,51 @@ impl OrderRecord {
 
     /// The order in the core model.
     pub fn to_order(&self) -> Result<Order, ExchangeError> {
-        let symbol =
-            Symbol::new(self.symbol()).map_err(|e| ExchangeError::Protocol(format!("order {}: {e}", self.order_id)))?;
-        let side = parse_side(&self.side)
-            .ok_or_else(|| ExchangeError::Protocol(format!("order {}: unknown side {:?}", self.order_id, self.side)))?;
-        let kind = parse_order_type(&self.order_type).ok_or_else(|| {
-            ExchangeError::Protocol(format!(
-                "order {}: unknown orderType {:?}",
-                self.order_id, self.order_type
-            ))
-        })?;
-        let status = parse_order_state(&self.state).ok_or_else(|| {
-            ExchangeError::Protocol(format!("order {}: unknown state {:?}", self.order_id, self.state))
-        })?;
-        let filled = self.acc_base_volume.or(self.base_volume).unwrap_or_default();
-        let mut order = Order::accepted(
-            self.order_id.clone(),
-            &gridbot_core::model::OrderRequest::limit(
-                gridbot_core::model::ClientOrderId::new(self.client_oid.clone()),
-                symbol,
-                side,
-                self.price.unwrap_or_default(),
-                self.size,
-            ),
-            self.c_time,
-        );
-        order.kind = kind;
-        order.price = match kind {
-            gridbot_core::model::OrderKind::Limit => self.price.filter(|p| !p.is_zero()),
-            gridbot_core::model::OrderKind::Market => None,
-        };
-        order.filled_qty = filled;
-        order.avg_fill_price = self.price_avg.filter(|p| !p.is_zero());
-        order.status = status;
-        order.reduce_only = matches!(self.reduce_only.to_ascii_lowercase().as_str(), "yes" | "true");
-        order.updated_at = self.u_time.max(self.c_time);
-        Ok(order)
+        OrderWords {
+            order_id: &self.order_id,
+            client_oid: &self.client_oid,
+            symbol: self.symbol(),
+            side: &self.side,
+            order_type: &self.order_type,
+            status: &self.state,
+            price: self.price,
+            qty: self.size,
+            filled: self.acc_base_volume.or(self.base_volume).unwrap_or_default(),
+            avg_price: self.price_avg,
+            reduce_only: &self.reduce_only,
+            created: self.c_time,
+            updated: self.u_time,
+        }
+        .to_order()
     }
 }
 
 /// `data` of `orders-pending`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct PendingOrders {
+pub struct V2PendingOrders {
     /// The page (null when empty).
     #[serde(default)]
-    pub entrusted_list: Option<Vec<OrderRecord>>,
+    pub entrusted_list: Option<Vec<V2OrderRecord>>,
     /// Pass as `idLessThan` for the next page.
     #[serde(default, deserialize_with = "de_string")]
     pub end_id: String,
 }
 
-/// One fee item of a fill.
+/// One fee item of a fill. v2 reports a fee paid as a negative number.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct FeeDetail {
-    /// Fee coin.
+pub struct V2FeeDetail {
+    /// Fee coin (`USDT`, or `BGB` when the BGB deduction paid it).
     #[serde(default, deserialize_with = "de_string")]
     pub fee_coin: String,
-    /// Total fee; Bitget reports fees paid as negative numbers.
+    /// `yes` when the fee was deducted in BGB.
+    #[serde(default, deserialize_with = "de_string")]
+    pub deduction: String,
+    /// The fee after the BGB deduction (negative when paid).
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    pub total_deduction_fee: Option<Decimal>,
+    /// Total fee (negative when paid).
     #[serde(default, deserialize_with = "de_decimal")]
     pub total_fee: Decimal,
     /// Fee (WebSocket `orders` channel spelling).
@@ -187,10 +175,30 @@ pub struct FeeDetail {
     pub fee: Option<Decimal>,
 }
 
+impl V2FeeDetail {
+    /// The fee in its coin, positive when paid: `totalDeductionFee` when the
+    /// BGB deduction applied (as hummingbot reads it), else `totalFee` (or
+    /// `fee`), sign turned.
+    pub fn to_part(&self) -> FeePart {
+        let raw = match self.total_deduction_fee {
+            Some(d) if self.deduction.eq_ignore_ascii_case("yes") && !d.is_zero() => d,
+            _ => self.fee.unwrap_or(self.total_fee),
+        };
+        FeePart {
+            coin: if self.fee_coin.is_empty() {
+                "USDT".to_owned()
+            } else {
+                self.fee_coin.to_ascii_uppercase()
+            },
+            paid: -raw,
+        }
+    }
+}
+
 /// A fill as `fills` and the WS `fill` channel describe it.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct FillRecord {
+pub struct V2FillRecord {
     /// Fill id, numeric and increasing.
     #[serde(default, deserialize_with = "de_string")]
     pub trade_id: String,
@@ -215,7 +223,7 @@ pub struct FillRecord {
     pub base_volume: Decimal,
     /// Fees.
     #[serde(default)]
-    pub fee_detail: Option<Vec<FeeDetail>>,
+    pub fee_detail: Option<Vec<V2FeeDetail>>,
     /// `buy` / `sell`.
     #[serde(default, deserialize_with = "de_string")]
     pub side: String,
@@ -233,7 +241,7 @@ pub struct FillRecord {
     pub c_time: i64,
 }
 
-impl FillRecord {
+impl V2FillRecord {
     /// The contract, from `symbol` or `instId`.
     pub fn symbol(&self) -> &str {
         if self.symbol.is_empty() {
@@ -243,25 +251,40 @@ impl FillRecord {
         }
     }
 
-    /// Fee paid, positive (Bitget reports it negative).
-    pub fn fee_paid(&self) -> Decimal {
-        self.fee_detail
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .map(|f| f.fee.unwrap_or(f.total_fee))
-            .sum::<Decimal>()
-            .abs()
+    /// The fill in the API-neutral shape.
+    pub fn to_record(&self) -> Result<FillRecord, ExchangeError> {
+        let side = parse_side(&self.side)
+            .ok_or_else(|| ExchangeError::Protocol(format!("fill {}: unknown side {:?}", self.trade_id, self.side)))?;
+        Ok(FillRecord {
+            id: self.trade_id.clone(),
+            order_id: self.order_id.clone(),
+            client_oid: Some(self.client_oid.clone()).filter(|c| !c.is_empty()),
+            symbol: self.symbol().to_owned(),
+            side,
+            price: self.price,
+            qty: self.base_volume,
+            fees: self
+                .fee_detail
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(V2FeeDetail::to_part)
+                .collect(),
+            realized_pnl: self.profit,
+            trade_side: self.trade_side.clone(),
+            maker: self.trade_scope.eq_ignore_ascii_case("maker"),
+            ts: self.c_time,
+        })
     }
 }
 
 /// `data` of `fills`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct FillsData {
+pub struct V2FillsData {
     /// Newest first.
     #[serde(default)]
-    pub fill_list: Option<Vec<FillRecord>>,
+    pub fill_list: Option<Vec<V2FillRecord>>,
     /// Pass as `idLessThan` for the next (older) page.
     #[serde(default, deserialize_with = "de_string")]
     pub end_id: String,
@@ -270,7 +293,7 @@ pub struct FillsData {
 /// A position as `all-position`, `single-position` and the WS `positions` channel describe it.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct PositionRecord {
+pub struct V2PositionRecord {
     /// Contract.
     #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
@@ -301,9 +324,12 @@ pub struct PositionRecord {
     /// `one_way_mode` / `hedge_mode`.
     #[serde(default, deserialize_with = "de_string")]
     pub pos_mode: String,
+    /// `isolated` / `crossed`.
+    #[serde(default, deserialize_with = "de_string")]
+    pub margin_mode: String,
 }
 
-impl PositionRecord {
+impl V2PositionRecord {
     /// The contract, from `symbol` or `instId`.
     pub fn symbol(&self) -> &str {
         if self.symbol.is_empty() {
@@ -320,12 +346,27 @@ impl PositionRecord {
             _ => self.total,
         }
     }
+
+    /// The one-way position of `symbol` from its records.
+    pub fn to_position(symbol: &Symbol, records: &[V2PositionRecord]) -> Position {
+        one_way_position(
+            symbol,
+            records.iter().map(|r| PositionLeg {
+                signed_qty: r.signed_qty(),
+                leverage: r.leverage,
+                entry: r.open_price_avg,
+                margin: r.margin_size,
+                unrealized_pnl: r.unrealized_pl,
+                liquidation: r.liquidation_price,
+            }),
+        )
+    }
 }
 
 /// `data` of `account`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct AccountRecord {
+pub struct V2AccountRecord {
     /// Margin coin.
     #[serde(default, deserialize_with = "de_string")]
     pub margin_coin: String,
@@ -349,7 +390,7 @@ pub struct AccountRecord {
 /// A contract from `contracts`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct ContractRecord {
+pub struct V2ContractRecord {
     /// Contract.
     #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
@@ -383,20 +424,13 @@ pub struct ContractRecord {
     /// `normal`, `maintain`, `off`, ...
     #[serde(default, deserialize_with = "de_string")]
     pub symbol_status: String,
-    /// Maintenance margin rate, when the source gives one.
-    #[serde(default, deserialize_with = "de_opt_decimal")]
-    pub maintain_margin_rate: Option<Decimal>,
 }
 
-/// Maintenance margin rate used when the contract list gives none (Bitget's
-/// lowest tier for the majors).
-pub const DEFAULT_MAINT_MARGIN_RATE: Decimal = Decimal::from_parts(4, 0, 0, false, 3);
-
-impl ContractRecord {
+impl V2ContractRecord {
     /// Trading rules: tick = 10^-pricePlace × priceEndStep; lot = the size
     /// multiplier when given, else 10^-volumePlace; min qty = the larger of
     /// minTradeNum and the lot.
-    pub fn to_instrument(&self) -> Result<Instrument, ExchangeError> {
+    pub fn to_spec(&self) -> Result<ContractSpec, ExchangeError> {
         let symbol = Symbol::new(&self.symbol).map_err(|e| ExchangeError::Protocol(format!("contract: {e}")))?;
         let place = |n: u32| Decimal::new(1, n.min(28));
         let tick = place(self.price_place)
@@ -408,25 +442,110 @@ impl ContractRecord {
             .size_multiplier
             .filter(|s| *s > Decimal::ZERO)
             .unwrap_or_else(|| place(self.volume_place));
-        Instrument::new(
+        Ok(ContractSpec {
             symbol,
-            tick.normalize(),
-            lot.normalize(),
-            self.min_trade_num.max(lot).normalize(),
-            self.min_trade_usdt,
-            self.max_lever.max(1),
-            self.maker_fee_rate,
-            self.taker_fee_rate,
-            self.maintain_margin_rate.unwrap_or(DEFAULT_MAINT_MARGIN_RATE),
-        )
-        .map_err(|e| ExchangeError::Protocol(format!("contract {}: {e}", self.symbol)))
+            tick_size: tick.normalize(),
+            lot_size: lot.normalize(),
+            min_qty: self.min_trade_num.max(lot).normalize(),
+            min_notional: self.min_trade_usdt,
+            max_leverage: self.max_lever.max(1),
+            maker_fee: self.maker_fee_rate,
+            taker_fee: self.taker_fee_rate,
+            status: self.symbol_status.clone(),
+        })
     }
+}
+
+/// One tier from `query-position-lever`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct V2TierRecord {
+    /// Tier number.
+    #[serde(default, deserialize_with = "de_u32")]
+    pub level: u32,
+    /// Position value from which the tier applies.
+    #[serde(default, deserialize_with = "de_decimal")]
+    pub start_unit: Decimal,
+    /// Position value up to which it applies.
+    #[serde(default, deserialize_with = "de_decimal")]
+    pub end_unit: Decimal,
+    /// Highest leverage.
+    #[serde(default, deserialize_with = "de_u32")]
+    pub leverage: u32,
+    /// Maintenance margin rate.
+    #[serde(default, deserialize_with = "de_decimal")]
+    pub keep_margin_rate: Decimal,
+}
+
+impl V2TierRecord {
+    /// The tier in the API-neutral shape.
+    pub fn to_tier(&self) -> RiskTier {
+        RiskTier {
+            tier: self.level,
+            min_value: self.start_unit,
+            max_value: self.end_unit,
+            max_leverage: self.leverage,
+            maint_margin_rate: self.keep_margin_rate,
+        }
+    }
+}
+
+/// `data` of `account` (one symbol's margin account, with its modes).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct V2SingleAccount {
+    /// `isolated` / `crossed` for the symbol asked about.
+    #[serde(default, deserialize_with = "de_string")]
+    pub margin_mode: String,
+    /// `one_way_mode` / `hedge_mode` of the product type.
+    #[serde(default, deserialize_with = "de_string")]
+    pub pos_mode: String,
+    /// `single` or `union` (multi-asset).
+    #[serde(default, deserialize_with = "de_string")]
+    pub asset_mode: String,
+    /// Leverage of a long isolated position.
+    #[serde(default, deserialize_with = "de_u32")]
+    pub isolated_long_lever: u32,
+    /// Leverage of cross positions.
+    #[serde(default, deserialize_with = "de_u32")]
+    pub crossed_margin_leverage: u32,
+}
+
+impl V2SingleAccount {
+    /// The modes in the API-neutral shape.
+    pub fn to_modes(&self, symbol: &Symbol) -> AccountModes {
+        let margin_mode = MarginMode::parse(&self.margin_mode);
+        AccountModes {
+            kind: crate::common::account::AccountKind::Classic,
+            hold_mode: HoldMode::parse(&self.pos_mode),
+            margin_mode,
+            symbol: Some(symbol.clone()),
+            leverage: match margin_mode {
+                Some(MarginMode::Crossed) => Some(self.crossed_margin_leverage),
+                _ => Some(self.isolated_long_lever),
+            }
+            .filter(|l| *l > 0),
+            level: Some(self.asset_mode.clone()).filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// A spot ticker from `/api/v2/spot/market/tickers` (fee coin prices).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct V2SpotTicker {
+    /// Pair, e.g. `BGBUSDT`.
+    #[serde(default, deserialize_with = "de_string")]
+    pub symbol: String,
+    /// Last price.
+    #[serde(default, deserialize_with = "de_decimal")]
+    pub last_pr: Decimal,
 }
 
 /// A ticker from `ticker`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct TickerRecord {
+pub struct V2TickerRecord {
     /// Contract (`instId` on the WebSocket).
     #[serde(default, deserialize_with = "de_string")]
     pub symbol: String,
@@ -441,7 +560,7 @@ pub struct TickerRecord {
     pub ts: i64,
 }
 
-impl TickerRecord {
+impl V2TickerRecord {
     /// The contract, from `symbol` or `instId`.
     pub fn symbol(&self) -> &str {
         if self.symbol.is_empty() {
@@ -450,44 +569,4 @@ impl TickerRecord {
             &self.symbol
         }
     }
-}
-
-/// Parses a candle row `[ts, open, high, low, close, baseVolume, ...]`
-/// (strings or numbers, at least 6 fields).
-pub fn parse_candle_row(row: &[serde_json::Value]) -> Result<Candle, ExchangeError> {
-    if row.len() < 6 {
-        return Err(ExchangeError::Protocol(format!(
-            "candle row has {} fields, expected at least 6",
-            row.len()
-        )));
-    }
-    let text = |i: usize| -> Option<String> {
-        match row.get(i)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let dec = |i: usize| {
-        text(i)
-            .and_then(|t| decimal_from_str(&t))
-            .ok_or_else(|| ExchangeError::Protocol(format!("candle row field {i} is not a number: {row:?}")))
-    };
-    let ts: TimestampMs = text(0)
-        .and_then(|t| t.parse::<i64>().ok())
-        .ok_or_else(|| ExchangeError::Protocol(format!("candle row time is not an integer: {row:?}")))?;
-    Ok(Candle {
-        ts,
-        open: dec(1)?,
-        high: dec(2)?,
-        low: dec(3)?,
-        close: dec(4)?,
-        volume: dec(5)?,
-    })
-}
-
-/// The side of a fill record.
-pub fn fill_side(rec: &FillRecord) -> Result<Side, ExchangeError> {
-    parse_side(&rec.side)
-        .ok_or_else(|| ExchangeError::Protocol(format!("fill {}: unknown side {:?}", rec.trade_id, rec.side)))
 }

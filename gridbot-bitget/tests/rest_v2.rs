@@ -1,11 +1,12 @@
-//! Every REST endpoint against the fake: the request the client sends
-//! (method, path, sorted query, body fields spelled as Bitget spells them,
-//! signed headers) and how the answer is read.
+//! Every classic (v2) REST endpoint against the fake: the request the
+//! client sends (method, path, sorted query, body fields spelled as Bitget
+//! spells them, signed headers) and how the answer is read.
 
 mod support;
 
 use gridbot_bitget::common::signing::sign_rest;
-use gridbot_bitget::fake::{FakeBitget, FAKE_API_KEY, FAKE_PASSPHRASE, FAKE_SECRET};
+use gridbot_bitget::fake::{FakeBitget, FakeOptions, FAKE_API_KEY, FAKE_PASSPHRASE, FAKE_SECRET};
+use gridbot_bitget::{AccountKind, Environment};
 use gridbot_core::model::{ClientOrderId, Interval, OrderKind, OrderRequest, OrderStatus, Side, TimeInForce};
 use gridbot_core::ports::Exchange;
 use gridbot_core::ExchangeError;
@@ -53,6 +54,17 @@ async fn contracts_request_and_instrument_parsing() {
         (dec!(0.1), dec!(0.0001), dec!(0.0001), dec!(5), 125)
     );
     assert_eq!(ex.contracts().await.unwrap().len(), 2);
+    // Maintenance margin comes from the contract's first tier, per contract.
+    assert_eq!(i.maint_margin_rate, dec!(0.004));
+    assert_eq!(
+        last(&fake, "query-position-lever").query,
+        "productType=USDT-FUTURES&symbol=BTCUSDT"
+    );
+    let eth = ex
+        .instrument(&gridbot_core::model::Symbol::new("ETHUSDT").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(eth.maint_margin_rate, dec!(0.01));
     let unknown = ex
         .instrument(&gridbot_core::model::Symbol::new("NOPEUSDT").unwrap())
         .await
@@ -71,7 +83,7 @@ async fn ticker_request_and_parsing() {
 }
 
 #[tokio::test]
-async fn candles_are_paged_forward_with_sorted_queries_and_returned_oldest_first() {
+async fn old_candles_come_from_history_candles_in_windows_within_the_row_limit() {
     let fake = fake().await;
     let ex = exchange(&fake);
     let start = 1_700_000_000_000i64 - 1_700_000_000_000 % 60_000;
@@ -92,21 +104,50 @@ async fn candles_are_paged_forward_with_sorted_queries_and_returned_oldest_first
         .unwrap();
     assert_eq!(got.len(), 2500);
     assert!(got.windows(2).all(|w| w[1].ts == w[0].ts + 60_000));
-    let reqs = fake.requests_to("/api/v2/mix/market/candles");
-    assert_eq!(reqs.len(), 3);
+    assert!(
+        fake.requests_to("/api/v2/mix/market/candles").is_empty(),
+        "too old for `candles`"
+    );
+    let reqs = fake.requests_to("/api/v2/mix/market/history-candles");
+    // 198 rows a request (200 with one spare interval on each side).
+    assert_eq!(reqs.len(), 2500usize.div_ceil(198));
     assert_eq!(
         reqs[0].query,
         format!(
-            "endTime={}&granularity=1m&limit=1000&productType=USDT-FUTURES&startTime={start}&symbol=BTCUSDT",
-            start + 1000 * 60_000
+            "endTime={}&granularity=1m&limit=200&productType=USDT-FUTURES&startTime={}&symbol=BTCUSDT",
+            start + 198 * 60_000,
+            start - 60_000
         )
     );
     ex.candles(&btc(), Interval::H1, start, start + 3_600_000)
         .await
         .unwrap();
-    assert!(last(&fake, "/api/v2/mix/market/candles")
+    assert!(last(&fake, "/api/v2/mix/market/history-candles")
         .query
         .contains("granularity=1H"));
+}
+
+#[tokio::test]
+async fn daily_candles_are_asked_utc_aligned() {
+    let fake = fake().await;
+    let ex = exchange(&fake);
+    let day = 86_400_000i64;
+    let start = 1_700_000_000_000i64 - 1_700_000_000_000 % day;
+    let hours: Vec<_> = (0..24 * 10)
+        .map(|i| gridbot_core::model::Candle {
+            ts: start + i * 3_600_000,
+            open: dec!(100),
+            high: dec!(101),
+            low: dec!(99),
+            close: dec!(100.5),
+            volume: dec!(1),
+        })
+        .collect();
+    fake.seed_candles("BTCUSDT", hours);
+    let got = ex.candles(&btc(), Interval::D1, start, start + 10 * day).await.unwrap();
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|c| c.ts % day == 0 && c.volume == dec!(24)), "{got:?}");
+    assert!(last(&fake, "history-candles").query.contains("granularity=1Dutc"));
 }
 
 #[tokio::test]
@@ -334,12 +375,47 @@ async fn open_orders_are_paged_with_id_less_than() {
     let open = ex.open_orders(&btc()).await.unwrap();
     assert_eq!(open.len(), 150);
     let reqs = fake.requests_to("/api/v2/mix/order/orders-pending");
-    assert_eq!(reqs.len(), 2);
+    // Two pages without a status, then the partially filled ones.
+    assert_eq!(reqs.len(), 3);
     assert_eq!(reqs[0].query, "limit=100&productType=USDT-FUTURES&symbol=BTCUSDT");
     assert!(reqs[1].query.starts_with("idLessThan="));
     assert!(reqs[1]
         .query
         .ends_with("&limit=100&productType=USDT-FUTURES&symbol=BTCUSDT"));
+    assert_eq!(
+        reqs[2].query,
+        "limit=100&productType=USDT-FUTURES&status=partially_filled&symbol=BTCUSDT"
+    );
+}
+
+#[tokio::test]
+async fn partially_filled_orders_are_listed_whichever_way_orders_pending_reads_its_default() {
+    for every_state in [false, true] {
+        let fake = fake().await;
+        fake.pending_lists_every_state(every_state);
+        let ex = exchange(&fake);
+        ex.place_orders(&[
+            limit("pf-1", Side::Buy, dec!(29000), dec!(0.01)),
+            limit("pf-2", Side::Buy, dec!(28000), dec!(0.01)),
+        ])
+        .await
+        .unwrap();
+        assert!(fake.fill_partially("pf-1", dec!(0.004)));
+        let open = ex.open_orders(&btc()).await.unwrap();
+        let mut ids: Vec<_> = open
+            .iter()
+            .map(|o| (o.client_id.as_str().to_owned(), o.status))
+            .collect();
+        ids.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            ids,
+            vec![
+                ("pf-1".to_owned(), OrderStatus::PartiallyFilled),
+                ("pf-2".to_owned(), OrderStatus::Open)
+            ],
+            "every_state = {every_state}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -426,14 +502,19 @@ async fn positions_single_and_all_are_read_and_close_position_reduces_to_flat() 
 }
 
 #[tokio::test]
-async fn demo_mode_sends_paptrading_and_trades_susdt_futures() {
-    let fake = fake().await;
-    let ex = exchange_with(fake.config().demo_mode());
+async fn demo_mode_sends_paptrading_with_the_normal_product_type() {
+    let fake = FakeBitget::start_with(FakeOptions {
+        kind: AccountKind::Classic,
+        environment: Environment::Demo,
+    })
+    .await
+    .unwrap();
+    let ex = exchange(&fake);
     assert_eq!(ex.name(), "bitget-demo");
     ex.balance().await.unwrap();
     let r = last(&fake, "/api/v2/mix/account/accounts");
     assert_eq!(r.headers["paptrading"], "1");
-    assert_eq!(r.query, "productType=SUSDT-FUTURES");
+    assert_eq!(r.query, "productType=USDT-FUTURES");
     ex.place_orders(&[limit("demo-1", Side::Buy, dec!(29000), dec!(0.001))])
         .await
         .unwrap()[0]
@@ -442,8 +523,12 @@ async fn demo_mode_sends_paptrading_and_trades_susdt_futures() {
     let b = last(&fake, "place-order").json();
     assert_eq!(
         (b["productType"].clone(), b["marginCoin"].clone()),
-        (json!("SUSDT-FUTURES"), json!("SUSDT"))
+        (json!("USDT-FUTURES"), json!("USDT"))
     );
+    assert!(fake
+        .requests()
+        .iter()
+        .all(|r| r.headers.get("paptrading").map(String::as_str) == Some("1")));
 }
 
 #[tokio::test]

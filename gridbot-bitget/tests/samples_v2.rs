@@ -1,10 +1,13 @@
-//! Bitget's JSON samples (tests/data) parse into the core model, numbers as
-//! strings or numbers, every error code onto the error the caller acts on.
+//! Bitget's classic (v2) JSON samples (tests/data) parse into the core
+//! model, numbers as strings or numbers, every error code onto the error the
+//! caller acts on.
 
+use gridbot_bitget::execution::fill_from_record;
+use gridbot_bitget::http::candles::parse_candle_row;
 use gridbot_bitget::http::client::parse_response;
-use gridbot_bitget::http::fills::fill_from_record;
-use gridbot_bitget::http::models::{
-    parse_candle_row, AccountRecord, ContractRecord, FillsData, OrderRecord, PendingOrders, PositionRecord,
+use gridbot_bitget::http::v2::models::{
+    V2AccountRecord as AccountRecord, V2ContractRecord as ContractRecord, V2FillsData as FillsData,
+    V2OrderRecord as OrderRecord, V2PendingOrders as PendingOrders, V2PositionRecord as PositionRecord,
 };
 use gridbot_core::model::{ClientOrderId, Liquidity, OrderKind, OrderStatus, Side, Symbol, TimeInForce};
 use gridbot_core::ExchangeError;
@@ -17,7 +20,7 @@ fn data<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> T {
 #[test]
 fn contracts_map_to_instruments_with_tick_lot_minimums_leverage_and_fees() {
     let c: Vec<ContractRecord> = data("contracts", include_str!("data/contracts.json"));
-    let btc = c[0].to_instrument().unwrap();
+    let btc = c[0].to_spec().unwrap();
     assert_eq!(btc.symbol.as_str(), "BTCUSDT");
     assert_eq!(
         (btc.tick_size, btc.lot_size, btc.min_qty),
@@ -25,7 +28,7 @@ fn contracts_map_to_instruments_with_tick_lot_minimums_leverage_and_fees() {
     );
     assert_eq!((btc.min_notional, btc.max_leverage), (dec!(5), 125));
     assert_eq!((btc.maker_fee, btc.taker_fee), (dec!(0.0002), dec!(0.0006)));
-    let doge = c[1].to_instrument().unwrap();
+    let doge = c[1].to_spec().unwrap();
     assert_eq!(
         (doge.tick_size, doge.lot_size, doge.max_leverage),
         (dec!(0.00001), dec!(1), 75)
@@ -39,7 +42,13 @@ fn fills_parse_with_fees_positive_and_liquidations_flagged() {
     let list = f.fill_list.unwrap();
     assert_eq!(f.end_id, "1111111111111111111");
     let s = Symbol::new("BTCUSDT").unwrap();
-    let a = fill_from_record(&s, &list[0], ClientOrderId::new("g1-1-1")).unwrap();
+    let a0 = list[0].to_record().unwrap();
+    assert_eq!(
+        a0.fees[0].paid,
+        dec!(0.060021),
+        "v2 reports a fee paid as a negative number"
+    );
+    let a = fill_from_record(&s, &a0, ClientOrderId::new("g1-1-1"), a0.fees[0].paid);
     assert_eq!(
         (a.side, a.price, a.qty, a.fee),
         (Side::Sell, dec!(30010.5), dec!(0.01), dec!(0.060021))
@@ -48,7 +57,8 @@ fn fills_parse_with_fees_positive_and_liquidations_flagged() {
         (a.liquidity, a.realized_pnl, a.is_liquidation, a.ts),
         (Liquidity::Maker, dec!(1.05), false, 1_700_000_000_500)
     );
-    let b = fill_from_record(&s, &list[1], ClientOrderId::new("g1-1-0")).unwrap();
+    let b0 = list[1].to_record().unwrap();
+    let b = fill_from_record(&s, &b0, ClientOrderId::new("g1-1-0"), b0.fees[0].paid);
     assert!(b.is_liquidation);
     assert_eq!((b.liquidity, b.ts), (Liquidity::Taker, 1_700_000_000_400));
 }
@@ -137,7 +147,7 @@ fn every_sample_error_code_maps_to_what_the_caller_must_do() {
 fn websocket_pushes_parse_with_inst_id_spelling() {
     use gridbot_bitget::ws::messages::{parse_incoming, Incoming};
     let push = |text: &str| match parse_incoming(text) {
-        Some(Incoming::Push { arg, data, .. }) => (arg.channel, data),
+        Some(Incoming::Push { arg, data, .. }) => (arg.name().to_owned(), data),
         other => panic!("not a push: {other:?}"),
     };
     let (ch, data) = push(include_str!("data/ws_orders_push.json"));
@@ -156,10 +166,16 @@ fn websocket_pushes_parse_with_inst_id_spelling() {
     );
     let (ch, data) = push(include_str!("data/ws_fill_push.json"));
     assert_eq!(ch, "fill");
-    let f: gridbot_bitget::http::models::FillRecord = serde_json::from_value(data[0].clone()).unwrap();
+    let f: gridbot_bitget::http::v2::models::V2FillRecord = serde_json::from_value(data[0].clone()).unwrap();
+    let f = f.to_record().unwrap();
     assert_eq!(
-        (f.symbol(), f.trade_id.as_str(), f.fee_paid()),
-        ("BTCUSDT", "1111111111111111301", dec!(0.06))
+        (
+            f.symbol.as_str(),
+            f.id.as_str(),
+            f.fees[0].paid,
+            f.fees[0].coin.as_str()
+        ),
+        ("BTCUSDT", "1111111111111111301", dec!(0.06), "USDT")
     );
     let (ch, data) = push(include_str!("data/ws_positions_push.json"));
     assert_eq!(ch, "positions");

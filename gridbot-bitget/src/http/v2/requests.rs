@@ -1,29 +1,32 @@
-//! Request bodies of the REST endpoints, spelled exactly as Bitget spells
-//! them (camelCase; optional fields omitted, never sent empty).
+//! Classic (v2) request bodies of `/api/v2/mix/...`, spelled exactly as
+//! Bitget spells them (camelCase; optional fields omitted, never sent empty).
 
 use serde::Serialize;
+
+use crate::common::enums::{order_type_str, side_str};
+use crate::http::records::EncodedOrder;
 
 /// Body of `place-order`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct PlaceOrderBody {
+pub struct V2PlaceOrderBody {
     /// Contract.
     pub symbol: String,
-    /// `USDT-FUTURES` or `SUSDT-FUTURES`.
+    /// `USDT-FUTURES`.
     pub product_type: &'static str,
     /// `isolated` or `crossed`.
     pub margin_mode: &'static str,
-    /// `USDT` or `SUSDT`.
+    /// `USDT`.
     pub margin_coin: &'static str,
     /// The order fields shared with batch items.
     #[serde(flatten)]
-    pub order: OrderItem,
+    pub order: V2OrderItem,
 }
 
 /// One order inside `batch-place-order`'s `orderList` (and the order fields of `place-order`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderItem {
+pub struct V2OrderItem {
     /// Quantity in base coin, at the instrument's precision.
     pub size: String,
     /// Limit price, at the instrument's precision (limit orders only).
@@ -48,10 +51,28 @@ pub struct OrderItem {
     pub preset_stop_loss_price: Option<String>,
 }
 
+impl V2OrderItem {
+    /// The v2 spelling of an encoded order (one-way mode: `reduceOnly`
+    /// `YES`/`NO`, no `tradeSide`).
+    pub fn from_encoded(o: &EncodedOrder) -> Self {
+        V2OrderItem {
+            size: o.qty.clone(),
+            price: o.price.clone(),
+            side: side_str(o.side),
+            order_type: order_type_str(o.kind),
+            force: o.tif,
+            client_oid: o.client_oid.clone(),
+            reduce_only: if o.reduce_only { "YES" } else { "NO" },
+            preset_stop_surplus_price: o.take_profit.clone(),
+            preset_stop_loss_price: o.stop_loss.clone(),
+        }
+    }
+}
+
 /// Body of `batch-place-order`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchPlaceBody<'a> {
+pub struct V2BatchPlaceBody<'a> {
     /// Contract.
     pub symbol: &'a str,
     /// Product type.
@@ -61,13 +82,13 @@ pub struct BatchPlaceBody<'a> {
     /// `isolated`.
     pub margin_mode: &'static str,
     /// At most 50 orders.
-    pub order_list: &'a [OrderItem],
+    pub order_list: &'a [V2OrderItem],
 }
 
 /// `{orderId}` or `{clientOid}` in cancel bodies.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderRef {
+pub struct V2OrderRef {
     /// Exchange id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
@@ -79,7 +100,7 @@ pub struct OrderRef {
 /// Body of `cancel-order`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CancelBody<'a> {
+pub struct V2CancelBody<'a> {
     /// Contract.
     pub symbol: &'a str,
     /// Product type.
@@ -88,13 +109,13 @@ pub struct CancelBody<'a> {
     pub margin_coin: &'static str,
     /// Which order.
     #[serde(flatten)]
-    pub order: OrderRef,
+    pub order: V2OrderRef,
 }
 
 /// Body of `batch-cancel-orders`; without a list it cancels every order of the symbol.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchCancelBody<'a> {
+pub struct V2BatchCancelBody<'a> {
     /// Contract.
     pub symbol: &'a str,
     /// Product type.
@@ -103,13 +124,13 @@ pub struct BatchCancelBody<'a> {
     pub margin_coin: &'static str,
     /// At most 50 orders.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_id_list: Option<Vec<OrderRef>>,
+    pub order_id_list: Option<Vec<V2OrderRef>>,
 }
 
 /// Body of `set-leverage`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SetLeverageBody<'a> {
+pub struct V2SetLeverageBody<'a> {
     /// Contract.
     pub symbol: &'a str,
     /// Product type.
@@ -123,7 +144,7 @@ pub struct SetLeverageBody<'a> {
 /// Body of `set-margin-mode`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SetMarginModeBody<'a> {
+pub struct V2SetMarginModeBody<'a> {
     /// Contract.
     pub symbol: &'a str,
     /// Product type.
@@ -137,9 +158,19 @@ pub struct SetMarginModeBody<'a> {
 /// Body of `set-position-mode`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SetPositionModeBody {
+pub struct V2SetPositionModeBody {
     /// Product type.
     pub product_type: &'static str,
     /// `one_way_mode` or `hedge_mode`.
     pub pos_mode: &'static str,
+}
+
+/// Body of `close-positions` (flash close at market).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V2ClosePositionsBody<'a> {
+    /// Contract.
+    pub symbol: &'a str,
+    /// Product type.
+    pub product_type: &'static str,
 }
