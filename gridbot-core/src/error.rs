@@ -176,6 +176,24 @@ pub enum StoreError {
         /// What is wrong, naming the fill and the order.
         reason: String,
     },
+    /// A paper venue's journal append was refused: a later claim on the
+    /// venue (another process, or this one restarted) fenced this writer.
+    #[error(
+        "paper venue {venue}: this process's claim ({owner}, epoch {epoch}) was taken over by a later \
+         claim; this venue stops trading"
+    )]
+    VenueFenced {
+        /// The venue.
+        venue: String,
+        /// The fenced claim's owner.
+        owner: String,
+        /// The fenced claim's epoch.
+        epoch: i64,
+    },
+    /// The store does not offer what was asked (a custom store without a
+    /// paper venue journal, say).
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
 }
 
 /// Errors from an [`crate::ports::Advisor`].

@@ -164,6 +164,7 @@ pub mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod url;
+mod venue;
 
 use std::sync::Arc;
 

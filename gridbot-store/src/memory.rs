@@ -53,6 +53,7 @@ struct State {
     events: Vec<AuditEvent>,
     leases: HashMap<i64, LeaseRow>,
     installation: Option<IdTag>,
+    venues: HashMap<String, crate::venue::VenueJournalRow>,
     seq: u64,
     last_id: i64,
 }
@@ -622,6 +623,23 @@ impl Store for MemoryStore {
             owner: owner.to_owned(),
             epoch,
         }))
+    }
+
+    async fn open_venue(&self, venue: &str, owner: &str) -> Result<gridbot_core::ports::VenueLoad, StoreError> {
+        Ok(self.lock()?.venues.entry(venue.to_owned()).or_default().open(venue, owner))
+    }
+
+    async fn append_venue(
+        &self,
+        claim: &gridbot_core::ports::VenueClaim,
+        entries: &[gridbot_core::ports::VenueEntry],
+        checkpoint: Option<gridbot_core::ports::VenueEntry>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock()?;
+        match s.venues.get_mut(&claim.venue) {
+            Some(row) => row.append(claim, entries, checkpoint.as_ref()),
+            None => Err(crate::venue::fenced(claim)),
+        }
     }
 
     async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {

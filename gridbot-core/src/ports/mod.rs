@@ -11,12 +11,14 @@ mod exchange;
 mod exchange_provider;
 mod market_data;
 mod store;
+mod venue_journal;
 
 pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
 pub use exchange::{Exchange, ExecutionStream, FillPage};
 pub use exchange_provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use market_data::{MarketData, MarketSubscription};
 pub use store::{check_fill_booking, BotLimits, BotWrites, BotWritten, EngineSave, Lease, StatusChange, Store};
+pub use venue_journal::{VenueClaim, VenueEntry, VenueLoad};
 
 /// mockall mocks of every port.
 #[cfg(any(test, feature = "mocks"))]

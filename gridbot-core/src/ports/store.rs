@@ -387,4 +387,33 @@ pub trait Store: Send + Sync {
     /// status change from a status not in its `from` refuses it with
     /// [`StoreError::Conflict`]. Nothing is written when it fails.
     async fn write_bot(&self, lease: &Lease, writes: &BotWrites, now: TimestampMs) -> Result<BotWritten, StoreError>;
+
+    // ---- the paper venue's journal (see [`crate::ports::VenueLoad`]) -------------------
+
+    /// Claims `venue` for `owner` with a new epoch (fencing every earlier
+    /// claim, the same owner's included) and returns what its journal holds:
+    /// the latest checkpoint and the entries after it, in order. A venue
+    /// never opened before is created empty. Stores that keep no venue
+    /// journal answer [`StoreError::Unsupported`] (the default).
+    async fn open_venue(&self, venue: &str, owner: &str) -> Result<crate::ports::VenueLoad, StoreError> {
+        let _ = (venue, owner);
+        Err(StoreError::Unsupported("this store keeps no paper venue journal".to_owned()))
+    }
+
+    /// Appends `entries` (ascending, each above every sequence number
+    /// stored for the venue, else [`StoreError::Conflict`]) and, when given,
+    /// replaces the checkpoint with `checkpoint` and drops the entries with
+    /// a sequence number at or below its own — all in one transaction, and
+    /// only while `claim` is the venue's latest claim
+    /// ([`StoreError::VenueFenced`] otherwise). Nothing is written when it
+    /// fails.
+    async fn append_venue(
+        &self,
+        claim: &crate::ports::VenueClaim,
+        entries: &[crate::ports::VenueEntry],
+        checkpoint: Option<crate::ports::VenueEntry>,
+    ) -> Result<(), StoreError> {
+        let _ = (claim, entries, checkpoint);
+        Err(StoreError::Unsupported("this store keeps no paper venue journal".to_owned()))
+    }
 }
