@@ -51,6 +51,7 @@ mod ops;
 mod runner;
 mod trading;
 mod users;
+mod venue;
 
 use std::fmt;
 
