@@ -171,11 +171,7 @@ macro_rules! delegate_store {
             ) -> Result<BotWritten, StoreError> {
                 self.$f.write_bot(lease, writes, now).await
             }
-            async fn open_venue(
-                &self,
-                venue: &str,
-                owner: &str,
-            ) -> Result<gridbot_core::ports::VenueLoad, StoreError> {
+            async fn open_venue(&self, venue: &str, owner: &str) -> Result<gridbot_core::ports::VenueLoad, StoreError> {
                 self.$f.open_venue(venue, owner).await
             }
             async fn append_venue(

@@ -64,14 +64,13 @@ impl SqlStore {
                 )))
             }
         };
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT seq, body FROM paper_venue_entries WHERE venue = $1 AND seq > $2 ORDER BY seq",
-        )
-        .bind(venue)
-        .bind(checkpoint_seq.unwrap_or(i64::MIN))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, body FROM paper_venue_entries WHERE venue = $1 AND seq > $2 ORDER BY seq")
+                .bind(venue)
+                .bind(checkpoint_seq.unwrap_or(i64::MIN))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(VenueLoad {
             claim: VenueClaim {
