@@ -202,8 +202,8 @@ pub async fn racing_venue_claims_and_appends_keep_the_journal_whole(url: &str) {
             for _ in 0..6 {
                 let load = store.open_venue("paper", &owner).await.unwrap();
                 epochs.push(load.claim.epoch);
-                let mut next = load.entries.last().map_or(1, |e| e.seq + 1);
-                for _ in 0..5 {
+                let first = load.entries.last().map_or(1, |e| e.seq + 1);
+                for next in first..first + 5 {
                     let e = VenueEntry {
                         seq: next,
                         body: format!("{}:{}", load.claim.epoch, next).into_bytes(),
@@ -213,7 +213,6 @@ pub async fn racing_venue_claims_and_appends_keep_the_journal_whole(url: &str) {
                         Err(StoreError::VenueFenced { .. }) => break,
                         Err(other) => panic!("{owner} epoch {}: {other}", load.claim.epoch),
                     }
-                    next += 1;
                 }
             }
             (epochs, written)

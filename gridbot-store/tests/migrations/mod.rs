@@ -33,7 +33,10 @@ pub async fn round_trip_on_populated_database(fx: &Fixture) {
         seq: 1,
         body: b"fill".to_vec(),
     };
-    store.append_venue(&venue, &[entry.clone()], None).await.unwrap();
+    store
+        .append_venue(&venue, std::slice::from_ref(&entry), None)
+        .await
+        .unwrap();
 
     // The newest migration (the paper venue's journal) goes alone.
     gridbot_store::migrate_down(url).await.unwrap();
