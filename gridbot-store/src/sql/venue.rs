@@ -50,12 +50,22 @@
 //!   is booked that the venue forgot, nor replayed under a new id. What it
 //!   may take back is the venue's last steps that nothing durable followed
 //!   (no bot booked them).
-//! - **cost**: the `fsync` of a step's frames is what the durable step
-//!   spends its time on. A step of 1,000 accounts' fills (0.5 MB) took
-//!   9.5 ms with `FULL` and 3.6 ms with `NORMAL` (`benches/store.rs`,
-//!   `store/venue_journal_1000_accounts/sqlite`, load average 7–8 on the
-//!   2-core VM), against a target of 5 ms; writing 512 KiB with `O_DSYNC`
-//!   took 4–6 ms on that disk then.
+//! - **cost**: with `FULL`, the `fsync` of a step's frames is what a
+//!   durable step spends most of its time on. `store/venue_journal_*` in
+//!   `benches/store.rs`, 2-core VM shared with other builds (2026-12-06):
+//!
+//!   | step | `FULL` | `NORMAL` |
+//!   |------|--------|----------|
+//!   | 1,000 accounts' fills (0.5 MB), load 7–8 | 9.5 ms | 3.6 ms |
+//!   | the same, load 11–12 (A/B back to back) | 7.0; 6.2 ms | 6.6; 3.7 ms |
+//!   | one fill (677 bytes), load 11–12 | 1.9; 1.1 ms | 0.32; 0.31 ms |
+//!
+//!   Target: 5 ms a 1,000-account step. Under load 11–12 the `NORMAL`
+//!   step stayed at 6.3–7.0 ms even with WAL checkpoints switched off, so
+//!   there the rest is the machine (CPU and disk shared with the builds),
+//!   not the sync setting or the checkpoint cadence: writing 512 KiB with
+//!   `O_DSYNC` took 4–6 ms on that disk then. SQLite's automatic
+//!   checkpoints (every 1,000 WAL pages, about 8 such steps) stay on.
 //!
 //! PostgreSQL commits with the server's settings (`synchronous_commit` on
 //! by default: every commit is flushed).
