@@ -281,7 +281,7 @@ fn venue_fill(step: u64, i: u64) -> serde_json::Value {
         "client_id": format!("g{}-{}-{}-KQXZ", 1000 + i, i % 40, step),
         "account": format!("acct-{i:05}"),
         "symbol": SYMBOLS[(i % 5) as usize],
-        "side": if i % 2 == 0 { "buy" } else { "sell" },
+        "side": if i.is_multiple_of(2) { "buy" } else { "sell" },
         "price": format!("{}.{}", 43_000 + i % 997, i % 10),
         "qty": "0.00130",
         "fee": "0.01121340",
