@@ -217,7 +217,14 @@ impl SimMarket {
     fn resume(config: SimConfig, clock: Arc<dyn Clock>, mark: SimMark) -> Result<Self, MarketDataError> {
         Self::check(&config)?;
         let hub = MarketHub::new();
-        let keep_from = mark.candle - i64::from(config.history_days.max(1)) * 1_440 * MINUTE;
+        // A candle whose four points were all published is history; else
+        // its remaining points are published first.
+        let (next, skip) = if mark.points >= 4 {
+            (mark.candle + MINUTE, 0)
+        } else {
+            (mark.candle, mark.points)
+        };
+        let keep_from = next - i64::from(config.history_days.max(1)) * 1_440 * MINUTE;
         let mut generators = Vec::with_capacity(config.specs.len());
         for (i, spec) in config.specs.iter().enumerate() {
             let symbol = spec.instrument.symbol.clone();
@@ -225,7 +232,7 @@ impl SimMarket {
             let mut g = CandleGenerator::new(spec, config.seed, i as u64);
             let mut history = Vec::new();
             let mut ts = mark.origin;
-            while ts < mark.candle {
+            while ts < next {
                 let c = g.next_candle(ts);
                 if ts >= keep_from {
                     history.push(c);
@@ -233,14 +240,13 @@ impl SimMarket {
                 ts += MINUTE;
             }
             hub.extend_history(&symbol, history)?;
-            if mark.points > 0 {
+            if skip > 0 {
                 // The last point published: the venue's price, and the hub's.
-                let candle = g.clone().next_candle(mark.candle);
-                let points = path_points(&candle, Interval::M1);
-                let (price, at) = points[mark.points.min(4) - 1];
+                let candle = g.clone().next_candle(next);
+                let (price, at) = path_points(&candle, Interval::M1)[skip - 1];
                 hub.publish_price(&symbol, price, at)?;
             } else if history_is_empty(&hub, &symbol) {
-                hub.publish_price(&symbol, g.last_close(), mark.candle)?;
+                hub.publish_price(&symbol, g.last_close(), next)?;
             }
             generators.push((symbol, g));
         }
@@ -253,8 +259,8 @@ impl SimMarket {
             resumed: true,
             state: Arc::new(Mutex::new(SimState {
                 generators,
-                next_ts: mark.candle,
-                skip_points: mark.points.min(4),
+                next_ts: next,
+                skip_points: skip,
             })),
         })
     }
