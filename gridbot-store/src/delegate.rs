@@ -171,6 +171,17 @@ macro_rules! delegate_store {
             ) -> Result<BotWritten, StoreError> {
                 self.$f.write_bot(lease, writes, now).await
             }
+            async fn open_venue(&self, venue: &str, owner: &str) -> Result<gridbot_core::ports::VenueLoad, StoreError> {
+                self.$f.open_venue(venue, owner).await
+            }
+            async fn append_venue(
+                &self,
+                claim: &gridbot_core::ports::VenueClaim,
+                entries: &[gridbot_core::ports::VenueEntry],
+                checkpoint: Option<gridbot_core::ports::VenueEntry>,
+            ) -> Result<(), StoreError> {
+                self.$f.append_venue(claim, entries, checkpoint).await
+            }
         }
     };
 }

@@ -127,6 +127,11 @@
 //! - Durability costs one `fsync` per commit on SQLite (`synchronous =
 //!   FULL`): write fills and orders in batches (one transaction per call),
 //!   not one by one. See [`SqliteStore`] for the figures.
+//! - The paper venue's journal (`Store::open_venue`, `Store::append_venue`)
+//!   lives in the venue's own tables (`paper_venues`,
+//!   `paper_venue_entries`) of the same database; each append is one
+//!   transaction fenced by the claim's owner and epoch, checked by the
+//!   same rules in every store (`venue.rs`).
 //! - Batches are multi-row statements; on SQLite with anonymous (`?`)
 //!   parameters, since SQLite looks numbered ones up by a linear scan.
 //! - PostgreSQL keeps exact NUMERIC and JSONB columns; the statements read

@@ -626,7 +626,12 @@ impl Store for MemoryStore {
     }
 
     async fn open_venue(&self, venue: &str, owner: &str) -> Result<gridbot_core::ports::VenueLoad, StoreError> {
-        Ok(self.lock()?.venues.entry(venue.to_owned()).or_default().open(venue, owner))
+        Ok(self
+            .lock()?
+            .venues
+            .entry(venue.to_owned())
+            .or_default()
+            .open(venue, owner))
     }
 
     async fn append_venue(

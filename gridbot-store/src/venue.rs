@@ -149,7 +149,10 @@ mod tests {
         row.append(&first, &[entry(1), entry(2)], None).unwrap();
         let second = row.open("v", "a");
         assert_eq!(second.entries.len(), 2);
-        assert!(matches!(row.append(&first, &[entry(3)], None), Err(StoreError::VenueFenced { .. })));
+        assert!(matches!(
+            row.append(&first, &[entry(3)], None),
+            Err(StoreError::VenueFenced { .. })
+        ));
         row.append(&second.claim, &[entry(3)], Some(&entry(3))).unwrap();
         let third = row.open("v", "b");
         assert_eq!(third.checkpoint, Some(entry(3)));

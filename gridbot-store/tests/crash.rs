@@ -1,12 +1,13 @@
 //! A writer killed (SIGKILL) in the middle of its batches leaves each batch
-//! whole or absent, and loses none it reported committed — on a SQLite
-//! file and on PostgreSQL (a schema of its own; skipped without a server
+//! whole or absent, and loses none it reported committed — fills, orders
+//! and the paper venue's journal — on a SQLite file and on PostgreSQL (a schema of its own; skipped without a server
 //! unless `CI` is set, see `common`).
 //!
 //! Each test re-executes its own binary as the writer: with
 //! `GRIDBOT_STORE_CRASH_CHILD` set to a database URL, the same test function
-//! writes batches of 100 fills and 20 orders in a loop, printing
-//! `committed <n>` after each pair, until it is killed.
+//! writes batches of 100 fills and 20 orders and one venue journal entry
+//! (with a checkpoint every tenth) in a loop, printing `committed <n>`
+//! after each, until it is killed.
 #![cfg(any(feature = "sqlite", feature = "postgres"))]
 
 mod common;
@@ -17,6 +18,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use gridbot_core::model::{BotId, BotOrderStatus};
+use gridbot_core::ports::VenueEntry;
 
 use common::{d, fill, grid_bot, order, rerun_test, runtime};
 
@@ -29,6 +31,7 @@ const ORDERS_PER_BATCH: usize = 20;
 fn write_until_killed(url: &str, bot: BotId) {
     runtime().block_on(async {
         let store = gridbot_store::open(url).await.unwrap();
+        let venue = store.open_venue("paper", "writer").await.unwrap().claim;
         for n in 0u64.. {
             let fills: Vec<_> = (0..FILLS_PER_BATCH)
                 .map(|i| fill(bot, &format!("b{n}-{i}"), n as i64))
@@ -38,6 +41,16 @@ fn write_until_killed(url: &str, bot: BotId) {
                 .map(|i| order(bot, &format!("o{n}-{i}"), BotOrderStatus::Open, n as i64))
                 .collect();
             store.upsert_orders(&orders).await.unwrap();
+            let seq = n as i64 + 1;
+            let step = VenueEntry {
+                seq,
+                body: format!("step {n}").into_bytes(),
+            };
+            let checkpoint = (n % 10 == 9).then(|| VenueEntry {
+                seq,
+                body: format!("checkpoint {n}").into_bytes(),
+            });
+            store.append_venue(&venue, &[step], checkpoint).await.unwrap();
             println!("committed {n}");
         }
     });
@@ -139,6 +152,27 @@ async fn check_batches(url: &str, bot: BotId, reported: u64) {
         fills.len() as u64,
         "the fill counter moved with its batch"
     );
+
+    // The venue's journal: the checkpoint and the entries after it make
+    // every step 1..=last without a gap, with the bytes the writer wrote,
+    // and no step it reported is missing.
+    let venue = store.open_venue("paper", "checker").await.unwrap();
+    let covered = venue.checkpoint.as_ref().map_or(0, |c| c.seq);
+    if let Some(c) = &venue.checkpoint {
+        assert_eq!(c.body, format!("checkpoint {}", c.seq - 1).into_bytes());
+        assert_eq!(c.seq % 10, 0, "checkpoints are written every tenth step");
+    }
+    for (i, e) in venue.entries.iter().enumerate() {
+        assert_eq!(e.seq, covered + 1 + i as i64, "journal entries without gaps");
+        assert_eq!(e.body, format!("step {}", e.seq - 1).into_bytes());
+    }
+    let last_step = venue.entries.last().map_or(covered, |e| e.seq);
+    assert!(
+        last_step as u64 > reported,
+        "venue step {} was committed, then lost (journal ends at {last_step})",
+        reported + 1
+    );
+    assert!(last_step as u64 <= reported + 2, "venue steps appear in order");
 }
 
 #[cfg(feature = "sqlite")]

@@ -160,3 +160,28 @@ async fn a_write_waits_for_a_take_over_in_flight_and_is_then_refused_on_postgres
         fx.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_claimed_through_another_handle_fences_the_first_on_postgres() {
+    if let Some(fx) = common::postgres().await {
+        fenced::a_venue_claimed_through_another_handle_fences_the_first(fx.url.as_deref().unwrap()).await;
+        fx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_append_waits_for_a_claim_in_flight_and_is_then_fenced_on_postgres() {
+    if let Some(fx) = common::postgres().await {
+        fenced::a_venue_append_waits_for_a_claim_in_flight_and_is_then_fenced(fx.url.as_deref().unwrap(), "BEGIN")
+            .await;
+        fx.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_venue_claims_and_appends_keep_the_journal_whole_on_postgres() {
+    if let Some(fx) = common::postgres().await {
+        fenced::racing_venue_claims_and_appends_keep_the_journal_whole(fx.url.as_deref().unwrap()).await;
+        fx.finish().await;
+    }
+}

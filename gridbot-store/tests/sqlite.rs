@@ -103,3 +103,61 @@ async fn a_write_waits_for_a_take_over_in_flight_and_is_then_refused_on_a_sqlite
         .await;
     fx.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_claimed_through_another_handle_fences_the_first_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::a_venue_claimed_through_another_handle_fences_the_first(fx.url.as_deref().unwrap()).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_append_waits_for_a_claim_in_flight_and_is_then_fenced_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::a_venue_append_waits_for_a_claim_in_flight_and_is_then_fenced(
+        fx.url.as_deref().unwrap(),
+        "BEGIN IMMEDIATE",
+    )
+    .await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_venue_claims_and_appends_keep_the_journal_whole_on_a_sqlite_file() {
+    let fx = common::sqlite().await.unwrap();
+    fenced::racing_venue_claims_and_appends_keep_the_journal_whole(fx.url.as_deref().unwrap()).await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_venue_journal_survives_closing_and_reopening_the_sqlite_file() {
+    use gridbot_core::ports::{Store, VenueEntry};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::sqlite_url(&dir, "venue.db");
+    let entry = |seq: i64| VenueEntry {
+        seq,
+        body: format!("fill {seq}\0\u{ff}").into_bytes(),
+    };
+    let store = gridbot_store::SqliteStore::open(&url).await.unwrap();
+    let claim = store.open_venue("paper", "runner").await.unwrap().claim;
+    store.append_venue(&claim, &[entry(1), entry(2)], None).await.unwrap();
+    store
+        .append_venue(&claim, &[entry(3), entry(4)], Some(entry(3)))
+        .await
+        .unwrap();
+    store.append_venue(&claim, &[entry(5)], None).await.unwrap();
+    store.sql().close().await;
+    drop(store);
+
+    let again = gridbot_store::SqliteStore::open(&url).await.unwrap();
+    let load = again.open_venue("paper", "runner").await.unwrap();
+    assert_eq!(load.claim.epoch, claim.epoch + 1);
+    assert_eq!(load.checkpoint, Some(entry(3)));
+    assert_eq!(load.entries, vec![entry(4), entry(5)]);
+    assert!(matches!(
+        again.append_venue(&claim, &[entry(6)], None).await,
+        Err(gridbot_core::StoreError::VenueFenced { .. })
+    ));
+    again.sql().close().await;
+}

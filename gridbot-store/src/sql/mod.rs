@@ -17,6 +17,11 @@
 //!   the other while other users proceed in parallel; READ COMMITTED then
 //!   shows each statement every committed start.
 //!
+//! The paper venue's journal (`venue.rs`) is serialised per venue the
+//! same way: SQLite by `BEGIN IMMEDIATE`, PostgreSQL by the venue's row
+//! (the claim's upsert, the append's `SELECT … FOR UPDATE`), so an append
+//! under a claim that a later open replaced is fenced and writes nothing.
+//!
 //! In both, the partial unique index `bots_one_active_per_symbol` is the
 //! last line of defence for the symbol rule; a violation maps to
 //! [`StoreError::SymbolBusy`].
@@ -51,6 +56,7 @@ mod ops;
 mod runner;
 mod trading;
 mod users;
+mod venue;
 
 use std::fmt;
 

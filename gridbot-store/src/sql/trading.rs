@@ -18,7 +18,7 @@ use crate::batch::{dedupe_orders, group_fills_by_bot};
 use crate::booking::{add_booked, check_new_fills, Booked};
 
 /// Rows per multi-row statement (well under both databases' bind limits).
-const CHUNK: usize = 500;
+pub(super) const CHUNK: usize = 500;
 
 const ORDER_COLS: &str = "client_id, bot_id, exchange_order_id, cell, side, price{t} AS price, qty{t} AS qty, \
      status, created_at, updated_at";
@@ -40,7 +40,7 @@ pub(super) type Tx = Transaction<'static, Any>;
 /// parameter list, and the driver asks it for every parameter it binds,
 /// so a batch of 100 fills (1,300 parameters) spent two thirds of its time
 /// there; anonymous parameters have no name to look up.
-fn values(dialect: Dialect, rows: usize, casts: &[&str]) -> String {
+pub(super) fn values(dialect: Dialect, rows: usize, casts: &[&str]) -> String {
     let mut out = String::with_capacity(rows * casts.len() * 6);
     let mut n = 0;
     for r in 0..rows {

@@ -6,11 +6,13 @@ mod bots;
 mod fenced;
 mod records;
 mod trading;
+mod venue;
 
 pub use bots::*;
 pub use fenced::*;
 pub use records::*;
 pub use trading::*;
+pub use venue::*;
 
 /// Generates one `#[tokio::test]` per conformance case, each on a fresh
 /// store from `$fixture` (an `async fn() -> Option<common::Fixture>`; `None`
@@ -63,6 +65,12 @@ macro_rules! conformance_suite {
             a_fenced_write_never_makes_a_stopped_bot_hold_an_allocation,
             a_fenced_write_refuses_rows_of_another_bot,
             the_installation_tag_is_made_once_and_kept,
+            a_new_venue_opens_empty,
+            venue_entries_come_back_in_order_with_exact_bytes,
+            a_later_claim_fences_an_earlier_one_and_its_append_writes_nothing,
+            venue_entries_out_of_order_are_refused_whole,
+            a_checkpoint_drops_the_entries_it_covers,
+            venues_in_one_database_are_independent,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {

@@ -1,6 +1,7 @@
 //! Migrations up → down → up on a populated database, for both SQL stores.
 
 use gridbot_core::model::BotOrderStatus;
+use gridbot_core::ports::VenueEntry;
 use gridbot_store::migrate_status;
 
 use crate::common::{d, fill, grid_bot, limits, order, Fixture};
@@ -27,10 +28,40 @@ pub async fn round_trip_on_populated_database(fx: &Fixture) {
     let all_applied = migrate_status(url).await.unwrap();
     assert!(all_applied.len() >= 2 && all_applied.iter().all(|m| m.applied));
 
+    let venue = store.open_venue("paper", "runner").await.unwrap().claim;
+    let entry = VenueEntry {
+        seq: 1,
+        body: b"fill".to_vec(),
+    };
+    store
+        .append_venue(&venue, std::slice::from_ref(&entry), None)
+        .await
+        .unwrap();
+
+    // The newest migration (the paper venue's journal) goes alone.
     gridbot_store::migrate_down(url).await.unwrap();
     let status = migrate_status(url).await.unwrap();
     assert!(!status.last().unwrap().applied);
     assert!(status[..status.len() - 1].iter().all(|m| m.applied));
+    assert!(
+        store.open_venue("paper", "runner").await.is_err(),
+        "venue tables reverted"
+    );
+    assert!(
+        store.acquire_lease(bot.id, "runner", 60_000).await.unwrap().is_some(),
+        "older tables keep their data"
+    );
+    gridbot_store::migrate_up(url).await.unwrap();
+    let fresh = store.open_venue("paper", "runner").await.unwrap();
+    assert_eq!((fresh.claim.epoch, fresh.entries.len()), (1, 0), "a fresh journal");
+    store.append_venue(&fresh.claim, &[entry], None).await.unwrap();
+
+    // Then the one before it too.
+    gridbot_store::migrate_down(url).await.unwrap();
+    gridbot_store::migrate_down(url).await.unwrap();
+    let status = migrate_status(url).await.unwrap();
+    assert!(status[status.len() - 2..].iter().all(|m| !m.applied));
+    assert!(status[..status.len() - 2].iter().all(|m| m.applied));
     assert!(
         store.acquire_lease(bot.id, "runner", 60_000).await.is_err(),
         "lease epochs reverted"

@@ -1,0 +1,2 @@
+DROP TABLE paper_venue_entries;
+DROP TABLE paper_venues;

@@ -1,0 +1,147 @@
+//! The paper venue's journal ([`gridbot_core::ports::VenueLoad`]) in two
+//! tables: `paper_venues` (per venue its claim — owner and fencing epoch —
+//! and the latest checkpoint) and `paper_venue_entries` (the entries above
+//! that checkpoint, primary key `(venue, seq)`).
+//!
+//! [`SqlStore::open_venue`] is one write transaction: an upsert that
+//! creates the venue's row or moves its epoch on (and names the new
+//! owner), returning the new epoch and the checkpoint, then the entries in
+//! `seq` order.
+//!
+//! [`SqlStore::append_venue`] is one write transaction whose first
+//! statement is the fence: the venue's row with the claim's owner and
+//! epoch, else [`gridbot_core::StoreError::VenueFenced`] and nothing is
+//! written. The same statement reads the highest stored sequence number
+//! (checkpoint and entries alike), against which
+//! [`crate::venue::check_append`] judges the append before anything is
+//! written; then the entries go in as multi-row inserts (at most
+//! [`CHUNK`] rows a statement) and a checkpoint replaces the stored one
+//! and deletes the entries it covers.
+//!
+//! Concurrency:
+//! - **SQLite**: both run under `BEGIN IMMEDIATE`, so they are serialised
+//!   with every other writer, in this pool, another pool or another
+//!   process on the same file.
+//! - **PostgreSQL**: the venue's row serialises them. The open's upsert
+//!   locks it (two first opens of one venue meet on its primary key, and
+//!   the second moves the epoch the first made); the append reads it
+//!   `FOR UPDATE`, so an open waits for an append in flight to commit (and
+//!   then reads its entries), and an append that waited for an open
+//!   re-reads the row and finds its epoch gone: fenced.
+//!
+//! Durability: a call returns once its transaction is committed, so what
+//! the venue journaled survives kill -9; on SQLite the store's
+//! `synchronous` setting decides whether it also survives power loss (see
+//! [`crate::SqliteStore`]).
+
+use gridbot_core::ports::{VenueClaim, VenueEntry, VenueLoad};
+use gridbot_core::StoreError;
+
+use super::trading::{values, Tx, CHUNK};
+use super::{db_err, Dialect, SqlStore};
+use crate::venue::{check_append, fenced};
+
+impl SqlStore {
+    pub(crate) async fn open_venue(&self, venue: &str, owner: &str) -> Result<VenueLoad, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (epoch, checkpoint_seq, checkpoint): (i64, Option<i64>, Option<Vec<u8>>) = sqlx::query_as(
+            "INSERT INTO paper_venues (venue, owner, epoch) VALUES ($1, $2, 1) \
+             ON CONFLICT (venue) DO UPDATE SET owner = excluded.owner, epoch = paper_venues.epoch + 1 \
+             RETURNING epoch, checkpoint_seq, checkpoint",
+        )
+        .bind(venue)
+        .bind(owner)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let checkpoint = match (checkpoint_seq, checkpoint) {
+            (Some(seq), Some(body)) => Some(VenueEntry { seq, body }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "paper_venues row of venue {venue:?} has a checkpoint sequence number without a checkpoint \
+                     or the other way round; restore the database from a backup"
+                )))
+            }
+        };
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, body FROM paper_venue_entries WHERE venue = $1 AND seq > $2 ORDER BY seq")
+                .bind(venue)
+                .bind(checkpoint_seq.unwrap_or(i64::MIN))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(VenueLoad {
+            claim: VenueClaim {
+                venue: venue.to_owned(),
+                owner: owner.to_owned(),
+                epoch,
+            },
+            checkpoint,
+            entries: rows.into_iter().map(|(seq, body)| VenueEntry { seq, body }).collect(),
+        })
+    }
+
+    pub(crate) async fn append_venue(
+        &self,
+        claim: &VenueClaim,
+        entries: &[VenueEntry],
+        checkpoint: Option<VenueEntry>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let last_seq = self.fence_venue(&mut tx, claim).await?;
+        check_append(claim, last_seq, entries, checkpoint.as_ref())?;
+        for chunk in entries.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO paper_venue_entries (venue, seq, body) VALUES {}",
+                values(self.dialect, chunk.len(), &["", "", ""])
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q.bind(claim.venue.as_str()).bind(e.seq).bind(e.body.as_slice());
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
+        }
+        if let Some(c) = checkpoint {
+            sqlx::query("UPDATE paper_venues SET checkpoint_seq = $1, checkpoint = $2 WHERE venue = $3")
+                .bind(c.seq)
+                .bind(c.body)
+                .bind(claim.venue.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            sqlx::query("DELETE FROM paper_venue_entries WHERE venue = $1 AND seq <= $2")
+                .bind(claim.venue.as_str())
+                .bind(c.seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The fence of an append (module docs): the venue's row under
+    /// `claim`, held until `tx` ends, and the highest sequence number
+    /// stored for the venue; [`StoreError::VenueFenced`] when `claim` is
+    /// no longer the latest.
+    async fn fence_venue(&self, tx: &mut Tx, claim: &VenueClaim) -> Result<Option<i64>, StoreError> {
+        let lock = match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        };
+        let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT checkpoint_seq, (SELECT MAX(seq) FROM paper_venue_entries e WHERE e.venue = v.venue) \
+             FROM paper_venues v WHERE venue = $1 AND owner = $2 AND epoch = $3{lock}"
+        ))
+        .bind(claim.venue.as_str())
+        .bind(claim.owner.as_str())
+        .bind(claim.epoch)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        let (checkpoint_seq, max_entry) = row.ok_or_else(|| fenced(claim))?;
+        Ok(checkpoint_seq.max(max_entry))
+    }
+}
