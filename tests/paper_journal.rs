@@ -12,7 +12,7 @@ use futures::StreamExt;
 use gridbot_core::clock::ManualClock;
 use gridbot_core::feed::{SimConfig, SimMarket};
 use gridbot_core::model::{
-    BotId, Candle, ClientOrderId, ExecutionEvent, Instrument, OrderRequest, OrderStatus, Side, Symbol,
+    Candle, ClientOrderId, ExecutionEvent, Instrument, OrderRequest, OrderStatus, Side, Symbol,
 };
 use gridbot_core::paper::{JournalOptions, JournalStart, PaperAccount, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Exchange, Store};
@@ -103,9 +103,54 @@ async fn act(venue: &PaperExchange, step: usize) {
     }
 }
 
-#[tokio::test]
-async fn a_venue_restored_from_its_journal_is_the_venue_before_the_crash() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::new())
+}
+
+/// A SQLite store in a temporary folder (kept as long as the store).
+async fn sqlite(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+    gridbot_store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("venue.db").display()))
+        .await
+        .unwrap()
+}
+
+macro_rules! on_both_stores {
+    ($case:ident, $memory:ident, $sqlite:ident) => {
+        #[tokio::test]
+        async fn $memory() {
+            $case(memory().await).await;
+        }
+
+        #[tokio::test]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $case(sqlite(&dir).await).await;
+        }
+    };
+}
+
+on_both_stores!(
+    restored_equals_before_the_crash,
+    a_venue_restored_from_its_journal_is_the_venue_before_the_crash,
+    a_venue_restored_from_its_sqlite_journal_is_the_venue_before_the_crash
+);
+on_both_stores!(
+    told_only_after_commit,
+    a_fill_from_a_price_step_is_told_only_after_its_commit,
+    on_sqlite_a_fill_from_a_price_step_is_told_only_after_its_commit
+);
+on_both_stores!(
+    crash_before_commit,
+    a_crash_before_the_commit_loses_only_what_was_never_told,
+    on_sqlite_a_crash_before_the_commit_loses_only_what_was_never_told
+);
+on_both_stores!(
+    fenced_refuses,
+    a_fenced_venue_refuses_orders_and_prices,
+    on_sqlite_a_fenced_venue_refuses_orders_and_prices
+);
+
+async fn restored_equals_before_the_crash(store: Arc<dyn Store>) {
     let (mut venue, start) = open(&store, "me", 3).await;
     assert_eq!(start, JournalStart::Fresh);
     // The same scenario on a venue that never stops.
@@ -137,9 +182,7 @@ async fn a_venue_restored_from_its_journal_is_the_venue_before_the_crash() {
     assert_eq!(ids.len(), n, "no fill id repeats");
 }
 
-#[tokio::test]
-async fn a_fill_from_a_price_step_is_told_only_after_its_commit() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+async fn told_only_after_commit(store: Arc<dyn Store>) {
     let (venue, _) = open(&store, "me", 1000).await;
     venue.on_price(&btc(), dec!(30000), 0).unwrap();
     let a = venue.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
@@ -163,9 +206,7 @@ async fn a_fill_from_a_price_step_is_told_only_after_its_commit() {
     assert_eq!(a.fills().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_crash_before_the_commit_loses_only_what_was_never_told() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+async fn crash_before_commit(store: Arc<dyn Store>) {
     let (venue, _) = open(&store, "me", 1000).await;
     venue.on_price(&btc(), dec!(30000), 0).unwrap();
     let a = venue.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
@@ -188,9 +229,7 @@ async fn a_crash_before_the_commit_loses_only_what_was_never_told() {
     assert_eq!(page.fills.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["a-f1"]);
 }
 
-#[tokio::test]
-async fn a_fenced_venue_refuses_orders_and_prices() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+async fn fenced_refuses(store: Arc<dyn Store>) {
     let (first, _) = open(&store, "one", 1000).await;
     first.on_price(&btc(), dec!(30000), 0).unwrap();
     let a = first.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
@@ -265,5 +304,4 @@ async fn the_simulated_market_resumes_where_the_durable_venue_left_it() {
     }
     let history = sim.hub().candles(&btc(), gridbot_core::model::Interval::M1, 0, i64::MAX).unwrap();
     assert_eq!(history.last().map(|c| c.ts), expected.last().map(|s| s[0].1.ts));
-    let _ = BotId(0);
 }
