@@ -171,7 +171,13 @@ async fn run(steps: &[Step], crash: Option<Crash>) -> (FinalState, u64, u64) {
         Some(Crash::Call(n)) => Tripwire::at(n),
         _ => Tripwire::never(),
     };
-    let mut sim = Sim::build(durable_venue(store.clone(), &steps[0]).await, store.clone(), wire, start).await;
+    let mut sim = Sim::build(
+        durable_venue(store.clone(), &steps[0]).await,
+        store.clone(),
+        wire,
+        start,
+    )
+    .await;
     start_plan(&sim, crash_plan()).await;
     let setup_calls = sim.wire.calls();
     let mut i = 1;
@@ -331,7 +337,13 @@ async fn run_killed_while_stopping(steps: &[Step], crash_at: Option<u64>) -> (Fi
     let start = steps[0][0].1.ts + 60_000;
     let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
     let wire = crash_at.map(Tripwire::at).unwrap_or_else(Tripwire::never);
-    let mut sim = Sim::build(durable_venue(store.clone(), &steps[0]).await, store.clone(), wire, start).await;
+    let mut sim = Sim::build(
+        durable_venue(store.clone(), &steps[0]).await,
+        store.clone(),
+        wire,
+        start,
+    )
+    .await;
     start_plan(&sim, crash_plan()).await;
     for s in &steps[1..] {
         sim.step(s).await.unwrap();

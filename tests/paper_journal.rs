@@ -11,9 +11,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use gridbot_core::clock::ManualClock;
 use gridbot_core::feed::{SimConfig, SimMarket};
-use gridbot_core::model::{
-    Candle, ClientOrderId, ExecutionEvent, Instrument, OrderRequest, OrderStatus, Side, Symbol,
-};
+use gridbot_core::model::{Candle, ClientOrderId, ExecutionEvent, Instrument, OrderRequest, OrderStatus, Side, Symbol};
 use gridbot_core::paper::{JournalOptions, JournalStart, PaperAccount, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Exchange, Store};
 use gridbot_core::Decimal;
@@ -50,7 +48,9 @@ async fn act(venue: &PaperExchange, step: usize) {
     let k = Decimal::from(step as i64);
     match step % 7 {
         0 => {
-            venue.on_price(&btc(), dec!(30000) + k * dec!(7), step as i64 * 1000).unwrap();
+            venue
+                .on_price(&btc(), dec!(30000) + k * dec!(7), step as i64 * 1000)
+                .unwrap();
         }
         1 => {
             for i in 0..3 {
@@ -93,7 +93,9 @@ async fn act(venue: &PaperExchange, step: usize) {
         }
         5 => {
             let a = acc(2);
-            a.close_position(&btc(), &ClientOrderId::new(format!("c{step}"))).await.unwrap();
+            a.close_position(&btc(), &ClientOrderId::new(format!("c{step}")))
+                .await
+                .unwrap();
             acc(3).set_leverage(&btc(), 3 + (step % 5) as u32).await.unwrap();
         }
         _ => {
@@ -174,7 +176,11 @@ async fn restored_equals_before_the_crash(store: Arc<dyn Store>) {
     assert_eq!(restarts, 12);
     let (durable, expected) = (venue.snapshot(), reference.snapshot());
     assert_eq!(durable, expected, "twelve restarts change nothing");
-    let mut ids: Vec<String> = durable.accounts.iter().flat_map(|a| a.fills.iter().map(|f| f.id.clone())).collect();
+    let mut ids: Vec<String> = durable
+        .accounts
+        .iter()
+        .flat_map(|a| a.fills.iter().map(|f| f.id.clone()))
+        .collect();
     assert!(ids.len() >= 20, "the scenario fills ({})", ids.len());
     let n = ids.len();
     ids.sort();
@@ -195,7 +201,10 @@ async fn told_only_after_commit(store: Arc<dyn Store>) {
     assert!(futures::poll!(events.next()).is_pending(), "no event before the commit");
     let symbol = btc();
     let mut since = Box::pin(a.fills_since(&symbol, None));
-    assert!(futures::poll!(since.as_mut()).is_pending(), "fills_since waits for the commit");
+    assert!(
+        futures::poll!(since.as_mut()).is_pending(),
+        "fills_since waits for the commit"
+    );
     let page = since.await.unwrap();
     assert_eq!(page.fills.len(), 1);
     assert_eq!(page.fills[0].id, "a-f1");
@@ -212,7 +221,10 @@ async fn crash_before_commit(store: Arc<dyn Store>) {
     let a = venue.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
     let reqs = [buy("b1", dec!(29900), dec!(0.01))];
     let mut placing = Box::pin(a.place_orders(&reqs));
-    assert!(futures::poll!(placing.as_mut()).is_pending(), "place returns after its commit");
+    assert!(
+        futures::poll!(placing.as_mut()).is_pending(),
+        "place returns after its commit"
+    );
     placing.await.unwrap();
     venue.on_price(&btc(), dec!(29800), 1000).unwrap();
     // Killed before the writer ran: the fill was never committed, nor told.
@@ -226,7 +238,10 @@ async fn crash_before_commit(store: Arc<dyn Store>) {
     // The market moves again: the fill happens once, with the first id.
     venue.on_price(&btc(), dec!(29800), 2000).unwrap();
     let page = a.fills_since(&btc(), None).await.unwrap();
-    assert_eq!(page.fills.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec!["a-f1"]);
+    assert_eq!(
+        page.fills.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        vec!["a-f1"]
+    );
 }
 
 async fn fenced_refuses(store: Arc<dyn Store>) {
@@ -235,19 +250,28 @@ async fn fenced_refuses(store: Arc<dyn Store>) {
     let a = first.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
     // Another process claims the venue.
     let (second, _) = open(&store, "two", 1000).await;
-    let err = a
-        .place_orders(&[buy("b1", dec!(29900), dec!(0.01))])
-        .await
-        .unwrap_err();
+    let err = a.place_orders(&[buy("b1", dec!(29900), dec!(0.01))]).await.unwrap_err();
     assert!(err.to_string().contains("venue_fenced"), "{err}");
     assert!(first.halted().is_some());
     let again = a.place_orders(&[buy("b2", dec!(29900), dec!(0.01))]).await.unwrap_err();
     assert!(again.to_string().contains("another process"), "{again}");
-    assert!(first.on_price(&btc(), dec!(29000), 1).is_err(), "no price moves a halted venue");
+    assert!(
+        first.on_price(&btc(), dec!(29000), 1).is_err(),
+        "no price moves a halted venue"
+    );
     // The new owner trades on.
     let b = second.open_account_durably("a", Decimal::from(10_000)).await.unwrap();
-    b.place_orders(&[buy("b3", dec!(29900), dec!(0.01))]).await.unwrap().pop().unwrap().unwrap();
-    assert_eq!(b.open_orders(&btc()).await.unwrap().len(), 1, "the fenced order never existed");
+    b.place_orders(&[buy("b3", dec!(29900), dec!(0.01))])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        b.open_orders(&btc()).await.unwrap().len(),
+        1,
+        "the fenced order never existed"
+    );
 }
 
 #[tokio::test]
@@ -272,7 +296,9 @@ async fn a_lagging_subscriber_is_told_of_the_gap() {
 #[tokio::test]
 async fn the_simulated_market_resumes_where_the_durable_venue_left_it() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let config = SimConfig::default().with_symbols(&["BTCUSDT", "ETHUSDT"]).with_history_days(1);
+    let config = SimConfig::default()
+        .with_symbols(&["BTCUSDT", "ETHUSDT"])
+        .with_history_days(1);
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
     // The uninterrupted market.
     let straight = SimMarket::new(config.clone(), clock.clone()).unwrap();
@@ -293,15 +319,26 @@ async fn the_simulated_market_resumes_where_the_durable_venue_left_it() {
     let (venue, _) = open(&store, "me", 1000).await;
     assert_eq!(venue.now(), now);
     let sim = SimMarket::open(config, clock, Some(&venue)).unwrap();
-    assert_eq!(sim.next_candle_ts(), expected[17][0].1.ts, "the next minute, not back in time");
+    assert_eq!(
+        sim.next_candle_ts(),
+        expected[17][0].1.ts,
+        "the next minute, not back in time"
+    );
     for (symbol, p) in prices.iter().map(|p| (p.symbol.clone(), p.price)) {
-        assert_eq!(sim.hub().last_price(&symbol).unwrap(), p, "the feed resumes at the venue's price");
+        assert_eq!(
+            sim.hub().last_price(&symbol).unwrap(),
+            p,
+            "the feed resumes at the venue's price"
+        );
     }
     sim.attach_venue(venue.clone()).unwrap();
     assert_eq!(venue.now(), now);
     for e in expected.iter().skip(17) {
         assert_eq!(&sim.step().unwrap(), e, "the same candles as without the restart");
     }
-    let history = sim.hub().candles(&btc(), gridbot_core::model::Interval::M1, 0, i64::MAX).unwrap();
+    let history = sim
+        .hub()
+        .candles(&btc(), gridbot_core::model::Interval::M1, 0, i64::MAX)
+        .unwrap();
     assert_eq!(history.last().map(|c| c.ts), expected.last().map(|s| s[0].1.ts));
 }

@@ -45,7 +45,14 @@ async fn serve(data: &Path) -> Serve {
         .open(data.join("serve.log"))
         .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_gridbot"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--sim-speed", "60", "--data-dir"])
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--sim-speed",
+            "60",
+            "--data-dir",
+        ])
         .arg(data)
         .env_remove("GRIDBOT_SECRET_KEY")
         .env_remove("GRIDBOT_DB")
@@ -91,7 +98,10 @@ impl Serve {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -104,7 +114,12 @@ impl Serve {
     /// The exchange's own view: `(now_ms, fills by id)`.
     async fn exchange(&self, token: &str) -> (i64, Vec<Value>) {
         let (s, v) = self
-            .call(reqwest::Method::GET, "/api/v1/account/exchange?fills_limit=5000", token, None)
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/account/exchange?fills_limit=5000",
+                token,
+                None,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         (v["now_ms"].as_i64().unwrap(), v["fills"].as_array().unwrap().clone())
@@ -158,7 +173,12 @@ async fn fills_survive_kill_9_with_their_ids_and_the_market_never_goes_back() {
     assert_eq!(s, 201, "{grid}");
     let id = grid["id"].as_i64().unwrap();
     let (s, v) = first
-        .call(reqwest::Method::POST, &format!("/api/v1/grid-bot/{id}/start"), &token, None)
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/grid-bot/{id}/start"),
+            &token,
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     // Trade until the exchange shows a few fills.
@@ -178,10 +198,17 @@ async fn fills_survive_kill_9_with_their_ids_and_the_market_never_goes_back() {
     let second = serve(data.path()).await;
     let token = second.login(data.path()).await;
     let (after_now, after) = second.exchange(&token).await;
-    assert!(after_now >= before_now, "market time went back: {after_now} < {before_now}");
+    assert!(
+        after_now >= before_now,
+        "market time went back: {after_now} < {before_now}"
+    );
     let kept = by_id(&after);
     for (fill_id, f) in &seen {
-        assert_eq!(kept.get(fill_id), Some(f), "fill {fill_id} shown before the kill is kept as it was");
+        assert_eq!(
+            kept.get(fill_id),
+            Some(f),
+            "fill {fill_id} shown before the kill is kept as it was"
+        );
     }
     // It trades on: new fills get new ids, the old ones stay.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -195,7 +222,11 @@ async fn fills_survive_kill_9_with_their_ids_and_the_market_never_goes_back() {
         if all.len() > kept.len() {
             break;
         }
-        assert!(Instant::now() < deadline, "no fill after the restart:\n{}", log(data.path()));
+        assert!(
+            Instant::now() < deadline,
+            "no fill after the restart:\n{}",
+            log(data.path())
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let text = log(data.path());

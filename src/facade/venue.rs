@@ -67,8 +67,7 @@ fn read_snapshot_file(path: &Path) -> Result<Option<PaperSnapshot>, BuildError> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(venue_err(e.to_string())),
     };
-    let snap: PaperSnapshot =
-        serde_json::from_slice(&bytes).map_err(|e| venue_err(format!("unreadable JSON: {e}")))?;
+    let snap: PaperSnapshot = serde_json::from_slice(&bytes).map_err(|e| venue_err(format!("unreadable JSON: {e}")))?;
     let venue = PaperExchange::restore_for_restart(snap, &restart_label()).map_err(|e| venue_err(e.to_string()))?;
     Ok(Some(venue.snapshot()))
 }
@@ -162,9 +161,16 @@ mod tests {
         old.open_account("user-1", Decimal::from(123)).unwrap();
         std::fs::write(&path, serde_json::to_vec(&old.snapshot()).unwrap()).unwrap();
         let store: Arc<dyn Store> = Arc::new(gridbot_store::MemoryStore::new());
-        let venue = open_durable(store.clone(), VENUE_NAME, "me", PaperConfig::default(), vec![], Some(&path))
-            .await
-            .unwrap();
+        let venue = open_durable(
+            store.clone(),
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+        )
+        .await
+        .unwrap();
         assert!(venue.account("user-1").is_some());
         assert!(!path.exists() && imported_path(&path).exists());
         drop(venue);

@@ -144,7 +144,11 @@ impl SimMarket {
     /// A market for `venue`: resumed where the venue's feed mark says
     /// (see the module docs), else new, starting at the later of the
     /// clock's current minute and the minute after the venue's time.
-    pub fn open(config: SimConfig, clock: Arc<dyn Clock>, venue: Option<&PaperExchange>) -> Result<Self, MarketDataError> {
+    pub fn open(
+        config: SimConfig,
+        clock: Arc<dyn Clock>,
+        venue: Option<&PaperExchange>,
+    ) -> Result<Self, MarketDataError> {
         let mark = venue.and_then(PaperExchange::feed_mark);
         if let Some(m) = mark.as_ref().and_then(|m| SimMark::parse(m, &config)) {
             return Self::resume(config, clock, m);
@@ -250,7 +254,11 @@ impl SimMarket {
             }
             generators.push((symbol, g));
         }
-        tracing::info!(candle = mark.candle, points = mark.points, "simulated market resumed where the paper venue left it");
+        tracing::info!(
+            candle = mark.candle,
+            points = mark.points,
+            "simulated market resumed where the paper venue left it"
+        );
         Ok(SimMarket {
             hub,
             clock,
@@ -397,7 +405,12 @@ impl SimMark {
         if v.get("kind")?.as_str()? != "sim" || v.get("seed")?.as_u64()? != config.seed {
             return None;
         }
-        let symbols: Vec<&str> = v.get("symbols")?.as_array()?.iter().filter_map(|s| s.as_str()).collect();
+        let symbols: Vec<&str> = v
+            .get("symbols")?
+            .as_array()?
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
         let ours: Vec<&str> = config.specs.iter().map(|s| s.instrument.symbol.as_str()).collect();
         if symbols != ours {
             return None;

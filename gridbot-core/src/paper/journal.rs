@@ -345,7 +345,11 @@ impl VenueState {
 }
 
 /// Applies one entry to a snapshot being restored (idempotent).
-fn apply(snap: &mut PaperSnapshot, accounts: &mut BTreeMap<String, AccountSnapshot>, d: VenueDelta) -> Result<(), String> {
+fn apply(
+    snap: &mut PaperSnapshot,
+    accounts: &mut BTreeMap<String, AccountSnapshot>,
+    d: VenueDelta,
+) -> Result<(), String> {
     snap.now = snap.now.max(d.now);
     if !d.prices.is_empty() {
         snap.prices = d.prices;
@@ -409,8 +413,10 @@ pub(crate) fn replay(
         None if entries.is_empty() => return Ok(None),
         None => PaperSnapshot::empty(config.clone()),
     };
-    let mut accounts: BTreeMap<String, AccountSnapshot> =
-        std::mem::take(&mut snap.accounts).into_iter().map(|a| (a.id.clone(), a)).collect();
+    let mut accounts: BTreeMap<String, AccountSnapshot> = std::mem::take(&mut snap.accounts)
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
     for e in entries {
         let d: VenueDelta = serde_json::from_slice(&e.body).map_err(|err| corrupt(e.seq, err.to_string()))?;
         apply(&mut snap, &mut accounts, d).map_err(|m| corrupt(e.seq, m))?;
@@ -500,7 +506,11 @@ impl PaperExchange {
                 .map_err(|e| seq_err(e.to_string()))?,
             };
             store
-                .append_venue(&load.claim, std::slice::from_ref(&entry), Some(VenueEntry { seq, body }))
+                .append_venue(
+                    &load.claim,
+                    std::slice::from_ref(&entry),
+                    Some(VenueEntry { seq, body }),
+                )
                 .await?;
             if let Some(j) = state.journal.as_mut() {
                 j.next_seq = seq + 1;

@@ -17,13 +17,13 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::account::AccountState;
 use super::config::PaperConfig;
-use super::journal::{Commits, JournalBook};
 use super::fill_model::{candle_segments, Segment, SegmentBounds};
+use super::journal::{Commits, JournalBook};
 use super::matching::Market;
 use crate::error::ExchangeError;
 use crate::model::{
-    AccountBalance, Candle, ClientOrderId, ExecutionEvent, Fill, FillCursor, Instrument, Order, OrderRequest, Position, Side, Symbol,
-    TimestampMs,
+    AccountBalance, Candle, ClientOrderId, ExecutionEvent, Fill, FillCursor, Instrument, Order, OrderRequest, Position,
+    Side, Symbol, TimestampMs,
 };
 use crate::ports::{Exchange, ExecutionStream, FillPage};
 
@@ -438,6 +438,9 @@ impl PaperExchange {
     }
 }
 
+/// One result per order of a batch.
+type Placed = Vec<Result<Order, ExchangeError>>;
+
 /// One account on a [`PaperExchange`]; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PaperAccount {
@@ -457,7 +460,10 @@ impl PaperAccount {
 
     /// Changes the account with `f`; returns `f`'s answer and the
     /// generation to wait for before telling it.
-    fn with<T>(&self, f: impl FnOnce(&mut VenueState, &mut AccountState) -> T) -> Result<(T, Option<u64>), ExchangeError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut VenueState, &mut AccountState) -> T,
+    ) -> Result<(T, Option<u64>), ExchangeError> {
         let (out, gen) = self.venue.change(Changed::Accounts, |st| {
             // Take the account out so both the venue and the account can be borrowed.
             let mut account = st.accounts.remove(&*self.id)?;
@@ -491,7 +497,10 @@ impl PaperAccount {
         }
     }
 
-    fn place_at(&self, orders: &[OrderRequest]) -> Result<(Vec<Result<Order, ExchangeError>>, Option<u64>), ExchangeError> {
+    fn place_at(
+        &self,
+        orders: &[OrderRequest],
+    ) -> Result<(Placed, Option<u64>), ExchangeError> {
         self.venue.change(Changed::Accounts, |st| {
             let VenueState {
                 config,
@@ -589,7 +598,12 @@ impl PaperAccount {
             .map(|(f, _)| f)
     }
 
-    fn fill_page(venue: &VenueState, account: &AccountState, symbol: &Symbol, cursor: Option<FillCursor>) -> Result<FillPage, ExchangeError> {
+    fn fill_page(
+        venue: &VenueState,
+        account: &AccountState,
+        symbol: &Symbol,
+        cursor: Option<FillCursor>,
+    ) -> Result<FillPage, ExchangeError> {
         let after = match &cursor {
             None => 0usize,
             Some(c) => account.cursor_position(&c.0).ok_or_else(|| ExchangeError::Rejected {

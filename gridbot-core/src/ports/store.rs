@@ -397,7 +397,9 @@ pub trait Store: Send + Sync {
     /// journal answer [`StoreError::Unsupported`] (the default).
     async fn open_venue(&self, venue: &str, owner: &str) -> Result<crate::ports::VenueLoad, StoreError> {
         let _ = (venue, owner);
-        Err(StoreError::Unsupported("this store keeps no paper venue journal".to_owned()))
+        Err(StoreError::Unsupported(
+            "this store keeps no paper venue journal".to_owned(),
+        ))
     }
 
     /// Appends `entries` (ascending, each above every sequence number
@@ -414,6 +416,8 @@ pub trait Store: Send + Sync {
         checkpoint: Option<crate::ports::VenueEntry>,
     ) -> Result<(), StoreError> {
         let _ = (claim, entries, checkpoint);
-        Err(StoreError::Unsupported("this store keeps no paper venue journal".to_owned()))
+        Err(StoreError::Unsupported(
+            "this store keeps no paper venue journal".to_owned(),
+        ))
     }
 }
