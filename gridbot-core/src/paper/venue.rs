@@ -497,10 +497,7 @@ impl PaperAccount {
         }
     }
 
-    fn place_at(
-        &self,
-        orders: &[OrderRequest],
-    ) -> Result<(Placed, Option<u64>), ExchangeError> {
+    fn place_at(&self, orders: &[OrderRequest]) -> Result<(Placed, Option<u64>), ExchangeError> {
         self.venue.change(Changed::Accounts, |st| {
             let VenueState {
                 config,
