@@ -245,7 +245,7 @@ async fn run_grid(kind: AccountKind, faults: bool) {
     for i in 0..300 {
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let jump = ((rng >> 33) % 4 + 1) as i64;
-        level = if (rng >> 40) % 2 == 0 {
+        level = if (rng >> 40).is_multiple_of(2) {
             level + jump
         } else {
             level - jump

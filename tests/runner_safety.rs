@@ -428,11 +428,12 @@ async fn a_lost_acknowledgement_is_looked_up_by_client_id_and_never_sent_twice()
         w.resting(bot.id).await.len() == 10
     })
     .await;
-    let f = w.faults();
-    assert_eq!(f.lost_answers, 0);
-    let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
-    drop(f);
+    {
+        let f = w.faults();
+        assert_eq!(f.lost_answers, 0);
+        let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    }
     w.until("the records say the ten orders are open", || async {
         let records = w.store.orders_for_bot(bot.id, true).await.unwrap();
         records.len() == 10 && records.iter().all(|o| o.status == BotOrderStatus::Open)
@@ -509,10 +510,11 @@ async fn a_runner_whose_lease_was_taken_over_writes_nothing_and_sends_nothing() 
     })
     .await;
     w.until_resting(bot.id, 10).await;
-    let f = w.faults();
-    let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
-    drop(f);
+    {
+        let f = w.faults();
+        let twice: Vec<_> = f.sent.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    }
     let fills = w.store.fills_for_bot(bot.id, 100).await.unwrap();
     assert_eq!(fills.len(), 1);
     assert_eq!(w.bot(bot.id).await.status, BotStatus::Running);

@@ -117,7 +117,7 @@ async fn grid_under_faults(fake: FakeBitget, kind: AccountKind) {
         // Scripted price path: jumps of 1..4 lines, bouncing inside the range.
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let jump = ((rng >> 33) % 4 + 1) as i64;
-        let up = (rng >> 40) % 2 == 0;
+        let up = (rng >> 40).is_multiple_of(2);
         level = if up { level + jump } else { level - jump };
         level = level.clamp(1, CELLS as i64 - 1);
         fake.set_price("BTCUSDT", line(level as u32) + if up { dec!(1) } else { dec!(-1) });

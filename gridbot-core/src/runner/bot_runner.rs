@@ -408,7 +408,7 @@ impl BotRunner {
     }
 
     /// Stops the bot: the engine's stop commands (cancel its orders, close
-    /// its position), then [`BotRunner::finish`]: the bot is `stopped` only
+    /// its position), then `BotRunner::finish`: the bot is `stopped` only
     /// once the exchange shows no open order of it and its position closed.
     pub async fn stop(&mut self) -> Result<(), RunnerError> {
         if self.finished {
