@@ -83,7 +83,9 @@ async fn act(venue: &PaperExchange, step: usize) {
             let a = acc(step % 3);
             let open = a.open_orders(&btc()).await.unwrap();
             if let Some(o) = open.first() {
-                a.cancel_orders(&btc(), std::slice::from_ref(&o.client_id)).await.unwrap();
+                a.cancel_orders(&btc(), std::slice::from_ref(&o.client_id))
+                    .await
+                    .unwrap();
             }
         }
         4 => {

@@ -142,7 +142,8 @@ impl GridbotBuilder {
 
     /// A paper venue file of an earlier version (JSON, formerly saved
     /// every 30 s): imported once into the venue journal while the journal
-    /// is empty, then renamed `….imported`. Turns on
+    /// is empty, then renamed `….imported` (kept as it is with the
+    /// in-memory store, where nothing outlives the process). Turns on
     /// [`paper_journal`](Self::paper_journal) with the venue name `paper`
     /// unless another was given. Only with [`paper`](Self::paper). See
     /// [`crate::facade::venue`].
@@ -308,6 +309,9 @@ impl GridbotBuilder {
     /// [`Gridbot::resume`]. Must be called inside a tokio runtime.
     pub async fn build(self) -> Result<Gridbot, BuildError> {
         let clock = self.clock;
+        // An import into the in-memory store keeps the file: nothing of it
+        // would outlive the process.
+        let keeps_import = !matches!(self.store, StoreChoice::Memory);
         let store: Arc<dyn Store> = match self.store {
             // Leases expire by the store's clock: the deployment's.
             StoreChoice::Memory => Arc::new(gridbot_store::MemoryStore::with_clock(clock.clone())),
@@ -338,6 +342,7 @@ impl GridbotBuilder {
                             config,
                             Vec::new(),
                             snapshot.as_deref(),
+                            keeps_import,
                         )
                         .await?
                     }

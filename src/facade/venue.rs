@@ -80,7 +80,8 @@ fn imported_path(path: &Path) -> PathBuf {
 
 /// Opens the durable venue `name` from `store`'s journal for `owner`
 /// (see the module docs), importing `import` once when the journal is
-/// empty.
+/// empty, then renaming the file when `rename` (a store that outlives the
+/// process).
 pub(crate) async fn open_durable(
     store: Arc<dyn Store>,
     name: &str,
@@ -88,6 +89,7 @@ pub(crate) async fn open_durable(
     config: PaperConfig,
     instruments: Vec<Instrument>,
     import: Option<&Path>,
+    rename: bool,
 ) -> Result<PaperExchange, BuildError> {
     let snapshot = match import {
         Some(p) => read_snapshot_file(p)?,
@@ -105,6 +107,10 @@ pub(crate) async fn open_durable(
     match opened {
         Ok((venue, start)) => {
             match (start, import) {
+                (JournalStart::Imported, Some(path)) if !rename => tracing::info!(
+                    path = %path.display(),
+                    "paper venue file imported into the in-memory store's journal (the file is kept)"
+                ),
                 (JournalStart::Imported, Some(path)) => {
                     let to = imported_path(path);
                     match std::fs::rename(path, &to) {
@@ -168,6 +174,7 @@ mod tests {
             PaperConfig::default(),
             vec![],
             Some(&path),
+            true,
         )
         .await
         .unwrap();
@@ -178,9 +185,17 @@ mod tests {
         let other = PaperExchange::with_instruments(PaperConfig::default(), [Instrument::btcusdt()]);
         other.open_account("user-2", Decimal::from(5)).unwrap();
         std::fs::write(&path, serde_json::to_vec(&other.snapshot()).unwrap()).unwrap();
-        let again = open_durable(store, VENUE_NAME, "me", PaperConfig::default(), vec![], Some(&path))
-            .await
-            .unwrap();
+        let again = open_durable(
+            store,
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+            true,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.account_ids(), vec!["user-1".to_owned()]);
         assert!(path.exists(), "left alone");
     }
@@ -191,9 +206,17 @@ mod tests {
         let path = dir.path().join("venue.json");
         std::fs::write(&path, b"{not json").unwrap();
         let store: Arc<dyn Store> = Arc::new(gridbot_store::MemoryStore::new());
-        let err = open_durable(store, VENUE_NAME, "me", PaperConfig::default(), vec![], Some(&path))
-            .await
-            .unwrap_err();
+        let err = open_durable(
+            store,
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+            true,
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("venue.json"), "{err}");
     }
 }
