@@ -12,6 +12,16 @@
 //!   booked), engine state, stats and an equity point; fills per second.
 //! - `store/summary_5_bots_100k_fills/<db>`: `user_summary` for a user with
 //!   5 bots and 100,000 fills. Target ≤ 2 ms.
+//! - `store/venue_journal_1000_accounts/<db>`: one durable step of the
+//!   paper venue (`append_venue`, one transaction): an entry of 1,000
+//!   fills and the 1,000 accounts they touched as JSON (0.5 MB); every
+//!   64th step an untimed checkpoint drops what was written, as the venue
+//!   does. Target ≤ 5 ms on SQLite. `store/venue_journal_1_fill/<db>`: a
+//!   step of one fill (677 bytes). Figures and the SQLite sync decision:
+//!   `gridbot-store/src/sql/venue.rs`. On 2026-12-06 (SQLite journal on
+//!   `synchronous = NORMAL`): SQLite 3.6 ms (load 8) and 3.7–7.3 ms
+//!   (load 10–12) a 1,000-account step, 0.31–0.80 ms a 1-fill step;
+//!   PostgreSQL 13.3–17.2 ms and 2.9–3.3 ms.
 //!
 //! SQLite runs on a temporary file (WAL, foreign keys on,
 //! `synchronous = FULL`: every commit is on disk when it returns).
@@ -71,7 +81,7 @@ use gridbot::core::model::{
     BotId, BotKind, BotOrder, BotOrderStatus, BotSource, BotStats, ClientOrderId, EquitySnapshot, Fill, FillRecord,
     Liquidity, NewBot, Side, Symbol, UserId,
 };
-use gridbot::core::ports::{BotLimits, BotWrites, EngineSave, Store};
+use gridbot::core::ports::{BotLimits, BotWrites, EngineSave, Store, VenueEntry};
 use gridbot::store::sqlx;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -262,11 +272,115 @@ async fn user_with_bots(store: &Arc<dyn Store>, name: &str) -> (UserId, Vec<BotI
     (user.id, bots)
 }
 
+/// Fill `i` of step `step` as a paper venue journals it: about 200 bytes
+/// of JSON.
+fn venue_fill(step: u64, i: u64) -> serde_json::Value {
+    serde_json::json!({
+        "fill_id": format!("pf-{:012}", step * 10_000 + i),
+        "order_id": format!("po-{:012}", step * 7_919 + i),
+        "client_id": format!("g{}-{}-{}-KQXZ", 1000 + i, i % 40, step),
+        "account": format!("acct-{i:05}"),
+        "symbol": SYMBOLS[(i % 5) as usize],
+        "side": if i.is_multiple_of(2) { "buy" } else { "sell" },
+        "price": format!("{}.{}", 43_000 + i % 997, i % 10),
+        "qty": "0.00130",
+        "fee": "0.01121340",
+        "maker": true,
+        "ts_ms": 1_765_000_000_000u64 + step * 1_000,
+    })
+}
+
+/// Account `i` after step `step` as a paper venue journals it: balance,
+/// a position and the open orders it touched, about 300 bytes of JSON.
+fn venue_account(step: u64, i: u64) -> serde_json::Value {
+    serde_json::json!({
+        "account": format!("acct-{i:05}"),
+        "balance": format!("{}.{:08}", 10_000 + i, step % 100_000_000),
+        "position": {
+            "symbol": SYMBOLS[(i % 5) as usize],
+            "qty": format!("-0.{:05}", i % 99_991),
+            "entry_price": format!("{}.25", 42_900 + i % 997),
+            "realized_pnl": "-12.34567890",
+        },
+        "orders": [
+            { "id": format!("po-{:012}", step * 7_919 + i + 1), "price": "43112.5", "left": "0.00130" },
+            { "id": format!("po-{:012}", step * 7_919 + i + 2), "price": "43088.0", "left": "0.00130" },
+        ],
+    })
+}
+
+/// One step of a paper venue, as one journal entry: the market's time and
+/// prices, `fills` fills and the accounts they touched.
+fn venue_step(seq: i64, fills: u64) -> VenueEntry {
+    let step = seq as u64;
+    let body = serde_json::json!({
+        "now_ms": 1_765_000_000_000u64 + step * 1_000,
+        "prices": SYMBOLS.iter().map(|s| (s.to_string(), "43111.5")).collect::<std::collections::BTreeMap<_, _>>(),
+        "fills": (0..fills).map(|i| venue_fill(step, i)).collect::<Vec<_>>(),
+        "accounts": (0..fills).map(|i| venue_account(step, i)).collect::<Vec<_>>(),
+    });
+    VenueEntry {
+        seq,
+        body: serde_json::to_vec(&body).expect("json"),
+    }
+}
+
+/// Benches one durable venue step of `fills` fills (one `append_venue`
+/// call, one transaction) under a claim of its own venue. Every
+/// `CHECKPOINT_EVERY` steps an untimed checkpoint drops the entries
+/// written so far, as the venue does, so the journal stays the size it
+/// has in use.
+fn bench_venue_step(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    store: &Arc<dyn Store>,
+    db: &str,
+    name: &str,
+    fills: u64,
+) {
+    const CHECKPOINT_EVERY: i64 = 64;
+    let claim = rt.block_on(store.open_venue(name, "bench")).expect("open venue").claim;
+    let sample = venue_step(1, fills);
+    eprintln!("store/{name}: an entry of {fills} fills is {} bytes", sample.body.len());
+    let seq = AtomicU64::new(0);
+    let mut group = c.benchmark_group(format!("store/{name}"));
+    group.throughput(Throughput::Bytes(sample.body.len() as u64));
+    group.bench_function(db, |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let store = store.clone();
+            let claim = claim.clone();
+            let seq = &seq;
+            async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    let n = seq.fetch_add(1, Ordering::Relaxed) as i64 + 1;
+                    let entry = venue_step(n, fills);
+                    let t = std::time::Instant::now();
+                    store.append_venue(&claim, &[entry], None).await.expect("append");
+                    spent += t.elapsed();
+                    if n % CHECKPOINT_EVERY == 0 {
+                        let cp = VenueEntry {
+                            seq: n,
+                            body: b"checkpoint".to_vec(),
+                        };
+                        store.append_venue(&claim, &[], Some(cp)).await.expect("checkpoint");
+                    }
+                }
+                spent
+            }
+        })
+    });
+    group.finish();
+}
+
 fn bench_store(c: &mut Criterion) {
     let rt = runtime();
     let dbs = rt.block_on(databases());
     for db in &dbs {
         let store = rt.block_on(gridbot::store::open(&db.url)).expect("open store");
+
+        bench_venue_step(c, &rt, &store, db.name, "venue_journal_1000_accounts", 1000);
+        bench_venue_step(c, &rt, &store, db.name, "venue_journal_1_fill", 1);
 
         let (_, bots) = rt.block_on(user_with_bots(&store, "inserter"));
         let bot = bots[0];

@@ -11,9 +11,12 @@
 //! load, against a target of 20,000/s, before fills were indexed by order
 //! for the booking check; since, a fill batch writes about as many pages
 //! as an order batch (39,700 orders/s idle; 8,300 fills/s and 8,500
-//! orders/s in one run under a load average of 10). Nothing here trades
-//! durability for speed (`synchronous = NORMAL` would lose the last
-//! commits on power loss).
+//! orders/s in one run under a load average of 10). Bots' writes never
+//! trade durability for speed (`synchronous = NORMAL` would lose the last
+//! commits on power loss). The paper venue's journal does, on connections
+//! of its own: its commits are in the WAL (safe from kill -9) and reach
+//! the disk with the next `FULL` commit — every booking of a fill the
+//! venue told is one (see `sql/venue.rs`).
 //!
 //! A runner step ([`gridbot_core::ports::Store::write_bot`]) is one such
 //! transaction: one `fsync`, a dozen statements at most (see

@@ -35,7 +35,7 @@ async fn a_plain_path_opens_a_sqlite_file_and_creates_its_folder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync() {
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync_but_normal_for_the_venue_journal() {
     let fx = common::sqlite().await.unwrap();
     let store = gridbot_store::SqliteStore::open(fx.url.as_deref().unwrap())
         .await
@@ -45,6 +45,12 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync() {
     let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
     let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await.unwrap();
     assert_eq!((mode.as_str(), fk, sync), ("wal", 1, 2));
+    // The paper venue's journal: its own connections, NORMAL (sql/venue.rs).
+    let venue = store.sql().venue_pool();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(venue).await.unwrap();
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(venue).await.unwrap();
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(venue).await.unwrap();
+    assert_eq!((mode.as_str(), fk, sync), ("wal", 1, 1));
     let (ty,): (String,) = sqlx::query_as("SELECT type FROM pragma_table_info('bots') WHERE name = 'allocation'")
         .fetch_one(pool)
         .await

@@ -5,6 +5,12 @@
 //! `foreign_keys = ON` and `busy_timeout = 10000` ms. An in-memory SQLite
 //! database (`sqlite::memory:`) gets a single connection, since each
 //! connection would otherwise see its own empty database.
+//!
+//! The paper venue's journal has a pool of its own on a SQLite file
+//! ([`VENUE_POOL_SIZE`] connections, the same settings but
+//! `synchronous = NORMAL`); see [`crate::sql`]'s docs for why that keeps
+//! the venue exact through kill -9 and power loss. PostgreSQL and an
+//! in-memory SQLite database use the one pool for everything.
 
 use std::time::Duration;
 
@@ -26,6 +32,16 @@ pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/p
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
      PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
 
+/// The venue journal's connections: [`SQLITE_PRAGMAS`] but
+/// `synchronous = NORMAL` (a commit is in the WAL, on disk at the next
+/// `FULL` commit or checkpoint).
+const SQLITE_VENUE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// Connections of the venue journal's pool on a SQLite file (a venue has
+/// one writer; a second connection lets an open read while it appends).
+const VENUE_POOL_SIZE: u32 = 2;
+
 impl Dialect {
     fn migrator(self) -> &'static Migrator {
         match self {
@@ -40,27 +56,23 @@ impl SqlStore {
     pub(crate) async fn connect(url: &str, dialect: Dialect, max_connections: u32) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let in_memory = dialect == Dialect::Sqlite && crate::url::sqlite_file(url).is_none();
-        let mut options = AnyPoolOptions::new()
-            .max_connections(if in_memory { 1 } else { max_connections })
-            .acquire_timeout(Duration::from_secs(30));
-        if dialect == Dialect::Sqlite {
-            options = options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(SQLITE_PRAGMAS).await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool: AnyPool = options.connect(url).await.map_err(|e| {
-            let hint = match dialect {
-                Dialect::Sqlite => {
-                    "check the path, that its folder exists and is writable, or add `?mode=rwc` to create it"
-                }
-                Dialect::Postgres => "check that the server runs and the url's user, host, port and database are right",
-            };
-            StoreError::Database(format!("cannot open the {dialect} database: {e}; {hint}"))
-        })?;
-        Ok(SqlStore { pool, dialect })
+        let pool = open_pool(
+            url,
+            dialect,
+            if in_memory { 1 } else { max_connections },
+            SQLITE_PRAGMAS,
+        )
+        .await?;
+        let venue_pool = if dialect == Dialect::Sqlite && !in_memory {
+            open_pool(url, dialect, VENUE_POOL_SIZE, SQLITE_VENUE_PRAGMAS).await?
+        } else {
+            pool.clone()
+        };
+        Ok(SqlStore {
+            pool,
+            venue_pool,
+            dialect,
+        })
     }
 
     /// Applies every pending migration.
@@ -95,6 +107,31 @@ impl SqlStore {
             })
             .collect())
     }
+}
+
+/// A pool of up to `size` connections to `url`; SQLite connections run
+/// `pragmas` first.
+async fn open_pool(url: &str, dialect: Dialect, size: u32, pragmas: &'static str) -> Result<AnyPool, StoreError> {
+    let mut options = AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(30));
+    if dialect == Dialect::Sqlite {
+        options = options.after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        });
+    }
+    options.connect(url).await.map_err(|e| {
+        let hint = match dialect {
+            Dialect::Sqlite => {
+                "check the path, that its folder exists and is writable, or add `?mode=rwc` to create it"
+            }
+            Dialect::Postgres => "check that the server runs and the url's user, host, port and database are right",
+        };
+        StoreError::Database(format!("cannot open the {dialect} database: {e}; {hint}"))
+    })
 }
 
 /// A migration error, saying what to do about it. Each migration runs in

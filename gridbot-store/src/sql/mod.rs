@@ -21,6 +21,8 @@
 //! same way: SQLite by `BEGIN IMMEDIATE`, PostgreSQL by the venue's row
 //! (the claim's upsert, the append's `SELECT … FOR UPDATE`), so an append
 //! under a claim that a later open replaced is fenced and writes nothing.
+//! On a SQLite file it runs on a pool of its own with
+//! `synchronous = NORMAL`; `venue.rs` explains why that keeps it exact.
 //!
 //! In both, the partial unique index `bots_one_active_per_symbol` is the
 //! last line of defence for the symbol rule; a violation maps to
@@ -125,6 +127,10 @@ impl fmt::Display for Dialect {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// The paper venue journal's connections: a pool of its own on a
+    /// SQLite file (`synchronous = NORMAL`, see the module docs), else
+    /// `pool`.
+    venue_pool: AnyPool,
     dialect: Dialect,
 }
 
@@ -141,9 +147,18 @@ impl SqlStore {
         &self.pool
     }
 
+    /// The paper venue journal's pool (the same as [`SqlStore::pool`]
+    /// except on a SQLite file), for this crate's own tests. Hidden, like
+    /// [`SqlStore::pool`].
+    #[doc(hidden)]
+    pub fn venue_pool(&self) -> &AnyPool {
+        &self.venue_pool
+    }
+
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.venue_pool.close().await;
     }
 
     /// A statement rendered for this database.
@@ -153,9 +168,15 @@ impl SqlStore {
 
     /// Begins a write transaction (SQLite: `BEGIN IMMEDIATE`).
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        self.begin_write_on(&self.pool).await
+    }
+
+    /// Begins a write transaction on a connection of `pool` (SQLite:
+    /// `BEGIN IMMEDIATE`).
+    async fn begin_write_on(&self, pool: &AnyPool) -> Result<Transaction<'static, Any>, StoreError> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err),
-            Dialect::Postgres => self.pool.begin().await.map_err(db_err),
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err),
+            Dialect::Postgres => pool.begin().await.map_err(db_err),
         }
     }
 
