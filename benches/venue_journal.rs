@@ -7,6 +7,9 @@
 //!   `synchronous = FULL`); timed until the commit is acknowledged
 //!   ([`PaperExchange::flush`]). Target ≤ 5 ms.
 //!
+//! - `venue_journal/step_1000_accounts_memory`: the same step on the
+//!   in-memory store: the venue's own share (walk, encode, hand-over).
+//!
 //! Placing the next round of orders (and its commit) is outside the timed
 //! part. Checkpoints are pushed out of the run (a checkpoint is a whole
 //! snapshot, written every 2,000 entries by default; its cost grows with
@@ -29,15 +32,20 @@ fn btc() -> Symbol {
 }
 
 fn step(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    bench_step(c, "step_1000_accounts_sqlite", &url);
+    bench_step(c, "step_1000_accounts_memory", "memory");
+}
+
+fn bench_step(c: &mut Criterion, name: &str, url: &str) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
     let (venue, accounts): (PaperExchange, Vec<PaperAccount>) = rt.block_on(async {
-        let store: Arc<dyn Store> = gridbot_store::open(&url).await.expect("sqlite store");
+        let store: Arc<dyn Store> = gridbot_store::open(url).await.expect("store");
         let (venue, _) = PaperExchange::open_journaled(
             store,
             JournalOptions::new("bench", "bench").with_checkpoint_every(usize::MAX, usize::MAX),
@@ -63,7 +71,7 @@ fn step(c: &mut Criterion) {
     let mut g = c.benchmark_group("venue_journal");
     g.throughput(Throughput::Elements(ACCOUNTS as u64));
     g.sample_size(30);
-    g.bench_function("step_1000_accounts_sqlite", |b| {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut timed = Duration::ZERO;
             for _ in 0..iters {
