@@ -163,8 +163,8 @@ async fn serve_stops_cleanly_on_ctrl_c_and_running_bots_resume_on_restart() {
     interrupt(&mut first);
     drop(first);
     assert!(
-        data.path().join("paper-venue.json").exists(),
-        "paper venue saved on shutdown"
+        !data.path().join("paper-venue.json").exists(),
+        "the paper venue lives in the database's journal, not in a file"
     );
 
     let second = serve(data.path(), port).await;

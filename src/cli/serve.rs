@@ -3,11 +3,13 @@
 //! With no flags and no setup it runs on embedded defaults:
 //! - SQLite in `./gridbot-data/gridbot.db` (created on first start);
 //! - the paper exchange, each user with their own account funded with a
-//!   10,000 USDT demo balance; the venue is saved to
-//!   `./gridbot-data/paper-venue.json` every 30 s, after every bot start
-//!   and stop, and on shutdown, so balances, positions and orders survive
-//!   a restart (what a crash can still lose, and how runners reconcile
-//!   then: [`gridbot::facade::venue`]);
+//!   10,000 USDT demo balance; the venue is journaled in the same database
+//!   (venue `paper`, claimed by this process's runner name) and commits
+//!   every accepted, cancelled or filled order before anyone is told, so
+//!   balances, positions, orders, fills and the simulated market's time
+//!   survive kill -9 exactly; a `paper-venue.json` of an earlier version
+//!   is imported once and renamed `paper-venue.json.imported`
+//!   ([`gridbot::facade::venue`]);
 //! - the simulated market for the default symbols;
 //! - the backtest advisor behind an hour-long cache, the advice for
 //!   BTC, ETH and SOL on 15-minute candles refreshed in the background;
@@ -19,8 +21,8 @@
 //!   `--addr` says otherwise.
 //!
 //! On Ctrl-C (or SIGTERM) it stops accepting requests, lets runners save
-//! their state and exit (bots stay `running` in the store), saves the paper
-//! venue and exits; on the next start every running bot resumes. After a
+//! their state and exit (bots stay `running` in the store), waits for the
+//! paper venue's last commit and exits; on the next start every running bot resumes. After a
 //! crash (kill -9, power loss) the next start takes its bots back at once:
 //! the process's runner name is kept in `<data-dir>/runner-name`, and
 //! `<data-dir>/serve.lock` keeps a second `serve` off the same folder.
@@ -181,6 +183,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     let builder = match &bitget_accounts {
         None => builder
             .paper(args.demo_balance)
+            .paper_journal(gridbot::facade::venue::VENUE_NAME)
             .paper_snapshot(args.data_dir.join("paper-venue.json")),
         Some(accounts) => builder.exchange_provider(accounts.clone()),
     };

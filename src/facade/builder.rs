@@ -17,7 +17,6 @@ use gridbot_core::Decimal;
 use super::advisor::{AdvisorChoice, MarketRequests};
 use super::error::BuildError;
 use super::market::MarketChoice;
-use super::venue::VenueFile;
 use super::Gridbot;
 
 /// Demo deposit of a paper account when none is given, USDT.
@@ -29,6 +28,7 @@ enum ExchangeChoice {
         deposit: Decimal,
         config: PaperConfig,
         snapshot: Option<PathBuf>,
+        journal: Option<String>,
     },
     Provider(Arc<dyn ExchangeProvider>),
 }
@@ -79,6 +79,7 @@ impl Default for GridbotBuilder {
                 deposit: DEFAULT_DEPOSIT,
                 config: PaperConfig::default(),
                 snapshot: None,
+                journal: None,
             },
             market: MarketChoice::Sim(SimConfig::default()),
             run_market: true,
@@ -103,13 +104,30 @@ impl GridbotBuilder {
     // ---- exchange ----------------------------------------------------------
 
     /// Trade on the built-in paper exchange: each user gets their own
-    /// account, opened with `deposit` USDT on first use.
+    /// account, opened with `deposit` USDT on first use. The venue lives in
+    /// memory unless [`paper_journal`](Self::paper_journal) makes it durable.
     pub fn paper(mut self, deposit: Decimal) -> Self {
         self.exchange = ExchangeChoice::Paper {
             deposit,
             config: PaperConfig::default(),
             snapshot: None,
+            journal: None,
         };
+        self
+    }
+
+    /// Keep the paper venue durable in the store's venue journal under
+    /// `venue` (`gridbot serve` uses [`crate::facade::venue::VENUE_NAME`]),
+    /// claimed by this process's [`runner_name`](Self::runner_name): every
+    /// accepted, cancelled or filled order is committed before anyone is
+    /// told, and the next build continues from the last committed state
+    /// (the simulated market too). A store without a venue journal gets an
+    /// in-memory venue and a warning. Only with [`paper`](Self::paper);
+    /// see [`crate::facade::venue`].
+    pub fn paper_journal(mut self, venue: impl Into<String>) -> Self {
+        if let ExchangeChoice::Paper { journal, .. } = &mut self.exchange {
+            *journal = Some(venue.into());
+        }
         self
     }
 
@@ -122,13 +140,17 @@ impl GridbotBuilder {
         self
     }
 
-    /// Keep the paper venue in `path`: restored from it at build when it
-    /// exists, saved every 30 s, after every bot start or stop and on
-    /// [`Gridbot::shutdown`]. Only with [`paper`](Self::paper). See
-    /// [`crate::facade::venue`] for what happens when the file lags the store.
+    /// A paper venue file of an earlier version (JSON, formerly saved
+    /// every 30 s): imported once into the venue journal while the journal
+    /// is empty, then renamed `….imported` (kept as it is with the
+    /// in-memory store, where nothing outlives the process). Turns on
+    /// [`paper_journal`](Self::paper_journal) with the venue name `paper`
+    /// unless another was given. Only with [`paper`](Self::paper). See
+    /// [`crate::facade::venue`].
     pub fn paper_snapshot(mut self, path: impl Into<PathBuf>) -> Self {
-        if let ExchangeChoice::Paper { snapshot, .. } = &mut self.exchange {
+        if let ExchangeChoice::Paper { snapshot, journal, .. } = &mut self.exchange {
             *snapshot = Some(path.into());
+            journal.get_or_insert_with(|| super::venue::VENUE_NAME.to_owned());
         }
         self
     }
@@ -287,6 +309,9 @@ impl GridbotBuilder {
     /// [`Gridbot::resume`]. Must be called inside a tokio runtime.
     pub async fn build(self) -> Result<Gridbot, BuildError> {
         let clock = self.clock;
+        // An import into the in-memory store keeps the file: nothing of it
+        // would outlive the process.
+        let keeps_import = !matches!(self.store, StoreChoice::Memory);
         let store: Arc<dyn Store> = match self.store {
             // Leases expire by the store's clock: the deployment's.
             StoreChoice::Memory => Arc::new(gridbot_store::MemoryStore::with_clock(clock.clone())),
@@ -299,34 +324,56 @@ impl GridbotBuilder {
                 tracing::info!(count = seeded, "default strategy templates seeded");
             }
         }
-        let market = self.market.open(clock.clone()).await?;
-        let hub: Arc<dyn MarketData> = Arc::new(MarketHub::new(market.source.clone()));
-        let symbols: Vec<Symbol> = market.instruments.iter().map(|i| i.symbol.clone()).collect();
-
-        let (provider, venue, venue_file): (Arc<dyn ExchangeProvider>, _, _) = match self.exchange {
+        let leases = self.runner_name.map(LeaseOptions::named).unwrap_or_default();
+        // The venue first: a durable one knows where the market stood.
+        let paper = match self.exchange {
             ExchangeChoice::Paper {
                 deposit,
                 config,
                 snapshot,
+                journal,
             } => {
-                let file = snapshot.map(VenueFile::new);
-                let venue = match &file {
-                    Some(f) => f.open(config, market.instruments.clone())?,
-                    None => PaperExchange::with_instruments(config, market.instruments.clone()),
+                let venue = match journal {
+                    Some(name) => {
+                        super::venue::open_durable(
+                            store.clone(),
+                            &name,
+                            &leases.owner,
+                            config,
+                            Vec::new(),
+                            snapshot.as_deref(),
+                            keeps_import,
+                        )
+                        .await?
+                    }
+                    None => PaperExchange::new(config),
                 };
-                (Arc::new(PaperAccounts::new(venue.clone(), deposit)), Some(venue), file)
+                Ok((venue, deposit))
             }
-            ExchangeChoice::Provider(p) => (p, None, None),
+            ExchangeChoice::Provider(p) => Err(p),
         };
-        let mut tasks = market
+        let market = self
+            .market
+            .open(clock.clone(), paper.as_ref().ok().map(|(v, _)| v))
+            .await?;
+        let hub: Arc<dyn MarketData> = Arc::new(MarketHub::new(market.source.clone()));
+        let symbols: Vec<Symbol> = market.instruments.iter().map(|i| i.symbol.clone()).collect();
+
+        let (provider, venue): (Arc<dyn ExchangeProvider>, _) = match paper {
+            Ok((venue, deposit)) => {
+                for i in &market.instruments {
+                    venue.add_instrument(i.clone());
+                }
+                (Arc::new(PaperAccounts::new(venue.clone(), deposit)), Some(venue))
+            }
+            Err(p) => (p, None),
+        };
+        let tasks = market
             .driver
             .start(venue.as_ref(), &market.source, &symbols, self.run_market)?;
 
+        let mut tasks = tasks;
         let events = EventBus::new();
-        if let (Some(file), Some(v)) = (&venue_file, &venue) {
-            tasks.extend(file.spawn_savers(v, &events));
-        }
-        let leases = self.runner_name.map(LeaseOptions::named).unwrap_or_default();
         let supervisor = Supervisor::with_leases(
             store.clone(),
             provider.clone(),
@@ -370,7 +417,6 @@ impl GridbotBuilder {
             backtester,
             clock,
             venue,
-            venue_file,
             driver: market.driver,
             tasks,
         })

@@ -24,6 +24,10 @@ pub enum BuildError {
         /// What went wrong.
         message: String,
     },
+    /// The paper venue's journal could not be opened (store unreachable,
+    /// unreadable entries).
+    #[error("cannot open the paper venue's journal: {0}")]
+    Journal(gridbot_core::paper::JournalError),
     /// The exchange refused part of the setup.
     #[error("exchange setup failed: {0}")]
     Exchange(#[from] gridbot_core::ExchangeError),

@@ -52,11 +52,12 @@ pub(crate) enum Driver {
 }
 
 impl MarketChoice {
-    /// Opens the market on `clock`.
-    pub(crate) async fn open(self, clock: Arc<dyn Clock>) -> Result<Market, BuildError> {
+    /// Opens the market on `clock`; the simulated market resumes where a
+    /// durable `venue` says it stood ([`SimMarket::open`]).
+    pub(crate) async fn open(self, clock: Arc<dyn Clock>, venue: Option<&PaperExchange>) -> Result<Market, BuildError> {
         match self {
             MarketChoice::Sim(config) => {
-                let sim = SimMarket::new(config, clock)?;
+                let sim = SimMarket::open(config, clock, venue)?;
                 Ok(Market {
                     instruments: sim.hub().instruments(),
                     source: Arc::new(sim.clone()),

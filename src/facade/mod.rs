@@ -4,8 +4,7 @@
 //!
 //! `gridbot serve` is built on it, so the CLI and an embedding program run
 //! the same wiring. Modules:
-//! - [`venue`]: how the paper venue is saved and what happens when its
-//!   snapshot lags the store.
+//! - [`venue`]: how the paper venue is kept durable in the store's journal.
 //!
 //! Lifecycle: [`GridbotBuilder::build`] → [`Gridbot::resume`] (bots saved as
 //! running start again) → use [`Gridbot::manager`] → [`Gridbot::shutdown`]
@@ -38,7 +37,6 @@ pub use builder::{GridbotBuilder, DEFAULT_DEPOSIT};
 pub use error::BuildError;
 
 use market::Driver;
-use venue::VenueFile;
 
 /// Password hash of users made by [`Gridbot::ensure_user`]: not an argon2
 /// hash, so no password ever matches and such a user cannot log in over HTTP.
@@ -57,7 +55,6 @@ pub struct Gridbot {
     backtester: Arc<dyn GridBacktester>,
     clock: Arc<dyn Clock>,
     venue: Option<PaperExchange>,
-    venue_file: Option<VenueFile>,
     driver: Driver,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -204,25 +201,25 @@ impl Gridbot {
         }
     }
 
-    /// Saves the paper venue now (a no-op without
-    /// [`GridbotBuilder::paper_snapshot`]).
-    pub fn save_paper_venue(&self) -> std::io::Result<()> {
-        match (&self.venue_file, &self.venue) {
-            (Some(file), Some(venue)) => file.save(venue),
-            _ => Ok(()),
+    /// Waits until every change of a durable paper venue is committed to
+    /// its journal (at once otherwise; see [`GridbotBuilder::paper_journal`]).
+    pub async fn flush_paper_venue(&self) -> Result<(), ExchangeError> {
+        match &self.venue {
+            Some(v) => v.flush().await,
+            None => Ok(()),
         }
     }
 
     /// Stops the market and background tasks, lets every runner save its
     /// state and exit (running bots stay `running` in the store and resume
-    /// on the next start), then saves the paper venue.
+    /// on the next start), then waits for the paper venue's last commit.
     pub async fn shutdown(mut self) {
         for t in self.tasks.drain(..) {
             t.abort();
         }
         self.supervisor.shutdown().await;
-        if let (Some(file), Some(venue)) = (&self.venue_file, &self.venue) {
-            file.save_logged(venue);
+        if let Err(e) = self.flush_paper_venue().await {
+            tracing::error!(error = %e, "the paper venue's last changes are not committed");
         }
     }
 }

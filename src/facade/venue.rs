@@ -1,48 +1,46 @@
-//! The paper venue's snapshot file: restored at build, saved while running.
+//! The paper venue's durability: kept in the store's journal.
 //!
-//! The venue (every paper account's wallet, positions, orders and fills) is
-//! kept in memory and saved as JSON to one file, atomically (a temporary
-//! file renamed over the old one), separately from the store:
-//! - every 30 s ([`SAVE_EVERY`]);
-//! - after every bot status change (a start, a stop, a pause, an error) —
-//!   a burst of changes is written once;
-//! - on [`crate::Gridbot::shutdown`].
+//! A paper venue built with [`crate::GridbotBuilder::paper_journal`] (what
+//! `gridbot serve` does, venue name `paper`, owner = the serve runner
+//! name) lives in memory and commits every change to the store's venue
+//! journal before it tells anyone about it (see "Durability" in
+//! [`gridbot_core::paper`]): once an order is accepted, cancelled or
+//! filled, that fact survives kill -9 and power loss, and a restart
+//! continues from exactly the venue's last committed state — no fill twice,
+//! none lost, fill ids never reused, the simulated market resuming at its
+//! last journaled time and prices.
 //!
-//! # When the snapshot lags the store
-//!
-//! After a hard crash (kill -9, power loss) the file can be up to 30 s older
-//! than the store. On the next start each runner reconciles with the venue
-//! as restored (`gridbot_core::runner`; nothing here changes that):
-//! - orders the store records but the venue never saw are placed again
-//!   under the same client ids (the engine's ideal set is re-placed), and
-//!   orders the venue still holds but the engine no longer wants are
-//!   cancelled;
-//! - fills the store booked after the snapshot are *not* undone: the bot's
-//!   stats keep them while the paper wallet and position do not, so the
-//!   two differ by what traded in those seconds;
-//! - no fill is lost or booked twice: the venue is restored with
-//!   [`PaperExchange::restore_for_restart`], which starts a new labelled
-//!   stretch of every account's fill sequence, so new fill ids never repeat
-//!   an id the store already holds, and a bot's fill cursor from after the
-//!   snapshot still sees every fill made since the restart.
-//!
-//! The difference is paper money and stays visible (bot stats versus the
-//! account balance); stopping the affected bots closes their positions on
-//! the venue and books what the venue did. Saving on every start and stop
-//! narrows the window to the trading of the last 30 s.
+//! - **Import.** A `paper-venue.json` file of an earlier version (given with
+//!   [`crate::GridbotBuilder::paper_snapshot`]) is imported once, when the
+//!   journal is still empty, then renamed `paper-venue.json.imported`. That
+//!   file may be up to 30 s older than the store (it was saved every 30 s),
+//!   so it is imported with [`PaperExchange::restore_for_restart`]: every
+//!   account starts a new labelled stretch of its fill sequence, so no fill
+//!   id of the lost seconds is reused. With a journal already present the
+//!   file is left alone (and a warning says so).
+//! - **Stores without a journal.** A store of your own that answers
+//!   [`StoreError::Unsupported`] to `open_venue` gets a venue in memory
+//!   (restored from the snapshot file if one is given, which is then never
+//!   written): a warning says that nothing of it survives the process.
+//! - **A failed or fenced journal.** When an append fails (database down)
+//!   or is fenced (another process opened the venue), the venue refuses
+//!   every further order, cancel and price with an error naming the cause
+//!   (`venue_journal_failed`, `venue_fenced`): it never trades on with a
+//!   state the journal does not have. Restart the process to continue from
+//!   the last committed state.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 
-use gridbot_core::manager::{BotEvent, EventBus, EventsError};
-use gridbot_core::model::{Instrument, Symbol};
-use gridbot_core::paper::{PaperConfig, PaperExchange, PaperSnapshot};
-use tokio::task::JoinHandle;
+use gridbot_core::model::Instrument;
+use gridbot_core::paper::{JournalError, JournalOptions, JournalStart, PaperConfig, PaperExchange, PaperSnapshot};
+use gridbot_core::ports::Store;
+use gridbot_core::StoreError;
 
 use super::error::BuildError;
 
-/// How often the venue is saved while running.
-pub const SAVE_EVERY: Duration = Duration::from_secs(30);
+/// The name of the venue `gridbot serve` keeps in its store.
+pub const VENUE_NAME: &str = "paper";
 
 /// A label no earlier start of this venue used: `r`, the start time in
 /// milliseconds and a per-process count (a repeat would need a clock that
@@ -57,147 +55,168 @@ fn restart_label() -> String {
     format!("r{ms}n{n}")
 }
 
-/// The snapshot file of a paper venue.
-#[derive(Debug, Clone)]
-pub(crate) struct VenueFile {
-    path: PathBuf,
+/// Reads a snapshot file of an earlier version, as a restart from it
+/// (see the module docs); `None` when there is no file.
+fn read_snapshot_file(path: &Path) -> Result<Option<PaperSnapshot>, BuildError> {
+    let venue_err = |message: String| BuildError::Venue {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(venue_err(e.to_string())),
+    };
+    let snap: PaperSnapshot = serde_json::from_slice(&bytes).map_err(|e| venue_err(format!("unreadable JSON: {e}")))?;
+    let venue = PaperExchange::restore_for_restart(snap, &restart_label()).map_err(|e| venue_err(e.to_string()))?;
+    Ok(Some(venue.snapshot()))
 }
 
-impl VenueFile {
-    pub(crate) fn new(path: impl Into<PathBuf>) -> Self {
-        VenueFile { path: path.into() }
-    }
+fn imported_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".imported");
+    PathBuf::from(name)
+}
 
-    /// The venue saved in the file (with `instruments` it lacks added), or
-    /// a fresh one when there is no file yet.
-    pub(crate) fn open(&self, config: PaperConfig, instruments: Vec<Instrument>) -> Result<PaperExchange, BuildError> {
-        let venue_err = |message: String| BuildError::Venue {
-            path: self.path.clone(),
-            message,
-        };
-        match std::fs::read(&self.path) {
-            Ok(bytes) => {
-                let snap: PaperSnapshot =
-                    serde_json::from_slice(&bytes).map_err(|e| venue_err(format!("unreadable JSON: {e}")))?;
-                let venue =
-                    PaperExchange::restore_for_restart(snap, &restart_label()).map_err(|e| venue_err(e.to_string()))?;
-                let known: Vec<Symbol> = venue.instruments().into_iter().map(|i| i.symbol).collect();
-                for i in instruments.into_iter().filter(|i| !known.contains(&i.symbol)) {
-                    venue.add_instrument(i);
-                }
-                Ok(venue)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(PaperExchange::with_instruments(config, instruments))
-            }
-            Err(e) => Err(venue_err(e.to_string())),
-        }
-    }
-
-    /// Saves the venue now, logging a failure.
-    pub(crate) fn save_logged(&self, venue: &PaperExchange) {
-        if let Err(e) = save(venue, &self.path) {
-            tracing::error!(path = %self.path.display(), error = %e, "paper venue not saved");
-        }
-    }
-
-    /// Saves the venue now.
-    pub(crate) fn save(&self, venue: &PaperExchange) -> std::io::Result<()> {
-        save(venue, &self.path)
-    }
-
-    /// Starts the savers: every [`SAVE_EVERY`] and after bot status changes.
-    pub(crate) fn spawn_savers(&self, venue: &PaperExchange, events: &EventBus) -> Vec<JoinHandle<()>> {
-        let periodic = {
-            let (file, venue) = (self.clone(), venue.clone());
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(SAVE_EVERY);
-                every.tick().await;
-                loop {
-                    every.tick().await;
-                    file.save_in_background(&venue).await;
-                }
-            })
-        };
-        let on_status = {
-            let (file, venue) = (self.clone(), venue.clone());
-            let mut rx = events.subscribe();
-            tokio::spawn(async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(BotEvent::StatusChanged { .. }) | Err(EventsError::Lagged(_)) => {
-                            // One write for a burst: take what is queued.
-                            while matches!(rx.try_recv(), Ok(Some(_))) {}
-                            file.save_in_background(&venue).await;
-                        }
-                        Ok(_) => {}
-                        Err(EventsError::Closed) => return,
+/// Opens the durable venue `name` from `store`'s journal for `owner`
+/// (see the module docs), importing `import` once when the journal is
+/// empty, then renaming the file when `rename` (a store that outlives the
+/// process).
+pub(crate) async fn open_durable(
+    store: Arc<dyn Store>,
+    name: &str,
+    owner: &str,
+    config: PaperConfig,
+    instruments: Vec<Instrument>,
+    import: Option<&Path>,
+    rename: bool,
+) -> Result<PaperExchange, BuildError> {
+    let snapshot = match import {
+        Some(p) => read_snapshot_file(p)?,
+        None => None,
+    };
+    let has_file = snapshot.is_some();
+    let opened = PaperExchange::open_journaled(
+        store,
+        JournalOptions::new(name, owner),
+        config.clone(),
+        instruments.clone(),
+        snapshot.clone(),
+    )
+    .await;
+    match opened {
+        Ok((venue, start)) => {
+            match (start, import) {
+                (JournalStart::Imported, Some(path)) if !rename => tracing::info!(
+                    path = %path.display(),
+                    "paper venue file imported into the in-memory store's journal (the file is kept)"
+                ),
+                (JournalStart::Imported, Some(path)) => {
+                    let to = imported_path(path);
+                    match std::fs::rename(path, &to) {
+                        Ok(()) => tracing::info!(
+                            from = %path.display(),
+                            to = %to.display(),
+                            "paper venue file imported into the store's journal and renamed"
+                        ),
+                        Err(e) => tracing::warn!(
+                            path = %path.display(),
+                            error = %e,
+                            "paper venue file imported into the store's journal but not renamed; it is ignored from now on"
+                        ),
                     }
                 }
-            })
-        };
-        vec![periodic, on_status]
-    }
-
-    async fn save_in_background(&self, venue: &PaperExchange) {
-        let (file, venue) = (self.clone(), venue.clone());
-        if let Err(e) = tokio::task::spawn_blocking(move || file.save_logged(&venue)).await {
-            tracing::error!(error = %e, "paper venue saver stopped unexpectedly");
+                (JournalStart::Restored { entries }, _) => {
+                    if has_file {
+                        tracing::warn!(
+                            path = %import.map(|p| p.display().to_string()).unwrap_or_default(),
+                            "the store's journal already holds the paper venue: the file is not imported"
+                        );
+                    }
+                    tracing::info!(venue = name, entries, "paper venue restored from the store's journal");
+                }
+                _ => tracing::info!(venue = name, "paper venue journal started in the store"),
+            }
+            Ok(venue)
         }
+        Err(JournalError::Store(StoreError::Unsupported(why))) => {
+            tracing::warn!(
+                reason = %why,
+                "the store keeps no paper venue journal: the paper venue runs in memory and nothing of it survives the process"
+            );
+            Ok(match snapshot {
+                Some(s) => PaperExchange::restore(s)?,
+                None => PaperExchange::with_instruments(config, instruments),
+            })
+        }
+        Err(e) => Err(BuildError::Journal(e)),
     }
-}
-
-fn save(venue: &PaperExchange, path: &Path) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec(&venue.snapshot()).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridbot_core::model::{BotId, BotStatus, UserId};
+    use gridbot_core::paper::PaperConfig;
     use gridbot_core::Decimal;
 
     #[tokio::test]
-    async fn a_bot_status_change_saves_the_venue_without_waiting_for_the_timer() {
+    async fn an_old_snapshot_file_is_imported_once_then_renamed() {
         let dir = tempfile::tempdir().unwrap();
-        let file = VenueFile::new(dir.path().join("venue.json"));
-        let venue = file.open(PaperConfig::default(), vec![Instrument::btcusdt()]).unwrap();
-        let events = EventBus::new();
-        let tasks = file.spawn_savers(&venue, &events);
-        venue.open_account("user-1", Decimal::from(123)).unwrap();
-        events.publish(BotEvent::StatusChanged {
-            user_id: UserId(1),
-            bot_id: BotId(1),
-            status: BotStatus::Running,
-            message: None,
-            ts: 0,
-        });
-        let mut restored = None;
-        for _ in 0..500 {
-            if let Ok(v) = file.open(PaperConfig::default(), vec![]) {
-                if v.account("user-1").is_some() {
-                    restored = Some(v);
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        for t in tasks {
-            t.abort();
-        }
-        let restored = restored.expect("the venue was saved after the status change");
-        assert_eq!(restored.instruments().len(), 1);
+        let path = dir.path().join("paper-venue.json");
+        let old = PaperExchange::with_instruments(PaperConfig::default(), [Instrument::btcusdt()]);
+        old.open_account("user-1", Decimal::from(123)).unwrap();
+        std::fs::write(&path, serde_json::to_vec(&old.snapshot()).unwrap()).unwrap();
+        let store: Arc<dyn Store> = Arc::new(gridbot_store::MemoryStore::new());
+        let venue = open_durable(
+            store.clone(),
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(venue.account("user-1").is_some());
+        assert!(!path.exists() && imported_path(&path).exists());
+        drop(venue);
+        // The journal holds it now: a new file is not imported again.
+        let other = PaperExchange::with_instruments(PaperConfig::default(), [Instrument::btcusdt()]);
+        other.open_account("user-2", Decimal::from(5)).unwrap();
+        std::fs::write(&path, serde_json::to_vec(&other.snapshot()).unwrap()).unwrap();
+        let again = open_durable(
+            store,
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+            true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.account_ids(), vec!["user-1".to_owned()]);
+        assert!(path.exists(), "left alone");
     }
 
-    #[test]
-    fn a_corrupt_snapshot_is_refused_with_its_path() {
+    #[tokio::test]
+    async fn a_corrupt_snapshot_is_refused_with_its_path() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("venue.json");
         std::fs::write(&path, b"{not json").unwrap();
-        let err = VenueFile::new(&path).open(PaperConfig::default(), vec![]).unwrap_err();
+        let store: Arc<dyn Store> = Arc::new(gridbot_store::MemoryStore::new());
+        let err = open_durable(
+            store,
+            VENUE_NAME,
+            "me",
+            PaperConfig::default(),
+            vec![],
+            Some(&path),
+            true,
+        )
+        .await
+        .unwrap_err();
         assert!(err.to_string().contains("venue.json"), "{err}");
     }
 }

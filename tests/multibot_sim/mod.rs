@@ -26,7 +26,7 @@ use gridbot_core::model::{
     AccountBalance, Bot, BotId, BotSource, BotStatus, Candle, ClientOrderId, FillCursor, Instrument, Interval,
     MarketEvent, Order, OrderRequest, Position, StrategyTemplate, Symbol, TrendDirection, UserId,
 };
-use gridbot_core::paper::{PaperAccount, PaperConfig, PaperExchange};
+use gridbot_core::paper::{JournalOptions, PaperAccount, PaperConfig, PaperExchange};
 use gridbot_core::ports::{Exchange, ExecutionStream, FillPage, Lease, Store};
 use gridbot_core::runner::{BotRunner, RetryPolicy, RunnerContext, RunnerError, RunnerOptions};
 use gridbot_core::{Decimal, ExchangeError, StoreError};
@@ -421,6 +421,46 @@ pub fn fresh_venue(first: &[(Symbol, Candle)]) -> PaperExchange {
         venue.on_candle(s, c).unwrap();
     }
     venue
+}
+
+/// A durable venue kept in `store`'s journal, with BTCUSDT and ETHUSDT and
+/// the first candle of each walked and committed.
+pub async fn durable_venue(store: Arc<MemoryStore>, first: &[(Symbol, Candle)]) -> PaperExchange {
+    let venue = reopen_venue(store).await;
+    for (s, c) in first {
+        venue.on_candle(s, c).unwrap();
+    }
+    venue.flush().await.unwrap();
+    venue
+}
+
+/// The venue as `store`'s journal holds it: what a restarted process finds
+/// (its claim fences the venue of the process that died).
+pub async fn reopen_venue(store: Arc<MemoryStore>) -> PaperExchange {
+    PaperExchange::open_journaled(
+        store,
+        JournalOptions::new("paper", "simulation").with_checkpoint_every(64, 1 << 20),
+        PaperConfig::default(),
+        vec![Instrument::btcusdt(), ethusdt()],
+        None,
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+/// Walks the candles of `step` that a restarted venue has not walked (its
+/// journal did not commit them before the crash), as the market feed does
+/// when it resumes from the venue's time.
+pub fn catch_up(venue: &PaperExchange, step: &[(Symbol, Candle)]) {
+    for (s, c) in step {
+        let walked = venue
+            .last_price_at(s)
+            .is_some_and(|(_, ts)| ts >= c.ts + gridbot_core::paper::fill_model::PATH_OFFSETS_MS[3]);
+        if !walked {
+            venue.on_candle(s, c).unwrap();
+        }
+    }
 }
 
 /// What a scenario bot is.

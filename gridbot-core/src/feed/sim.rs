@@ -8,6 +8,23 @@
 //! +59.999 s of market time (venue first, then ticks to subscribers), then
 //! the closed candle. Market time runs `speed`× the [`Clock`].
 //! [`SimMarket::step`] publishes the next minute at once (tests, tools).
+//!
+//! # Resuming after a restart
+//!
+//! The market is a pure function of its seed, its symbols and its
+//! *origin* (the open time of the first generated candle). After every
+//! walk point it gives the attached venue a feed mark (see
+//! [`PaperExchange::set_feed_mark`]): `{"kind": "sim", "seed", "symbols",
+//! "origin", "candle", "points"}`, where `points` of candle `candle` were
+//! published. A durable venue journals the mark with the prices it walked,
+//! so [`SimMarket::open`] resumes exactly there: the generators are run
+//! from the origin to that candle (the history kept is the last
+//! `history_days`), the points already published are skipped, and market
+//! time continues from that point, never going back. The cost of a resume
+//! grows with the market time since the origin (about a second per few
+//! hundred thousand candles). A mark of another seed or symbol set is
+//! ignored: the market then starts afresh at the later of the clock's
+//! time and the venue's time.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -81,6 +98,17 @@ impl SimConfig {
 struct SimState {
     generators: Vec<(Symbol, CandleGenerator)>,
     next_ts: TimestampMs,
+    /// Walk points of the candle at `next_ts` already published before a
+    /// restart (skipped once).
+    skip_points: usize,
+}
+
+/// What identifies a simulated market's candles (see the module docs).
+#[derive(Debug, Clone)]
+struct Identity {
+    seed: u64,
+    symbols: Vec<String>,
+    origin: TimestampMs,
 }
 
 /// A seeded synthetic market that implements [`MarketData`] and drives a
@@ -90,6 +118,9 @@ pub struct SimMarket {
     hub: MarketHub,
     clock: Arc<dyn Clock>,
     speed: u32,
+    identity: Arc<Identity>,
+    /// Resumed from a venue's mark: market time continues from the mark.
+    resumed: bool,
     state: Arc<Mutex<SimState>>,
 }
 
@@ -106,21 +137,66 @@ impl SimMarket {
     /// A market with `config.history_days` of history ending at the clock's
     /// current minute (exclusive).
     pub fn new(config: SimConfig, clock: Arc<dyn Clock>) -> Result<Self, MarketDataError> {
+        let now_minute = Interval::M1.floor(clock.now_ms());
+        Self::new_at(config, clock, now_minute)
+    }
+
+    /// A market for `venue`: resumed where the venue's feed mark says
+    /// (see the module docs), else new, starting at the later of the
+    /// clock's current minute and the minute after the venue's time.
+    pub fn open(
+        config: SimConfig,
+        clock: Arc<dyn Clock>,
+        venue: Option<&PaperExchange>,
+    ) -> Result<Self, MarketDataError> {
+        let mark = venue.and_then(PaperExchange::feed_mark);
+        if let Some(m) = mark.as_ref().and_then(|m| SimMark::parse(m, &config)) {
+            return Self::resume(config, clock, m);
+        }
+        if mark.is_some() {
+            tracing::warn!("the paper venue's market mark is not this simulated market's (seed or symbols changed): starting afresh");
+        }
+        let mut start = Interval::M1.floor(clock.now_ms());
+        if let Some(v) = venue {
+            let now = v.now();
+            if now > 0 {
+                start = start.max(Interval::M1.floor(now) + MINUTE);
+            }
+        }
+        Self::new_at(config, clock, start)
+    }
+
+    fn check(config: &SimConfig) -> Result<(), MarketDataError> {
         if config.specs.is_empty() {
             return Err(MarketDataError::NoData(
                 "the simulated market needs at least one symbol".into(),
             ));
         }
+        Ok(())
+    }
+
+    fn identity(config: &SimConfig, origin: TimestampMs) -> Identity {
+        Identity {
+            seed: config.seed,
+            symbols: config.specs.iter().map(|s| s.instrument.symbol.to_string()).collect(),
+            origin,
+        }
+    }
+
+    /// A market whose first live candle opens at `start` (a minute), with
+    /// `config.history_days` of history before it.
+    pub fn new_at(config: SimConfig, clock: Arc<dyn Clock>, start: TimestampMs) -> Result<Self, MarketDataError> {
+        Self::check(&config)?;
         let hub = MarketHub::new();
-        let now_minute = Interval::M1.floor(clock.now_ms());
+        let now_minute = Interval::M1.floor(start);
         let minutes = i64::from(config.history_days) * 1_440;
-        let start = now_minute - minutes * MINUTE;
+        let origin = now_minute - minutes * MINUTE;
         let mut generators = Vec::with_capacity(config.specs.len());
         for (i, spec) in config.specs.iter().enumerate() {
             let symbol = spec.instrument.symbol.clone();
             hub.add_symbol(spec.instrument.clone(), Interval::M1);
             let mut g = CandleGenerator::new(spec, config.seed, i as u64);
-            let history: Vec<Candle> = (0..minutes).map(|m| g.next_candle(start + m * MINUTE)).collect();
+            let history: Vec<Candle> = (0..minutes).map(|m| g.next_candle(origin + m * MINUTE)).collect();
             hub.extend_history(&symbol, history)?;
             if minutes == 0 {
                 hub.publish_price(&symbol, g.last_close(), now_minute)?;
@@ -131,11 +207,89 @@ impl SimMarket {
             hub,
             clock,
             speed: config.speed.max(1),
+            identity: Arc::new(Self::identity(&config, origin)),
+            resumed: false,
             state: Arc::new(Mutex::new(SimState {
                 generators,
                 next_ts: now_minute,
+                skip_points: 0,
             })),
         })
+    }
+
+    /// The market of `mark`, at the point it stood (see the module docs).
+    fn resume(config: SimConfig, clock: Arc<dyn Clock>, mark: SimMark) -> Result<Self, MarketDataError> {
+        Self::check(&config)?;
+        let hub = MarketHub::new();
+        // A candle whose four points were all published is history; else
+        // its remaining points are published first.
+        let (next, skip) = if mark.points >= 4 {
+            (mark.candle + MINUTE, 0)
+        } else {
+            (mark.candle, mark.points)
+        };
+        let keep_from = next - i64::from(config.history_days.max(1)) * 1_440 * MINUTE;
+        let mut generators = Vec::with_capacity(config.specs.len());
+        for (i, spec) in config.specs.iter().enumerate() {
+            let symbol = spec.instrument.symbol.clone();
+            hub.add_symbol(spec.instrument.clone(), Interval::M1);
+            let mut g = CandleGenerator::new(spec, config.seed, i as u64);
+            let mut history = Vec::new();
+            let mut ts = mark.origin;
+            while ts < next {
+                let c = g.next_candle(ts);
+                if ts >= keep_from {
+                    history.push(c);
+                }
+                ts += MINUTE;
+            }
+            hub.extend_history(&symbol, history)?;
+            if skip > 0 {
+                // The last point published: the venue's price, and the hub's.
+                let candle = g.clone().next_candle(next);
+                let (price, at) = path_points(&candle, Interval::M1)[skip - 1];
+                hub.publish_price(&symbol, price, at)?;
+            } else if history_is_empty(&hub, &symbol) {
+                hub.publish_price(&symbol, g.last_close(), next)?;
+            }
+            generators.push((symbol, g));
+        }
+        tracing::info!(
+            candle = mark.candle,
+            points = mark.points,
+            "simulated market resumed where the paper venue left it"
+        );
+        Ok(SimMarket {
+            hub,
+            clock,
+            speed: config.speed.max(1),
+            identity: Arc::new(Self::identity(&config, mark.origin)),
+            resumed: true,
+            state: Arc::new(Mutex::new(SimState {
+                generators,
+                next_ts: next,
+                skip_points: skip,
+            })),
+        })
+    }
+
+    /// Tells the attached venue where the market stands: `points` walk
+    /// points of the candle at `candle` are published.
+    fn mark(&self, candle: TimestampMs, points: usize) {
+        let Some(venue) = self.hub.venue() else {
+            return;
+        };
+        let mark = serde_json::json!({
+            "kind": "sim",
+            "seed": self.identity.seed,
+            "symbols": self.identity.symbols,
+            "origin": self.identity.origin,
+            "candle": candle,
+            "points": points,
+        });
+        if let Err(e) = venue.set_feed_mark(mark) {
+            tracing::warn!(error = %e, "the paper venue did not take the market's position");
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, SimState> {
@@ -158,24 +312,35 @@ impl SimMarket {
         self.lock().next_ts
     }
 
-    fn generate_minute(&self) -> (TimestampMs, Vec<(Symbol, Candle)>) {
+    /// The next minute's candles and how many of their walk points were
+    /// already published (before a restart).
+    fn generate_minute(&self) -> (TimestampMs, Vec<(Symbol, Candle)>, usize) {
         let mut st = self.lock();
         let ts = st.next_ts;
         st.next_ts += MINUTE;
+        let skip = std::mem::take(&mut st.skip_points);
         let candles = st
             .generators
             .iter_mut()
             .map(|(s, g)| (s.clone(), g.next_candle(ts)))
             .collect();
-        (ts, candles)
+        (ts, candles, skip)
     }
 
     /// Generates and publishes the next minute of every symbol at once;
     /// returns the candles.
     pub fn step(&self) -> Result<Vec<(Symbol, Candle)>, MarketDataError> {
-        let (_, candles) = self.generate_minute();
+        let (ts, candles, skip) = self.generate_minute();
         for (symbol, candle) in &candles {
-            self.hub.publish_candle(symbol, *candle)?;
+            for (k, (p, at)) in path_points(candle, Interval::M1).into_iter().enumerate() {
+                if k >= skip {
+                    self.hub.publish_price(symbol, p, at)?;
+                }
+            }
+        }
+        self.mark(ts, 4);
+        for (symbol, candle) in &candles {
+            self.hub.close_candle(symbol, *candle)?;
         }
         Ok(candles)
     }
@@ -188,21 +353,30 @@ impl SimMarket {
     }
 
     async fn run(&self) {
-        let pacer = Pacer::new(self.clock.clone(), self.speed, self.clock.now_ms());
+        // Market time continues from the next point due (after a resume,
+        // the first point not yet published), never from before it.
+        let first = {
+            let st = self.lock();
+            let offsets = [0, 20_000, 40_000, 59_999, 60_000];
+            st.next_ts + offsets[st.skip_points.min(4)]
+        };
+        let start = if self.resumed { first } else { self.clock.now_ms() };
+        let pacer = Pacer::new(self.clock.clone(), self.speed, start);
         loop {
-            let (_, candles) = self.generate_minute();
+            let (ts, candles, skip) = self.generate_minute();
             let points: Vec<[(Decimal, TimestampMs); 4]> =
                 candles.iter().map(|(_, c)| path_points(c, Interval::M1)).collect();
-            for k in 0..4 {
-                let Some(ts) = points.first().map(|p| p[k].1) else {
+            for k in skip..4 {
+                let Some(at) = points.first().map(|p| p[k].1) else {
                     return;
                 };
-                pacer.wait_until(ts).await;
+                pacer.wait_until(at).await;
                 for ((symbol, _), p) in candles.iter().zip(&points) {
                     if let Err(e) = self.hub.publish_price(symbol, p[k].0, p[k].1) {
                         tracing::warn!(%symbol, error = %e, "simulated price not published");
                     }
                 }
+                self.mark(ts, k + 1);
             }
             for (symbol, candle) in &candles {
                 if let Err(e) = self.hub.close_candle(symbol, *candle) {
@@ -210,6 +384,41 @@ impl SimMarket {
                 }
             }
         }
+    }
+}
+
+fn history_is_empty(hub: &MarketHub, symbol: &Symbol) -> bool {
+    hub.last_candle_ts(symbol).is_none()
+}
+
+/// A simulated market's feed mark (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct SimMark {
+    origin: TimestampMs,
+    candle: TimestampMs,
+    points: usize,
+}
+
+impl SimMark {
+    /// The mark, when it is one of this config's market.
+    fn parse(v: &serde_json::Value, config: &SimConfig) -> Option<SimMark> {
+        if v.get("kind")?.as_str()? != "sim" || v.get("seed")?.as_u64()? != config.seed {
+            return None;
+        }
+        let symbols: Vec<&str> = v
+            .get("symbols")?
+            .as_array()?
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
+        let ours: Vec<&str> = config.specs.iter().map(|s| s.instrument.symbol.as_str()).collect();
+        if symbols != ours {
+            return None;
+        }
+        let origin = v.get("origin")?.as_i64()?;
+        let candle = v.get("candle")?.as_i64()?;
+        let points = usize::try_from(v.get("points")?.as_u64()?).ok()?.min(4);
+        ((candle - origin).rem_euclid(MINUTE) == 0 && candle >= origin).then_some(SimMark { origin, candle, points })
     }
 }
 

@@ -193,6 +193,26 @@ pub(crate) struct AccountState {
     /// a venue that never lost anything.
     pub epochs: Vec<FillEpoch>,
     pub events: broadcast::Sender<ExecutionEvent>,
+    /// What changed since the last journal commit (`None` when the venue
+    /// keeps no journal, so the in-memory venue pays nothing for it).
+    pub journal: Option<Box<AccountJournal>>,
+}
+
+/// An account's changes since the venue's last journal commit, and the
+/// events held back until that commit (see "Durability" in the paper
+/// module docs).
+#[derive(Debug, Default)]
+pub(crate) struct AccountJournal {
+    /// Something of the account changed (wallet, a symbol, an order, a fill).
+    pub dirty: bool,
+    /// Slots of orders accepted or changed since the commit (may repeat).
+    pub changed: Vec<Slot>,
+    /// Fills already committed (the durable end of the fill sequence).
+    pub committed_fills: usize,
+    /// Fills already put in a journal entry (committed or in flight).
+    pub encoded_fills: usize,
+    /// Events waiting for the commit that includes their facts.
+    pub held: Vec<ExecutionEvent>,
 }
 
 /// One stretch of an account's fill sequence after a restart from a
@@ -219,14 +239,53 @@ impl AccountState {
             fills: Vec::new(),
             epochs: Vec::new(),
             events,
+            journal: None,
         }
     }
 
-    /// Sends an event when someone listens (building it only then).
-    pub fn emit(&self, event: impl FnOnce() -> ExecutionEvent) {
+    /// Starts tracking changes for the journal, everything present counted
+    /// as committed.
+    pub fn start_journal(&mut self) {
+        self.journal = Some(Box::new(AccountJournal {
+            committed_fills: self.fills.len(),
+            encoded_fills: self.fills.len(),
+            ..AccountJournal::default()
+        }));
+    }
+
+    /// How many fills may be shown: the committed ones on a durable venue.
+    pub fn told_fills(&self) -> usize {
+        self.journal
+            .as_ref()
+            .map_or(self.fills.len(), |j| j.committed_fills.min(self.fills.len()))
+    }
+
+    /// Notes that the account changed (for the journal).
+    pub fn mark(&mut self) {
+        if let Some(j) = &mut self.journal {
+            j.dirty = true;
+        }
+    }
+
+    /// Notes that order `slot` was accepted or changed (for the journal).
+    pub fn mark_order(&mut self, slot: Slot) {
+        if let Some(j) = &mut self.journal {
+            j.dirty = true;
+            j.changed.push(slot);
+        }
+    }
+
+    /// Sends an event when someone listens (building it only then); with a
+    /// journal, holds it until the commit that includes its facts.
+    pub fn emit(&mut self, event: impl FnOnce() -> ExecutionEvent) {
         if self.events.receiver_count() > 0 {
-            // A send error means every receiver dropped in between: nobody to tell.
-            let _ = self.events.send(event());
+            match &mut self.journal {
+                Some(j) => j.held.push(event()),
+                // A send error means every receiver dropped in between: nobody to tell.
+                None => {
+                    let _ = self.events.send(event());
+                }
+            }
         }
     }
 

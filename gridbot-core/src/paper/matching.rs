@@ -170,6 +170,7 @@ impl AccountState {
         }
         self.orders.push(OrderEntry { order, ticks });
         self.by_client.insert(req.client_id.clone(), slot);
+        self.mark_order(slot);
         slot
     }
 
@@ -186,6 +187,7 @@ impl AccountState {
             e.order.status = OrderStatus::Canceled;
             AccountState::touch(&mut e.order, now);
         }
+        self.mark_order(slot);
         let order = self.order_at(slot)?;
         self.emit(|| ExecutionEvent::Order(order.clone()));
         Ok(order)
@@ -252,6 +254,7 @@ impl AccountState {
             e.order.status = OrderStatus::Canceled;
             AccountState::touch(&mut e.order, now);
             let order = e.order.clone();
+            self.mark_order(slot);
             self.emit(|| ExecutionEvent::Order(order));
         }
     }
@@ -351,6 +354,7 @@ impl AccountState {
                 self.emit(|| ExecutionEvent::Position(position));
             }
         }
+        self.mark_order(slot);
         self.fills.push(fill);
     }
 

@@ -8,7 +8,9 @@
 //! exactly as on a real exchange. The feed drives the venue:
 //! [`PaperExchange::on_candle`] for closed candles and
 //! [`PaperExchange::on_price`] for ticks. [`PaperExchange::snapshot`] and
-//! [`PaperExchange::restore`] save and reload everything.
+//! [`PaperExchange::restore`] save and reload everything;
+//! [`PaperExchange::open_journaled`] makes the venue durable in a store
+//! (see "Durability").
 //!
 //! # Fill model
 //!
@@ -89,27 +91,100 @@
 //!
 //! Every accepted resting order, cancellation and fill sends events to the
 //! account's `execution_events()` subscribers (a broadcast: each subscriber
-//! gets every event; one that lags more than [`PaperConfig::event_buffer`]
-//! events loses the oldest and should reconcile with `fills_since`). A fill
-//! sends `Fill`, then `Order`, then `Position`. Fill ids are
-//! `{account}-f{n}` where `n` is the account's fill sequence number; the
-//! `fills_since` cursor is that number.
+//! gets every event). A subscriber that lags more than
+//! [`PaperConfig::event_buffer`] events loses the oldest and receives
+//! [`crate::model::ExecutionEvent::Gap`] in their place: it reconciles with
+//! `fills_since`. A fill sends `Fill`, then `Order`, then `Position`. Fill
+//! ids are `{account}-f{n}` where `n` is the account's fill sequence number;
+//! the `fills_since` cursor is that number.
 //!
-//! # Restarts
+//! # Durability
+//!
+//! A venue opened with [`PaperExchange::open_journaled`] keeps a journal in
+//! the store ([`crate::ports::VenueLoad`]: a checkpoint plus entries,
+//! claimed with a fencing epoch) and is as durable as an exchange: once it
+//! told anyone that an order was accepted, cancelled or filled, that fact
+//! survives kill -9 and power loss. Decisions:
+//!
+//! - **Entries are state deltas, never operations.** One entry is one
+//!   commit: everything that changed since the previous one — the venue's
+//!   time and every last price, new or changed instruments, the market
+//!   feed's mark, and per changed account its deposit and wallet, every
+//!   symbol's leverage, position and margin, the orders accepted or changed
+//!   (by slot) and the fills appended (from their sequence number on). JSON.
+//!   Applying an entry *sets* these values, so it is idempotent; nothing is
+//!   re-executed on restore, and the fill model may change without
+//!   invalidating a journal.
+//! - **Restore** = the checkpoint ([`PaperSnapshot`]) plus the entries
+//!   after it, in order; books, margin totals and indices are rebuilt from
+//!   the open orders as for any snapshot. The restored venue equals the
+//!   venue at its last commit: same orders, fills, wallets, positions, fill
+//!   ids and sequence counters. The venue's settings ([`PaperConfig`]) are
+//!   taken from the caller, not the journal.
+//! - **Checkpoints**: a whole snapshot every
+//!   [`JournalOptions::checkpoint_entries`] entries (default
+//!   [`CHECKPOINT_ENTRIES`]) or [`JournalOptions::checkpoint_bytes`] bytes
+//!   of entries (default [`CHECKPOINT_BYTES`]), written in the same append
+//!   as the entry it covers (the store drops the covered entries). Opening
+//!   an empty journal writes the first checkpoint at once.
+//! - **Commit before telling.** No answer leaves a durable venue before the
+//!   facts it shows are committed: every async [`crate::ports::Exchange`]
+//!   method of a [`PaperAccount`] — `place_orders`, `cancel_*`,
+//!   `set_leverage`, `close_position`, and the reads (`balance`,
+//!   `position`, `open_orders`, `order`, `fills_since`) — waits until the
+//!   commit that includes what it did or read. Fills made by a price step
+//!   ([`PaperExchange::on_candle`], [`PaperExchange::on_price`]) are held
+//!   back: their events wait in the account until the commit that includes
+//!   them, and [`PaperAccount::fills`] shows only committed fills. The sync
+//!   methods (`place_orders_sync`, `set_leverage_sync`, `balance_sync`,
+//!   `position_sync`, [`PaperExchange::snapshot`]) do not wait; on a
+//!   durable venue use the async ones (or [`PaperExchange::flush`]) before
+//!   telling anyone.
+//! - **Group commit.** One writer task per venue takes everything changed
+//!   since its last entry, encodes it under the venue's lock and appends it
+//!   in one `append_venue` call; callers wait on it. Whatever changes while
+//!   an append is in flight goes into the next one, so a burst of bots'
+//!   placements costs one transaction.
+//! - **A failed or fenced append halts the venue.** When the store fails
+//!   ([`crate::StoreError`], e.g. the database is down) or fences the
+//!   append ([`crate::StoreError::VenueFenced`]: another process opened the
+//!   venue), the venue stops: every order, cancel, leverage change, new
+//!   account and price step is refused with
+//!   [`crate::ExchangeError::Rejected`] code `venue_journal_failed` or
+//!   `venue_fenced` naming the cause, and callers waiting for that commit
+//!   get the same error. It never trades on with a state the journal does
+//!   not hold; a restart continues from the last commit (what was lost was
+//!   never told). [`PaperExchange::halted`] says why.
+//! - **Fill ids never repeat**: they come from the journaled per-account
+//!   fill sequence, and a fill that was not committed was never told, so
+//!   the same fill made again after a restart reuses no id anyone saw.
+//! - **The market's position** is journaled with the prices it published
+//!   ([`PaperExchange::set_feed_mark`]): the simulated market resumes from
+//!   it, never going back in time (see [`crate::feed::SimMarket::open`]).
+//!   The replay market keeps no mark (it restarts from its file).
+//! - A venue made with [`PaperExchange::new`] / `with_instruments` /
+//!   `restore` keeps no journal and behaves as before, at the same speed
+//!   (the tracking above is switched off).
+//!
+//! # Restarts from a snapshot
 //!
 //! [`PaperExchange::restore`] continues exactly where the snapshot left off
 //! (same ids, same cursors): right when the snapshot is the venue's last
-//! state. A process that may have crashed after its last save uses
+//! state, as a journal's is. A snapshot that may be older than what the
+//! process did before it stopped (the JSON file earlier versions saved every
+//! 30 s, imported once into the journal) is restored with
 //! [`PaperExchange::restore_for_restart`] instead: each account starts a
 //! new, labelled stretch of its fill sequence (ids `{account}-{label}-f{n}`,
 //! cursors `{label}:{n}`), so no fill id of the lost stretch is reused and
 //! no fill made after the restart hides behind a cursor from before it.
+//! A journaled venue needs no labels: its restore is exact.
 
 mod account;
 pub mod accounts;
 mod book;
 mod config;
 pub mod fill_model;
+mod journal;
 mod matching;
 mod snapshot;
 mod venue;
@@ -117,5 +192,6 @@ mod venue;
 pub use accounts::{paper_account_id, PaperAccounts};
 pub use book::{OrderBook, Slot};
 pub use config::PaperConfig;
+pub use journal::{JournalError, JournalOptions, JournalStart, CHECKPOINT_BYTES, CHECKPOINT_ENTRIES};
 pub use snapshot::{AccountSnapshot, EpochSnapshot, PaperSnapshot, PriceSnapshot, SymbolSnapshot};
 pub use venue::{PaperAccount, PaperExchange};

@@ -34,6 +34,39 @@ pub struct PaperSnapshot {
     pub now: TimestampMs,
     /// Accounts, by id.
     pub accounts: Vec<AccountSnapshot>,
+    /// Where the market feeding the venue stood (see
+    /// [`PaperExchange::set_feed_mark`]); absent in earlier snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<serde_json::Value>,
+}
+
+impl PaperSnapshot {
+    /// A venue with nothing in it yet.
+    pub fn empty(config: PaperConfig) -> Self {
+        PaperSnapshot {
+            config,
+            instruments: Vec::new(),
+            prices: Vec::new(),
+            now: 0,
+            accounts: Vec::new(),
+            feed: None,
+        }
+    }
+}
+
+impl AccountSnapshot {
+    /// A new account holding its deposit.
+    pub fn empty(id: String, deposited: Decimal) -> Self {
+        AccountSnapshot {
+            id,
+            deposited,
+            wallet: deposited,
+            symbols: Vec::new(),
+            orders: Vec::new(),
+            fills: Vec::new(),
+            epochs: Vec::new(),
+        }
+    }
 }
 
 /// A symbol's last price.
@@ -94,13 +127,10 @@ pub struct SymbolSnapshot {
     pub margin: Decimal,
 }
 
-impl PaperExchange {
-    /// A copy of the whole venue's state.
-    pub fn snapshot(&self) -> PaperSnapshot {
-        let st = self.venue().lock();
-        let mut instruments: Vec<Instrument> = st.instruments.values().cloned().collect();
-        instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-        let mut prices: Vec<PriceSnapshot> = st
+impl VenueState {
+    /// Every last price, by symbol.
+    pub(crate) fn price_snapshots(&self) -> Vec<PriceSnapshot> {
+        let mut prices: Vec<PriceSnapshot> = self
             .prices
             .iter()
             .map(|(s, p)| PriceSnapshot {
@@ -110,23 +140,26 @@ impl PaperExchange {
             })
             .collect();
         prices.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-        let accounts = st
+        prices
+    }
+
+    /// Every instrument, by symbol.
+    pub(crate) fn instrument_list(&self) -> Vec<Instrument> {
+        let mut instruments: Vec<Instrument> = self.instruments.values().cloned().collect();
+        instruments.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        instruments
+    }
+
+    /// A copy of the whole state.
+    pub(crate) fn snapshot_state(&self) -> PaperSnapshot {
+        let accounts = self
             .accounts
             .values()
             .map(|a| AccountSnapshot {
                 id: a.id.clone(),
                 deposited: a.deposited,
                 wallet: a.wallet,
-                symbols: a
-                    .symbols
-                    .iter()
-                    .map(|(s, st)| SymbolSnapshot {
-                        symbol: s.clone(),
-                        leverage: st.leverage,
-                        position: st.position,
-                        margin: st.margin,
-                    })
-                    .collect(),
+                symbols: a.symbol_snapshots(),
                 orders: a.orders.iter().map(|e| e.order.clone()).collect(),
                 fills: a.fills.clone(),
                 epochs: a
@@ -140,17 +173,46 @@ impl PaperExchange {
             })
             .collect();
         PaperSnapshot {
-            config: st.config.clone(),
-            instruments,
-            prices,
-            now: st.now,
+            config: self.config.clone(),
+            instruments: self.instrument_list(),
+            prices: self.price_snapshots(),
+            now: self.now,
             accounts,
+            feed: self.feed.clone(),
         }
+    }
+}
+
+impl AccountState {
+    /// Every symbol's leverage, position and margin, by symbol.
+    pub(crate) fn symbol_snapshots(&self) -> Vec<SymbolSnapshot> {
+        self.symbols
+            .iter()
+            .map(|(s, st)| SymbolSnapshot {
+                symbol: s.clone(),
+                leverage: st.leverage,
+                position: st.position,
+                margin: st.margin,
+            })
+            .collect()
+    }
+}
+
+impl PaperExchange {
+    /// A copy of the whole venue's state (on a durable venue, including
+    /// changes not committed yet).
+    pub fn snapshot(&self) -> PaperSnapshot {
+        self.venue().lock().snapshot_state()
     }
 
     /// A new venue in the state of `snapshot`. Refuses a snapshot whose open
     /// orders name an unlisted symbol or lie off their tick.
     pub fn restore(snapshot: PaperSnapshot) -> Result<PaperExchange, ExchangeError> {
+        Ok(PaperExchange::from_state(Self::restore_state(snapshot)?))
+    }
+
+    /// The state of `snapshot` (see [`PaperExchange::restore`]).
+    pub(crate) fn restore_state(snapshot: PaperSnapshot) -> Result<VenueState, ExchangeError> {
         let instruments: HashMap<Symbol, Instrument> = snapshot
             .instruments
             .into_iter()
@@ -174,13 +236,15 @@ impl PaperExchange {
             let account = restore_account(a, &instruments, snapshot.config.event_buffer)?;
             accounts.insert(account.id.clone(), account);
         }
-        Ok(PaperExchange::from_state(VenueState {
+        Ok(VenueState {
             config: snapshot.config,
             instruments,
             prices,
             now: snapshot.now,
             accounts,
-        }))
+            feed: snapshot.feed,
+            journal: None,
+        })
     }
 }
 
