@@ -17,7 +17,12 @@
 //! books are compared) and must end `stopped`, flat, with no open order.
 //!
 //! `GRIDBOT_TORTURE_SEED` picks the schedule; `GRIDBOT_TORTURE_KILLS`
-//! (default 10, plus the kill during a stop) makes a longer sweep.
+//! (default 10, plus the kill during a stop) makes a longer sweep;
+//! `GRIDBOT_TORTURE_SIGNAL=term` is the control run: the same schedule with
+//! graceful restarts (SIGTERM), which must pass whatever kill -9 breaks —
+//! it shows the checks themselves hold on a run where nothing is lost.
+//! A failing run keeps its data folder (the path is printed) with
+//! `serve.log`.
 
 mod serve_harness;
 
@@ -40,37 +45,46 @@ fn kills() -> usize {
         .max(10)
 }
 
-/// Reads (last_price, fills) of each bot; `None` for a bot that is not running.
-async fn activity(api: &Api, bots: &[i64]) -> Vec<Option<(String, u64)>> {
+/// Reads (state, last_price, fills) of each bot.
+async fn activity(api: &Api, bots: &[i64]) -> Vec<(String, String, u64)> {
     let mut out = Vec::new();
     for &b in bots {
         let v = api.bot(b).await;
-        out.push((s(&v["state"]) == "running").then(|| (s(&v["last_price"]), v["fills"].as_u64().unwrap_or(0))));
+        out.push((s(&v["state"]), s(&v["last_price"]), v["fills"].as_u64().unwrap_or(0)));
     }
     out
 }
 
-/// Waits until every running bot's stats move; returns each bot's idle
-/// time from `ready` (`None` when it never moved within [`IDLE_GIVE_UP`]).
-async fn idle_after_restart(api: &Api, bots: &[i64], ready: Instant) -> Vec<(i64, Option<Duration>)> {
-    let base = activity(api, bots).await;
-    let mut idle: Vec<(i64, Option<Duration>)> = Vec::new();
-    let mut pending: Vec<usize> = (0..bots.len()).filter(|&i| base[i].is_some()).collect();
+/// What one bot did after a restart.
+#[derive(Debug)]
+enum Resumed {
+    /// Running, its stats moved this long after the first answer.
+    Traded(Duration),
+    /// Still expected to run but did not trade within [`IDLE_GIVE_UP`]: its state then.
+    Idle(String),
+}
+
+/// Waits until each of `expected` (bots that should run) is `running`
+/// with stats that moved since the restarted process's first answer.
+async fn idle_after_restart(api: &Api, expected: &[i64], ready: Instant) -> Vec<(i64, Resumed)> {
+    let base = activity(api, expected).await;
+    let mut out: Vec<(i64, Resumed)> = Vec::new();
+    let mut pending: Vec<usize> = (0..expected.len()).collect();
     let deadline = Instant::now() + IDLE_GIVE_UP;
+    let mut last = base.clone();
     while !pending.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = activity(api, bots).await;
+        last = activity(api, expected).await;
         pending.retain(|&i| {
-            if now[i].is_some() && now[i] != base[i] {
-                idle.push((bots[i], Some(ready.elapsed())));
-                false
-            } else {
-                true
+            let moved = last[i].0 == "running" && (last[i].1 != base[i].1 || last[i].2 != base[i].2);
+            if moved {
+                out.push((expected[i], Resumed::Traded(ready.elapsed())));
             }
+            !moved
         });
     }
-    idle.extend(pending.into_iter().map(|i| (bots[i], None)));
-    idle
+    out.extend(pending.into_iter().map(|i| (expected[i], Resumed::Idle(last[i].0.clone()))));
+    out
 }
 
 async fn torture(db: Db) {
@@ -107,6 +121,11 @@ async fn torture(db: Db) {
     let stop_kill = rng.gen_range(2..total_kills - 2);
     let mut stopped_victim: Option<i64> = None;
     let mut longest_idle = Duration::ZERO;
+    let mut given_up: Vec<i64> = Vec::new();
+    let graceful = std::env::var("GRIDBOT_TORTURE_SIGNAL").is_ok_and(|v| v == "term");
+    if graceful {
+        println!("[{test}] control run: SIGTERM instead of SIGKILL");
+    }
     for k in 0..total_kills {
         // Run for a seeded while, reading market time twice a second.
         let run = millis(&mut rng, 1500, 6000);
@@ -127,7 +146,11 @@ async fn torture(db: Db) {
             victim = Some(b);
         }
         clock.sample(&api, life).await;
-        serve.kill9();
+        if graceful {
+            serve.terminate();
+        } else {
+            serve.kill9();
+        }
         let killed_at = Instant::now();
         if let Some(b) = victim {
             let store = open_store(&cfg.db).await;
@@ -140,20 +163,30 @@ async fn torture(db: Db) {
         life += 1;
         let api_now = api.at(&serve.base);
         clock.sample(&api_now, life).await;
-        let idle = idle_after_restart(&api_now, &bots, serve.ready).await;
-        for (b, t) in &idle {
-            match t {
-                Some(t) => {
+        // Bots that should run: all but the one stopped on purpose, and
+        // those already reported failed (reported once, not at every kill).
+        let expected: Vec<i64> = bots
+            .iter()
+            .copied()
+            .filter(|b| Some(*b) != stopped_victim && Some(*b) != victim && !given_up.contains(b))
+            .collect();
+        let idle = idle_after_restart(&api_now, &expected, serve.ready).await;
+        for (b, r) in &idle {
+            match r {
+                Resumed::Traded(t) => {
                     longest_idle = longest_idle.max(*t);
                     if *t > IDLE_LIMIT {
                         failures.push(format!("kill {k}: bot {b} idle {t:?} after the restart (> {IDLE_LIMIT:?})"));
                     }
                 }
-                None => {
+                Resumed::Idle(state) => {
                     longest_idle = longest_idle.max(IDLE_GIVE_UP);
+                    let v = api_now.bot(*b).await;
                     failures.push(format!(
-                        "kill {k}: bot {b} did not trade within {IDLE_GIVE_UP:?} of the restart"
+                        "kill {k}: bot {b} did not trade within {IDLE_GIVE_UP:?} of the restart: state {state} ({})",
+                        v["error_message"]
                     ));
+                    given_up.push(*b);
                 }
             }
         }
@@ -243,6 +276,9 @@ async fn torture(db: Db) {
     drop(serve);
     drop(store);
     db.finish().await;
+    if !failures.is_empty() {
+        println!("[{test}] data folder kept for inspection: {}", dir.keep().display());
+    }
     assert!(
         failures.is_empty(),
         "[{test}] {} failures (seed {seed}):\n{}\nlog tail:\n{}",

@@ -75,6 +75,40 @@ fn fake_venue(fake: &FakeBitget) -> Venue {
     })
 }
 
+/// Lists the other default symbols on the fake too (`--market bitget`
+/// follows every default symbol); only BTCUSDT and ETHUSDT are traded.
+fn list_default_symbols(fake: &FakeBitget) {
+    use gridbot_bitget::fake::book::FakeContract;
+    let more = [
+        ("SOLUSDT", 3, 1, "150"),
+        ("XRPUSDT", 4, 0, "0.5"),
+        ("DOGEUSDT", 5, 0, "0.1"),
+        ("BNBUSDT", 2, 2, "600"),
+        ("ADAUSDT", 4, 0, "0.4"),
+    ];
+    fake.with_book(|b| {
+        for (sym, price_place, volume_place, price) in more {
+            let lot = Decimal::new(1, volume_place);
+            b.contracts.insert(
+                sym.into(),
+                FakeContract {
+                    symbol: sym.into(),
+                    price_place,
+                    volume_place,
+                    size_multiplier: lot,
+                    min_trade_num: lot,
+                    min_trade_usdt: Decimal::from(5),
+                    max_lever: 50,
+                    maker_fee: Decimal::new(2, 4),
+                    taker_fee: Decimal::new(6, 4),
+                    tiers: gridbot_bitget::fake::tiers(Decimal::new(1, 2), 50),
+                },
+            );
+            b.prices.insert(sym.into(), price.parse().unwrap_or(Decimal::ONE));
+        }
+    });
+}
+
 /// Moves the fake's prices along a seeded, mean-reverting walk every 150 ms.
 fn drive_prices(fake: Arc<FakeBitget>, seed: u64, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -113,6 +147,7 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
     let seed = seed(test);
     let began = Instant::now();
     let fake = Arc::new(FakeBitget::start().await.expect("fake bitget"));
+    list_default_symbols(&fake);
     let stop_prices = Arc::new(AtomicBool::new(false));
     let prices = drive_prices(fake.clone(), seed, stop_prices.clone());
     let dir = tempfile::tempdir().expect("tempdir");
