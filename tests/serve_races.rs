@@ -41,19 +41,24 @@ struct Outcome {
 }
 
 /// The bot's state after a stop answered: stopped, no open order, flat.
-async fn check_stopped(api: &Api, bot: i64, symbol: &str, what: &str, out: &Mutex<Outcome>) -> i64 {
+/// Returns the venue's time, or `None` (the failure recorded) when the bot
+/// did not end so: its task ends there, as the next pairs would only
+/// repeat the failure (each stop waiting out its timeout).
+async fn check_stopped(api: &Api, bot: i64, symbol: &str, what: &str, out: &Mutex<Outcome>) -> Option<i64> {
     let v = wait_final(api, bot, Duration::from_secs(10)).await;
     let venue = api.venue_light().await;
     let (orders, pos) = (venue.orders_of(bot), venue.position(symbol));
     if s(&v["state"]) != "stopped" || !orders.is_empty() || !pos.is_zero() {
         if let Ok(mut o) = out.lock() {
             o.failures.push(format!(
-                "{what}: bot {bot} state {} ({}), open orders {orders:?}, position {pos} on {symbol}",
+                "{what}: bot {bot} state {} ({}), open orders {orders:?}, position {pos} on {symbol}; \
+                 its remaining pairs and rounds are skipped",
                 v["state"], v["error_message"]
             ));
         }
+        return None;
     }
-    venue.now_ms
+    Some(venue.now_ms)
 }
 
 async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<Outcome>>) {
@@ -85,9 +90,12 @@ async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<
                 o.starts_refused += 1;
             }
         }
-        last_stop = Some(check_stopped(&api, bot, &symbol, &format!("pair {i} (offset {offset:?})"), &out).await);
         if let Ok(mut o) = out.lock() {
             o.pairs += 1;
+        }
+        match check_stopped(&api, bot, &symbol, &format!("pair {i} (offset {offset:?})"), &out).await {
+            Some(t) => last_stop = Some(t),
+            None => return,
         }
     }
     for r in 0..ROUNDS_PER_BOT {
@@ -119,9 +127,12 @@ async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<
                 }
             }
         }
-        last_stop = Some(check_stopped(&api, bot, &symbol, &format!("round {r} of concurrent stops"), &out).await);
         if let Ok(mut o) = out.lock() {
             o.rounds += 1;
+        }
+        match check_stopped(&api, bot, &symbol, &format!("round {r} of concurrent stops"), &out).await {
+            Some(t) => last_stop = Some(t),
+            None => return,
         }
     }
 }
@@ -145,9 +156,17 @@ async fn races(db: Db) {
     let api = Api::login(&serve.base, &data).await;
     let symbols: Vec<String> = api.symbols().await.into_iter().map(|x| x.0).take(5).collect();
     assert_eq!(symbols.len(), 5, "the sim serves at least 5 symbols");
+    // Started once and stopped, so that a stop arriving before its start
+    // stops the bot (a `DELETE` of a never-started bot deletes it).
     let mut bots = Vec::new();
     for sym in &symbols {
-        bots.push(api.create_grid(sym, Decimal::ONE, 16, Decimal::from(1000), false).await);
+        let b = api.create_grid(sym, Decimal::ONE, 16, Decimal::from(1000), true).await;
+        let (st, v) = api
+            .try_delete(&format!("/api/v1/multibot/bots/{b}"))
+            .await
+            .unwrap_or_else(|e| panic!("stop: {e}"));
+        assert!(st.is_success(), "first stop of bot {b}: {st} {v}");
+        bots.push(b);
     }
     println!("[{test}] bots {bots:?} on {symbols:?}");
     let out = Arc::new(Mutex::new(Outcome::default()));
@@ -209,10 +228,14 @@ async fn races(db: Db) {
     serve.terminate();
     drop(serve);
     db.finish().await;
-    assert!(o.pairs >= 150 && o.rounds >= 20, "ran {} pairs, {} rounds", o.pairs, o.rounds);
+    if !o.failures.is_empty() {
+        println!("[{test}] data folder kept for inspection: {}", dir.keep().display());
+    }
     assert!(
-        o.failures.is_empty(),
-        "[{test}] {} failures (seed {seed}):\n{}\nlog tail:\n{}",
+        o.failures.is_empty() && o.pairs >= 150 && o.rounds >= 20,
+        "[{test}] {} pairs, {} rounds, {} failures (seed {seed}):\n{}\nlog tail:\n{}",
+        o.pairs,
+        o.rounds,
         o.failures.len(),
         o.failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n"),
         serve_harness::log_tail(&data, 30)
