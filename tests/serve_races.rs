@@ -73,7 +73,10 @@ async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<
             }
         }
         let a = api.clone();
-        let start = tokio::spawn(async move { a.try_post(&format!("/api/v1/multibot/bots/{bot}/start"), &serde_json::json!({})).await });
+        let start = tokio::spawn(async move {
+            a.try_post(&format!("/api/v1/multibot/bots/{bot}/start"), &serde_json::json!({}))
+                .await
+        });
         tokio::time::sleep(offset).await;
         let stop = api.try_delete(&format!("/api/v1/multibot/bots/{bot}")).await;
         let started = start.await;
@@ -81,7 +84,9 @@ async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<
             Ok((st, v)) if st.is_success() && v["success"] == true => {}
             other => {
                 if let Ok(mut o) = out.lock() {
-                    o.failures.push(format!("pair {i} of bot {bot} (offset {offset:?}): stop answered {other:?}"));
+                    o.failures.push(format!(
+                        "pair {i} of bot {bot} (offset {offset:?}): stop answered {other:?}"
+                    ));
                 }
             }
         }
@@ -122,7 +127,8 @@ async fn bot_task(api: Api, bot: i64, symbol: String, seed: u64, out: Arc<Mutex<
                 Ok(Ok((st, v))) if st.is_success() && v["success"] == true => {}
                 other => {
                     if let Ok(mut o) = out.lock() {
-                        o.failures.push(format!("round {r} of bot {bot}: a concurrent stop answered {other:?}"));
+                        o.failures
+                            .push(format!("round {r} of bot {bot}: a concurrent stop answered {other:?}"));
                     }
                 }
             }
@@ -202,7 +208,10 @@ async fn races(db: Db) {
     for f in &venue.fills {
         let Some(b) = f.bot() else { continue };
         if f.ts > t_end {
-            acted.push(format!("bot {b}: fill {} of {} at {} after the last stop ({t_end})", f.fill_id, f.client_id, f.ts));
+            acted.push(format!(
+                "bot {b}: fill {} of {} at {} after the last stop ({t_end})",
+                f.fill_id, f.client_id, f.ts
+            ));
         }
         for &(qb, from, to) in &o.quiet {
             if qb == b && f.ts > from && f.ts < to {

@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rust_decimal::Decimal;
-use serve_harness::{audit, free_port, millis, open_store, report, s, seed, wait_final, Api, Clock, Db, Serve, ServeConfig};
+use serve_harness::{
+    audit, free_port, millis, open_store, report, s, seed, wait_final, Api, Clock, Db, Serve, ServeConfig,
+};
 
 /// Longest a running bot may stay idle after a restart.
 const IDLE_LIMIT: Duration = Duration::from_secs(5);
@@ -83,7 +85,11 @@ async fn idle_after_restart(api: &Api, expected: &[i64], ready: Instant) -> Vec<
             !moved
         });
     }
-    out.extend(pending.into_iter().map(|i| (expected[i], Resumed::Idle(last[i].0.clone()))));
+    out.extend(
+        pending
+            .into_iter()
+            .map(|i| (expected[i], Resumed::Idle(last[i].0.clone()))),
+    );
     out
 }
 
@@ -154,7 +160,12 @@ async fn torture(db: Db) {
         let killed_at = Instant::now();
         if let Some(b) = victim {
             let store = open_store(&cfg.db).await;
-            let st = store.bot(gridbot::core::model::BotId(b)).await.ok().flatten().map(|x| x.status);
+            let st = store
+                .bot(gridbot::core::model::BotId(b))
+                .await
+                .ok()
+                .flatten()
+                .map(|x| x.status);
             println!("[{test}] kill {k}: SIGKILL during the stop of bot {b} (stored status at the kill: {st:?})");
         } else {
             println!("[{test}] kill {k}: SIGKILL after {run:?}");
@@ -176,7 +187,9 @@ async fn torture(db: Db) {
                 Resumed::Traded(t) => {
                     longest_idle = longest_idle.max(*t);
                     if *t > IDLE_LIMIT {
-                        failures.push(format!("kill {k}: bot {b} idle {t:?} after the restart (> {IDLE_LIMIT:?})"));
+                        failures.push(format!(
+                            "kill {k}: bot {b} idle {t:?} after the restart (> {IDLE_LIMIT:?})"
+                        ));
                     }
                 }
                 Resumed::Idle(state) => {

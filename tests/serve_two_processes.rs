@@ -118,7 +118,13 @@ fn drive_prices(fake: Arc<FakeBitget>, seed: u64, stop: Arc<AtomicBool>) -> toki
         let mut pos = [0i64; 2]; // in 0.05 % steps
         while !stop.load(Ordering::SeqCst) {
             for (i, sym) in symbols.iter().enumerate() {
-                let pull = if pos[i] > 8 { -1 } else if pos[i] < -8 { 1 } else { 0 };
+                let pull = if pos[i] > 8 {
+                    -1
+                } else if pos[i] < -8 {
+                    1
+                } else {
+                    0
+                };
                 pos[i] = (pos[i] + rng.gen_range(-1i64..=1) + pull).clamp(-16, 16);
                 let tick = if i == 0 { Decimal::new(1, 1) } else { Decimal::new(1, 2) };
                 let p = start[i] * (Decimal::ONE + Decimal::new(pos[i] * 5, 4));
@@ -153,7 +159,9 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
     let dir = tempfile::tempdir().expect("tempdir");
     let key: String = {
         let mut rng = serve_harness::rng(seed ^ 0x5EC2E7);
-        (0..64).map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)])).collect()
+        (0..64)
+            .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
+            .collect()
     };
     let cfg = |name: &str| ServeConfig {
         data: dir.path().join(name),
@@ -189,8 +197,12 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
         .await
         .expect("put credentials");
     assert!(st.is_success(), "saving the fake's keys: {st} {v}");
-    let bot_a = api_a.create_grid("BTCUSDT", Decimal::ONE, 16, Decimal::from(1000), true).await;
-    let bot_b = api_b.create_grid("ETHUSDT", Decimal::ONE, 16, Decimal::from(1000), true).await;
+    let bot_a = api_a
+        .create_grid("BTCUSDT", Decimal::ONE, 16, Decimal::from(1000), true)
+        .await;
+    let bot_b = api_b
+        .create_grid("ETHUSDT", Decimal::ONE, 16, Decimal::from(1000), true)
+        .await;
     println!("[{test}] bot {bot_a} (BTCUSDT) started through A, bot {bot_b} (ETHUSDT) through B");
     let store = serve_harness::open_store(&cfg_a.db).await;
     // Both trade for a while.
@@ -222,7 +234,9 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
     }
     match taken_over {
         Some(t) if t <= TAKE_OVER_LIMIT => {}
-        Some(t) => failures.push(format!("bot {bot_a} booked its first fill in B {t:?} after A's kill (> {TAKE_OVER_LIMIT:?})")),
+        Some(t) => failures.push(format!(
+            "bot {bot_a} booked its first fill in B {t:?} after A's kill (> {TAKE_OVER_LIMIT:?})"
+        )),
         None => failures.push(format!(
             "bot {bot_a} booked no fill in the {:?} after A's kill (state {})",
             TAKE_OVER_LIMIT + Duration::from_secs(30),
@@ -238,7 +252,10 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
         }
         let v = wait_final(&api_b, bot, Duration::from_secs(30)).await;
         if s(&v["state"]) != "stopped" {
-            failures.push(format!("bot {bot} after its stop: {} ({})", v["state"], v["error_message"]));
+            failures.push(format!(
+                "bot {bot} after its stop: {} ({})",
+                v["state"], v["error_message"]
+            ));
         }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -246,7 +263,9 @@ async fn two_serve_processes_hand_bots_over_on_a_kill_with_exactly_once_books() 
     for (bot, sym) in [(bot_a, "BTCUSDT"), (bot_b, "ETHUSDT")] {
         let (orders, pos) = (venue.orders_of(bot), venue.position(sym));
         if !orders.is_empty() || !pos.is_zero() {
-            failures.push(format!("bot {bot} stopped but the fake holds its orders {orders:?} / position {pos}"));
+            failures.push(format!(
+                "bot {bot} stopped but the fake holds its orders {orders:?} / position {pos}"
+            ));
         }
     }
     let audits = audit(&*store, &api_b, &venue, &[bot_a, bot_b]).await;
@@ -292,7 +311,9 @@ async fn stale_lease_cannot_write(store: &dyn Store, bot: i64) -> Vec<String> {
         store.fills_for_bot(id, 1_000_000).await.map(|v| v.len()).unwrap_or(0),
     );
     let Ok(Some(stale)) = store.acquire_lease(id, "stale-runner", 300).await else {
-        return vec![format!("bot {bot}: the test could not take a lease after both processes stopped")];
+        return vec![format!(
+            "bot {bot}: the test could not take a lease after both processes stopped"
+        )];
     };
     tokio::time::sleep(Duration::from_millis(600)).await;
     let Ok(Some(fresh)) = store.acquire_lease(id, "new-runner", 60_000).await else {
@@ -305,8 +326,28 @@ async fn stale_lease_cannot_write(store: &dyn Store, bot: i64) -> Vec<String> {
     let mut stats = BotStats::default();
     stats.fees = Decimal::from(12_345);
     let writes = BotWrites {
-        orders: vec![BotOrder::new(cid.clone(), id, None, Side::Buy, Some(price), qty, BotOrderStatus::Open, 1)],
-        fills: vec![Fill::new("fence-fill-1", "x1", cid, symbol, Side::Buy, price, qty, Decimal::ONE, Liquidity::Maker, 2)],
+        orders: vec![BotOrder::new(
+            cid.clone(),
+            id,
+            None,
+            Side::Buy,
+            Some(price),
+            qty,
+            BotOrderStatus::Open,
+            1,
+        )],
+        fills: vec![Fill::new(
+            "fence-fill-1",
+            "x1",
+            cid,
+            symbol,
+            Side::Buy,
+            price,
+            qty,
+            Decimal::ONE,
+            Liquidity::Maker,
+            2,
+        )],
         engine: Some(EngineSave {
             state: json!({"written_by": "stale"}),
             fill_cursor: Some("fence".into()),
@@ -317,7 +358,10 @@ async fn stale_lease_cannot_write(store: &dyn Store, bot: i64) -> Vec<String> {
     };
     match store.write_bot(&stale, &writes, 3).await {
         Err(StoreError::LeaseLost { .. }) => {}
-        other => failures.push(format!("write_bot with a stale lease (epoch {} < {}): {other:?}, want LeaseLost", stale.epoch, fresh.epoch)),
+        other => failures.push(format!(
+            "write_bot with a stale lease (epoch {} < {}): {other:?}, want LeaseLost",
+            stale.epoch, fresh.epoch
+        )),
     }
     let after = store.bot(id).await.ok().flatten();
     let (orders1, fills1) = (
@@ -337,6 +381,9 @@ async fn stale_lease_cannot_write(store: &dyn Store, bot: i64) -> Vec<String> {
         other => failures.push(format!("write_bot with the live lease: {other:?}, want one new fill")),
     }
     let _ = store.release_lease(&fresh).await;
-    println!("[serve_two_processes] fence: stale epoch {} refused, live epoch {} written", stale.epoch, fresh.epoch);
+    println!(
+        "[serve_two_processes] fence: stale epoch {} refused, live epoch {} written",
+        stale.epoch, fresh.epoch
+    );
     failures
 }

@@ -605,7 +605,11 @@ mod tests {
         .into();
         assert_eq!(e.status, StatusCode::CONFLICT);
         assert_eq!(e.code, "fill_refused");
-        assert!(e.text.en.contains("bot 7") && e.text.en.contains("fill f1"), "{}", e.text.en);
+        assert!(
+            e.text.en.contains("bot 7") && e.text.en.contains("fill f1"),
+            "{}",
+            e.text.en
+        );
         assert_eq!(e.details["bot_id"], 7);
     }
 

@@ -292,7 +292,10 @@ impl Api {
             .json()
             .await
             .expect("login json");
-        let token = v["access_token"].as_str().unwrap_or_else(|| panic!("login: {v}")).to_owned();
+        let token = v["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login: {v}"))
+            .to_owned();
         Api {
             http,
             base: base.to_owned(),
@@ -330,12 +333,14 @@ impl Api {
 
     /// POST with a JSON body.
     pub async fn try_post(&self, path: &str, body: &Value) -> Result<Answer, reqwest::Error> {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body)).await
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
     }
 
     /// PUT with a JSON body.
     pub async fn try_put(&self, path: &str, body: &Value) -> Result<Answer, reqwest::Error> {
-        self.send(self.http.put(format!("{}{path}", self.base)).json(body)).await
+        self.send(self.http.put(format!("{}{path}", self.base)).json(body))
+            .await
     }
 
     /// DELETE.
@@ -402,7 +407,14 @@ impl Api {
             .unwrap_or_default()
             .iter()
             .filter(|x| !x["price"].is_null() && !x["tick_size"].is_null())
-            .map(|x| (s(&x["symbol"]), dec(&x["price"]), dec(&x["tick_size"]), dec(&x["lot_size"])))
+            .map(|x| {
+                (
+                    s(&x["symbol"]),
+                    dec(&x["price"]),
+                    dec(&x["tick_size"]),
+                    dec(&x["lot_size"]),
+                )
+            })
             .collect()
     }
 
@@ -617,11 +629,13 @@ pub async fn audit(store: &dyn Store, api: &Api, venue: &Venue, bots: &[i64]) ->
                 a.venue_duplicate_ids.push(format!("{} ({})", f.fill_id, f.client_id));
             }
         }
-        let booked = store.fills_for_bot(BotId(bot), 10_000_000).await.expect("fills_for_bot");
+        let booked = store
+            .fills_for_bot(BotId(bot), 10_000_000)
+            .await
+            .expect("fills_for_bot");
         let orders = store.orders_for_bot(BotId(bot), false).await.expect("orders_for_bot");
         a.booked_fills = booked.len();
-        let order_qty: HashMap<String, Decimal> =
-            orders.iter().map(|o| (o.client_id.to_string(), o.qty)).collect();
+        let order_qty: HashMap<String, Decimal> = orders.iter().map(|o| (o.client_id.to_string(), o.qty)).collect();
         let mut per_order: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut booked_ids: HashMap<String, usize> = HashMap::new();
         let (mut fees, mut realized) = (Decimal::ZERO, Decimal::ZERO);
@@ -631,7 +645,10 @@ pub async fn audit(store: &dyn Store, api: &Api, venue: &Venue, bots: &[i64]) ->
             *booked_ids.entry(f.id.clone()).or_default() += 1;
             fees += f.fee;
             realized += f.realized_pnl;
-            match by_id.get(f.id.as_str()).and_then(|v| v.iter().find(|x| x.bot() == Some(bot))) {
+            match by_id
+                .get(f.id.as_str())
+                .and_then(|v| v.iter().find(|x| x.bot() == Some(bot)))
+            {
                 None => a.phantom.push(format!(
                     "fill {} of {} ({} {} at {}, ts {})",
                     f.id,

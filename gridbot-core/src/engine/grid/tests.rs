@@ -330,7 +330,10 @@ fn a_fill_booked_after_a_flat_finish_is_closed_by_the_next_stop() {
     let mut e = engine(config(GridMode::Neutral));
     start(&mut e, dec!(30000));
     let cmds = send(&mut e, EngineEvent::Stop { ts: 2 });
-    assert!(!cmds.iter().any(|c| matches!(c, Command::ClosePosition(_))), "flat: no close");
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::ClosePosition(_))),
+        "flat: no close"
+    );
     fill_cell(&mut e, 4, "late");
     assert_eq!(e.stats().position_qty, dec!(0.0101));
     assert_eq!(
