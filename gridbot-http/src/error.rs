@@ -285,6 +285,18 @@ impl From<StoreError> for ApiError {
             StoreError::BotLimitReached { active, max } => bot_limit(active, max),
             StoreError::SymbolBusy { ref symbol } => symbol_busy(symbol),
             StoreError::InsufficientBalance { available, requested } => insufficient(available, requested),
+            // The books refused a fill (beyond its order, or no order of the
+            // bot explains it): the bot's own state, which the user acts on
+            // (the message says how), not a server fault.
+            StoreError::FillRefused { bot, ref reason } => ApiError::new(
+                StatusCode::CONFLICT,
+                "fill_refused",
+                Text::new(
+                    e.to_string(),
+                    format!("봇 {bot}의 체결을 장부에 기록할 수 없습니다: {reason}"),
+                ),
+            )
+            .with_details(json!({ "bot_id": bot.0 })),
             other => ApiError::internal(other),
         }
     }
@@ -582,6 +594,23 @@ mod tests {
         let e: ApiError = StoreError::Database("password=hunter2 host=db".into()).into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.text.en.contains("hunter2") && !e.text.ko.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_refused_fill_is_a_conflict_naming_the_bot_not_a_server_fault() {
+        let e: ApiError = StoreError::FillRefused {
+            bot: gridbot_core::model::BotId(7),
+            reason: "fill f1 matches none of the bot's orders".into(),
+        }
+        .into();
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(e.code, "fill_refused");
+        assert!(
+            e.text.en.contains("bot 7") && e.text.en.contains("fill f1"),
+            "{}",
+            e.text.en
+        );
+        assert_eq!(e.details["bot_id"], 7);
     }
 
     #[test]

@@ -769,10 +769,14 @@ impl GridEngine {
 
     fn finish(&mut self, reason: StopReason, out: &mut Vec<Command>) {
         if self.phase == EnginePhase::Finished {
-            // Restored after a crash between saving this state and sending
-            // the close: send it again under the same id (the exchange
-            // answers with the existing order if it did arrive).
-            if self.close_sent && !self.position.is_flat() {
+            // Still holding after the finish: restored after a crash between
+            // saving this state and sending the close (sent again under the
+            // same id: the exchange answers with the existing order if it
+            // did arrive), or a cell order that filled while its cancel was
+            // on the way, booked after a finish that found the grid flat
+            // (no close was due then; one is now, or the stop never ends).
+            if (self.close_sent || self.config.close_on_stop) && !self.position.is_flat() {
+                self.close_sent = true;
                 out.push(Command::ClosePosition(self.close_id()));
             }
             return;

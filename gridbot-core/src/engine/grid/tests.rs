@@ -322,6 +322,33 @@ fn stop_cancels_and_closes_while_trading_and_just_finishes_while_waiting() {
 }
 
 #[test]
+fn a_fill_booked_after_a_flat_finish_is_closed_by_the_next_stop() {
+    // Found by tests/serve_races.rs: a stop racing a start finished the grid
+    // flat (no close due), a buy filled while its cancel was on the way, and
+    // every later stop round sent nothing: the bot stayed `stopping` with
+    // the position open.
+    let mut e = engine(config(GridMode::Neutral));
+    start(&mut e, dec!(30000));
+    let cmds = send(&mut e, EngineEvent::Stop { ts: 2 });
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::ClosePosition(_))),
+        "flat: no close"
+    );
+    fill_cell(&mut e, 4, "late");
+    assert_eq!(e.stats().position_qty, dec!(0.0101));
+    assert_eq!(
+        send(&mut e, EngineEvent::Stop { ts: 3 }),
+        vec![Command::ClosePosition(ClientOrderId::action(BOT, "close", 0))]
+    );
+    // Unless the grid keeps its position on a stop.
+    let mut keep = engine(config(GridMode::Neutral).with_close_on_stop(false));
+    start(&mut keep, dec!(30000));
+    send(&mut keep, EngineEvent::Stop { ts: 2 });
+    fill_cell(&mut keep, 4, "late");
+    assert!(send(&mut keep, EngineEvent::Stop { ts: 3 }).is_empty());
+}
+
+#[test]
 fn a_rejected_order_is_placed_again_under_a_new_generation_on_the_next_price() {
     let mut e = engine(config(GridMode::Neutral));
     start(&mut e, dec!(30000));
