@@ -12,7 +12,9 @@ mod exchange_provider;
 mod market_data;
 mod store;
 
-pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
+pub use advisor::{
+    Advisor, AdvisorRequest, MarketAnalysis, ProfileUnavailable, Recommendation, RecommendationSet, RiskLevel, Trend,
+};
 pub use exchange::{Exchange, ExecutionStream, FillPage};
 pub use exchange_provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use market_data::{MarketData, MarketSubscription};
