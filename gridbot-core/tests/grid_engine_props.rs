@@ -246,7 +246,7 @@ impl Sim {
         }
         let open = self.price;
         self.price = price;
-        if d % 3 == 0 {
+        if d.is_multiple_of(3) {
             let candle = Candle {
                 ts: 0,
                 open,

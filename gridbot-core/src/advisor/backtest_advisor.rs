@@ -39,8 +39,8 @@ use super::proposal::{GridProposal, Rebacktest};
 use super::report::{recommendation, with_forecast, Validation};
 use super::sweep::{downsample, par_map, GridBacktester, Progress, Rejection, Survivor, MAX_CURVE_POINTS};
 use super::walk_forward::{
-    daily_volatility, limit_of, liquidation_distance, penalty, plan_and_backtest, run_window, score, track_record,
-    windows, Moves, Penalties, Scheme, Window, WindowResult, MAX_TRIES,
+    daily_volatility, penalty, plan_and_backtest, run_window, score, tightest, track_record, windows, Moves, Penalties,
+    Scheme, Window, WindowResult, MAX_TRIES,
 };
 use crate::analysis::{self, DAY_MS};
 use crate::backtest::PreparedCandles;
@@ -147,6 +147,7 @@ enum Fate {
     FailedValidation,
     InSample,
     Order,
+    NoEdge,
 }
 
 impl Fate {
@@ -154,9 +155,10 @@ impl Fate {
         match self {
             Fate::NotViableNow => "not viable at the current price",
             Fate::Unsafe => "liquidation price within a plausible next-week move",
-            Fate::FailedValidation => "liquidated, over the drawdown limit or not viable in a validation week",
+            Fate::FailedValidation => "liquidated or not viable in a validation week",
             Fate::InSample => "liquidated or over the drawdown limit in the in-sample backtest",
             Fate::Order => "riskier than allowed next to the other profiles' picks",
+            Fate::NoEdge => "not expected to earn over the next week",
         }
     }
 }
@@ -286,11 +288,8 @@ impl BacktestAdvisor {
         if let Some(e) = plan.errors.first() {
             return Err(Rejection::NotViable(e.code()));
         }
-        let (liq_distance, required) = match plan.liquidation_price {
-            Some(l) => (
-                Some(liquidation_distance(ground.price, l)),
-                ground.moves.against(c.mode, ground.price, l),
-            ),
+        let (liq_distance, required) = match tightest(&plan, ground.price, &ground.moves) {
+            Some((d, m)) => (Some(d), m),
             None => (None, ground.moves.down.max(ground.moves.up)),
         };
         Ok(Now {
@@ -341,8 +340,13 @@ impl BacktestAdvisor {
 
     /// Runs the whole recommendation on this thread (and the sweep's).
     pub fn recommend_blocking(&self, request: &AdvisorRequest) -> Result<RecommendationSet, AdvisorError> {
+        self.recommend_rules(request, &rules(&request.instrument))
+    }
+
+    /// [`BacktestAdvisor::recommend_blocking`] over another list of rules
+    /// (the `advisor_sweep` bench sweeps more than the advisor's own).
+    pub fn recommend_rules(&self, request: &AdvisorRequest, list: &[Rule]) -> Result<RecommendationSet, AdvisorError> {
         let ground = self.ground(request)?;
-        let list = rules(&request.instrument);
         let w = ground.windows.len();
         let total = list.len() * (w + 1);
         // Job k: rule k / (w + 1); slot w is the rule at the current price.
@@ -394,14 +398,13 @@ impl BacktestAdvisor {
         let mut unavailable = Vec::new();
         let mut floor: Option<(Decimal, u32)> = None;
         for level in RiskLevel::ALL {
-            let limit = limit_of(level);
             let mut fates: BTreeMap<Fate, usize> = BTreeMap::new();
             let mut ranked: Vec<(f64, usize, Vec<f64>)> = Vec::new();
             for (r, rule) in list.iter().enumerate() {
                 if rule.risk_level != level {
                     continue;
                 }
-                let fate = match (&nows[r], score(&results[r], limit, penalties[r], &self.penalties)) {
+                let fate = match (&nows[r], score(&results[r], penalties[r], &self.penalties)) {
                     (None, _) => Fate::NotViableNow,
                     (Some(_), None) => Fate::FailedValidation,
                     (Some(n), Some(_)) if !n.safe() => Fate::Unsafe,
@@ -413,7 +416,7 @@ impl BacktestAdvisor {
                 *fates.entry(fate).or_default() += 1;
             }
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let track = track_record(&list, &results, &penalties, level, &self.penalties);
+            let track = track_record(list, &results, &penalties, level, &self.penalties);
             let mut picked = None;
             for (_, r, rois) in ranked.iter().take(MAX_TRIES) {
                 let Some(now) = nows[*r].as_ref() else { continue };
@@ -427,11 +430,16 @@ impl BacktestAdvisor {
                         continue;
                     }
                 }
-                picked = Some((s, now, *r, rois.clone()));
+                let forecast = Forecast::of(level, rois, ground.sigma_week);
+                if forecast.expected <= 0.0 {
+                    *fates.entry(Fate::NoEdge).or_default() += 1;
+                    continue;
+                }
+                picked = Some((s, now, *r, rois.clone(), forecast));
                 break;
             }
             match picked {
-                Some((s, now, r, rois)) => {
+                Some((s, now, r, rois, forecast)) => {
                     floor = Some((s.outcome.max_drawdown_pct, s.candidate.leverage));
                     let validation = Validation {
                         days: ground.windows.first().map_or(0.0, |x| x.days),
@@ -445,7 +453,6 @@ impl BacktestAdvisor {
                         liquidation_distance: now.liq_distance,
                         plausible_move: now.required,
                     };
-                    let forecast = Forecast::of(level, &validation.rois, &validation.track);
                     let rec = recommendation(&s, &ground.analysis, &request.instrument);
                     recommendations.push(with_forecast(rec, &forecast, &validation));
                 }
@@ -522,7 +529,6 @@ impl Rebacktest for BacktestAdvisor {
             .iter()
             .map(|w| Some(self.in_window(&rule, w, request)))
             .collect();
-        let limit = limit_of(proposal.risk_level);
         let pen = penalty(
             &rule,
             now.liq_over_move(),
@@ -530,17 +536,12 @@ impl Rebacktest for BacktestAdvisor {
             &request.instrument,
             &self.penalties,
         );
-        let Some((_, rois)) = score(&results, limit, pen, &self.penalties) else {
+        let Some((_, rois)) = score(&results, pen, &self.penalties) else {
             let why = results
                 .iter()
                 .enumerate()
                 .find_map(|(j, r)| match r {
                     Some(Ok(x)) if x.liquidated => Some(format!("it was liquidated in validation week {}", j + 1)),
-                    Some(Ok(x)) if x.drawdown > limit => Some(format!(
-                        "its drawdown in validation week {} exceeds the {} profile's limit",
-                        j + 1,
-                        proposal.risk_level.as_str()
-                    )),
                     Some(Err(Rejection::NotViable(code))) => {
                         Some(format!("in validation week {} the plan breaks the rule {code}", j + 1))
                     }
@@ -568,7 +569,13 @@ impl Rebacktest for BacktestAdvisor {
             liquidation_distance: now.liq_distance,
             plausible_move: now.required,
         };
-        let forecast = Forecast::of(proposal.risk_level, &validation.rois, &[]);
+        let forecast = Forecast::of(proposal.risk_level, &validation.rois, ground.sigma_week);
+        if forecast.expected <= 0.0 {
+            return Err(refuse(format!(
+                "it is not expected to earn over the next week ({:.2} %)",
+                forecast.expected
+            )));
+        }
         let rec = recommendation(&s, &ground.analysis, &request.instrument);
         Ok(with_forecast(rec, &forecast, &validation))
     }

@@ -10,18 +10,18 @@
 //!
 //! For each profile ([`super::profile`]) the rules cross:
 //! - **range half-width** = width factor × weekly σ, each side clamped to
-//!   [`HALF_WIDTH_LIMITS`]; the room is `(a, b)` × the half-width below and
-//!   above the price with `(a, b) = (1, 1)` for neutral, `(0.75, 1.25)` for
-//!   long (more room above) and `(1.25, 0.75)` for short; bounds snapped to
-//!   the tick (lower up, upper down);
+//!   [`HALF_WIDTH_LIMITS`]; a neutral range has the same room below and
+//!   above the price (a [`Rule`] made from a proposal may be long or short,
+//!   with room `(0.75, 1.25)` or `(1.25, 0.75)` × the half-width from
+//!   [`range`]); bounds snapped to the tick (lower up, upper down);
 //! - **grid counts** [`GRID_COUNTS`] (10–100);
 //! - **both spacings**;
 //! - **the profile's leverages**;
-//! - **all three modes** (the validation windows, not today's trend label,
-//!   decide whether a directional grid earns its place).
+//! - **neutral mode** only ([`MODES`]; why: [`super::profile`]).
 //!
-//! That is 4 × 9 × 2 × 2 × 3 = 432 rules per profile, 1296 in all, in a
-//! fixed order, so a sweep is deterministic.
+//! That is 3 × 9 × 2 × 2 = 108 conservative rules and 2 × 9 × 2 × 2 = 72
+//! moderate and 72 aggressive ones, 252 in all, in a fixed order, so a
+//! sweep is deterministic.
 
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
@@ -39,7 +39,7 @@ pub const GRID_COUNTS: [u32; 9] = [10, 15, 20, 30, 40, 50, 60, 80, 100];
 pub const HALF_WIDTH_LIMITS: (f64, f64) = (0.01, 0.40);
 
 /// The modes swept.
-pub const MODES: [GridMode; 3] = [GridMode::Neutral, GridMode::Long, GridMode::Short];
+pub const MODES: [GridMode; 1] = [GridMode::Neutral];
 
 /// One concrete grid to backtest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,18 +221,22 @@ mod tests {
     }
 
     #[test]
-    fn every_profile_sweeps_432_rules_over_all_modes() {
+    fn the_profiles_sweep_252_neutral_rules() {
         let r = rules(&Instrument::btcusdt());
-        assert_eq!(r.len(), 1296);
-        for level in RiskLevel::ALL {
-            assert_eq!(r.iter().filter(|x| x.risk_level == level).count(), 432);
-        }
-        for mode in MODES {
-            assert!(r.iter().any(|x| x.mode == mode));
-        }
+        assert_eq!(r.len(), 252);
+        let count = |level| r.iter().filter(|x| x.risk_level == level).count();
+        assert_eq!(
+            (
+                count(RiskLevel::Conservative),
+                count(RiskLevel::Moderate),
+                count(RiskLevel::Aggressive)
+            ),
+            (108, 72, 72)
+        );
+        assert!(r.iter().all(|x| x.mode == GridMode::Neutral && x.below == x.above));
         assert!(r.iter().all(|x| (10..=100).contains(&x.grids)));
         let c = candidates(&analysis(3.0), &Instrument::btcusdt());
-        assert_eq!(c.len(), 1296);
+        assert_eq!(c.len(), 252);
     }
 
     #[test]

@@ -203,7 +203,10 @@ impl Evaluation {
             ));
         }
         if !self.failures.is_empty() {
-            out.push_str(&format!("{} steps without any pick\n", self.failures.len()));
+            out.push_str(&format!("{} steps without any pick:\n", self.failures.len()));
+            for (step, why) in &self.failures {
+                out.push_str(&format!("  step {step}: {why}\n"));
+            }
         }
         out
     }

@@ -20,21 +20,29 @@
 //! # Rejections
 //!
 //! A rule is out when, in any window, its grid is not viable, its backtest
-//! fails, is liquidated or draws down more than its profile allows; and when
-//! its grid at the current price and σ is not viable or not **safe**: its
-//! estimated liquidation price must lie farther from the price than a
-//! plausible next-week move ([`Moves`]: the larger of [`SAFETY_SIGMAS`]
-//! weekly σ and the largest move over any `D`-day span of the candles, in
-//! the liquidation's direction; both directions for a neutral grid).
+//! fails or is liquidated; and when its grid at the current price and σ is
+//! not viable or not **safe**: each of its estimated liquidation prices
+//! (below for the long side, above for the short side; a neutral grid has
+//! both, [`crate::grid::GridPlan::long_liquidation_price`]) must lie
+//! farther from the price than a plausible next-week move that way
+//! ([`Moves`]: the larger of a [`SAFETY_SIGMAS`]-σ weekly log move and the
+//! largest move over any `D`-day span of the candles).
 //!
 //! # Score
 //!
-//! `score = mean − λ·sd − penalties` over the windows' ROIs scaled to 7
-//! days, percent ([`Penalties`]): the mean rewards what held up, the
-//! spread (λ = 0.5) punishes luck in one window, and the penalties are what
-//! predicts blow-ups and thin profits — liquidation distance short of twice
-//! the plausible move, a range narrower than 1.5 weekly σ on a side,
-//! leverage, and a grid spacing under four round trips' fees.
+//! `score = μ·mean − λ·sd − penalties` over the windows' ROIs scaled to 7
+//! days, percent ([`Penalties`]): the spread (λ = 0.5) punishes luck in
+//! one window, and the penalties are what predicts blow-ups and thin
+//! profits — liquidation distance short of twice the plausible move, a
+//! range narrower than 3 weekly σ on a side, leverage, and a grid spacing
+//! under four round trips' fees. The mean's weight is small (μ = 0.2): on
+//! the training data (BTC and ETH 5m, 26 weekly steps each) the top tenth
+//! of the rules by validation mean did no better the week after than all
+//! of them, while width and leverage did matter. For the same reason the
+//! profile's drawdown limit is not required in the validation weeks (it is
+//! in the in-sample backtest): requiring it favoured setups fitted to calm
+//! weeks and lowered the next week's mean (conservative −0.3 % instead of
+//! +0.3 %).
 //!
 //! # Picks, ordered by risk
 //!
@@ -61,7 +69,7 @@ use rust_decimal::Decimal;
 use super::candidates::{Candidate, Rule};
 use super::profile::Profile;
 use super::sweep::{config_of, BacktestOutcome, GridBacktester, Rejection};
-use crate::analysis::indicators::{log_return_std, to_f64};
+use crate::analysis::indicators::{log_return_std, resample_hourly, to_f64};
 use crate::analysis::DAY_MS;
 use crate::backtest::PreparedCandles;
 use crate::grid::{plan, GridPlan};
@@ -77,11 +85,13 @@ pub const MAX_TRIES: usize = 48;
 /// Weights of the score (see the module docs), percent of weekly ROI.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Penalties {
+    /// Weight of the windows' mean.
+    pub mean: f64,
     /// Weight of the windows' standard deviation.
     pub spread: f64,
     /// Per unit of `2 − liquidation distance / plausible move` (when > 0).
     pub liquidation: f64,
-    /// Per weekly σ of room short of 1.5 on the narrower side.
+    /// Per weekly σ of room short of 3 on the narrower side.
     pub width: f64,
     /// Per unit of leverage.
     pub leverage: f64,
@@ -92,9 +102,10 @@ pub struct Penalties {
 impl Default for Penalties {
     fn default() -> Self {
         Penalties {
+            mean: 0.2,
             spread: 0.5,
             liquidation: 1.0,
-            width: 0.5,
+            width: 1.0,
             leverage: 0.1,
             fees: 1.0,
         }
@@ -139,10 +150,15 @@ impl Scheme {
     }
 }
 
-/// Daily volatility of `candles` (interval `interval`), a fraction.
+/// Daily volatility of `candles` (interval `interval`), a fraction: the
+/// standard deviation of hourly log returns (candles shorter than an hour
+/// are first resampled to hours: minute returns carry bid-ask noise that
+/// scaled up to a week overstates the weekly σ) × √(bars per day).
 pub fn daily_volatility(candles: &[Candle], interval: Interval) -> f64 {
-    let per_day = DAY_MS as f64 / interval.millis().max(1) as f64;
-    let v = log_return_std(candles) * per_day.sqrt();
+    let hourly = resample_hourly(candles, interval);
+    let step = interval.millis().max(Interval::H1.millis());
+    let per_day = DAY_MS as f64 / step as f64;
+    let v = log_return_std(&hourly) * per_day.sqrt();
     if v.is_finite() {
         v
     } else {
@@ -160,12 +176,16 @@ pub struct Moves {
 }
 
 impl Moves {
-    /// `SAFETY_SIGMAS` weekly σ, or the largest fall and rise over any
-    /// `horizon_ms` span of `history` (from a close to the lowest low and
-    /// highest high within the span), whichever is larger.
+    /// A log move of `SAFETY_SIGMAS` weekly σ (down `1 − e^(−zσ)`, up
+    /// `e^(zσ) − 1`), or the largest fall and rise over any `horizon_ms` span
+    /// of `history` (from a close to the lowest low and highest high within
+    /// the span), whichever is larger.
     pub fn of(history: &[Candle], sigma_week: f64, horizon_ms: i64, interval: Interval) -> Moves {
-        let floor = SAFETY_SIGMAS * sigma_week.max(0.0);
-        let mut moves = Moves { down: floor, up: floor };
+        let z = SAFETY_SIGMAS * sigma_week.max(0.0);
+        let mut moves = Moves {
+            down: 1.0 - (-z).exp(),
+            up: z.exp() - 1.0,
+        };
         let n = history.len();
         let span = usize::try_from(horizon_ms / interval.millis().max(1))
             .unwrap_or(1)
@@ -193,15 +213,30 @@ impl Moves {
     }
 
     /// The move a liquidation at `liquidation` (from `price`) must stay out
-    /// of reach of: down for a long's, up for a short's, the larger of both
-    /// for a neutral grid's (its estimate is the worse side only).
-    pub fn against(&self, mode: crate::grid::GridMode, price: Decimal, liquidation: Decimal) -> f64 {
-        match mode {
-            crate::grid::GridMode::Neutral => self.down.max(self.up),
-            _ if liquidation < price => self.down,
-            _ => self.up,
+    /// of reach of: down when it lies below the price, up when above.
+    pub fn against(&self, price: Decimal, liquidation: Decimal) -> f64 {
+        if liquidation < price {
+            self.down
+        } else {
+            self.up
         }
     }
+}
+
+/// The safety figures of a plan at `price`: its tightest liquidation
+/// `(distance, plausible move that way)`, fractions of the price, taken
+/// over the long side (below) and the short side (above); `None` when it
+/// has no liquidation price.
+pub fn tightest(plan: &GridPlan, price: Decimal, moves: &Moves) -> Option<(f64, f64)> {
+    [
+        plan.long_liquidation_price,
+        plan.short_liquidation_price,
+        plan.liquidation_price,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|l| (liquidation_distance(price, l), moves.against(price, l)))
+    .min_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)))
 }
 
 /// The distance from `price` to `liquidation`, fraction of the price.
@@ -277,9 +312,9 @@ pub struct WindowResult {
 }
 
 impl WindowResult {
-    /// Whether the result keeps the rule in its profile.
-    pub fn passes(&self, limit: f64) -> bool {
-        !self.liquidated && self.drawdown <= limit
+    /// Whether the result keeps the rule in the running: not liquidated.
+    pub fn passes(&self) -> bool {
+        !self.liquidated
     }
 }
 
@@ -357,7 +392,7 @@ pub fn penalty(
     p: &Penalties,
 ) -> f64 {
     let liq = liq_over_move.map_or(0.0, |r| (2.0 - r).max(0.0));
-    let width = (1.5 - rule.below.min(rule.above)).max(0.0);
+    let width = (3.0 - rule.below.min(rule.above)).max(0.0);
     let spacing = (rule.below + rule.above) * sigma_week / f64::from(rule.grids.max(1));
     let round_trip = 2.0 * instrument.maker_fee.to_f64().unwrap_or(0.0);
     let fees = if round_trip > 0.0 {
@@ -369,17 +404,16 @@ pub fn penalty(
 }
 
 /// The score of window results (see the module docs); `None` when a result
-/// is missing or does not pass the profile's limit.
+/// is missing, failed or liquidated.
 pub fn score(
     results: &[Option<Result<WindowResult, Rejection>>],
-    limit: f64,
     penalty: f64,
     p: &Penalties,
 ) -> Option<(f64, Vec<f64>)> {
     let mut rois = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Some(Ok(w)) if w.passes(limit) => rois.push(w.roi_7d),
+            Some(Ok(w)) if w.passes() => rois.push(w.roi_7d),
             _ => return None,
         }
     }
@@ -387,7 +421,7 @@ pub fn score(
         return None;
     }
     let (mean, sd) = mean_sd(&rois);
-    Some((mean - p.spread * sd - penalty, rois))
+    Some((p.mean * mean - p.spread * sd - penalty, rois))
 }
 
 /// The drawdown limit of a profile, percent.
@@ -406,7 +440,6 @@ pub fn track_record(
     level: RiskLevel,
     p: &Penalties,
 ) -> Vec<f64> {
-    let limit = limit_of(level);
     let windows = results.first().map_or(0, Vec::len);
     let mut out = Vec::new();
     for j in 1..windows {
@@ -418,7 +451,7 @@ pub fn track_record(
             let (Some(res), Some(pen)) = (results.get(r), penalties.get(r)) else {
                 continue;
             };
-            let Some((s, _)) = score(&res[..j], limit, *pen, p) else {
+            let Some((s, _)) = score(&res[..j], *pen, p) else {
                 continue;
             };
             if best.is_none_or(|(b, _)| s > b) {
@@ -473,16 +506,19 @@ mod tests {
         let m = Moves::of(&c, 0.01, 7 * DAY_MS, Interval::H1);
         assert!((m.down - 0.2).abs() < 1e-9, "{m:?}");
         assert!((m.up - 0.25).abs() < 1e-9, "{m:?}");
+        // Calm candles: 3 weekly σ of 5 %, as a log move each way.
         let calm = Moves::of(&c[..50], 0.05, 7 * DAY_MS, Interval::H1);
-        assert!((calm.down - 0.15).abs() < 1e-9 && (calm.up - 0.15).abs() < 1e-9);
-        use crate::grid::GridMode;
-        assert_eq!(m.against(GridMode::Long, dec!(100), dec!(50)), m.down);
-        assert_eq!(m.against(GridMode::Short, dec!(100), dec!(150)), m.up);
-        assert_eq!(m.against(GridMode::Neutral, dec!(100), dec!(50)), m.up.max(m.down));
+        assert!((calm.down - (1.0 - (-0.15f64).exp())).abs() < 1e-9);
+        assert!((calm.up - (0.15f64.exp() - 1.0)).abs() < 1e-9);
+        // A huge σ never makes a fall beyond 100 % plausible.
+        let wild = Moves::of(&c[..50], 0.6, 7 * DAY_MS, Interval::H1);
+        assert!(wild.down < 1.0 && wild.up > 4.0);
+        assert_eq!(m.against(dec!(100), dec!(50)), m.down);
+        assert_eq!(m.against(dec!(100), dec!(150)), m.up);
     }
 
     #[test]
-    fn a_liquidated_or_over_limit_window_rules_the_rule_out() {
+    fn a_liquidated_or_failed_window_rules_the_rule_out() {
         let ok = |roi: f64| {
             Some(Ok(WindowResult {
                 roi_7d: roi,
@@ -491,23 +527,25 @@ mod tests {
             }))
         };
         let p = Penalties::default();
-        let (s, rois) = score(&[ok(2.0), ok(4.0)], 10.0, 0.5, &p).unwrap();
+        let (s, rois) = score(&[ok(2.0), ok(4.0)], 0.5, &p).unwrap();
         let sd = 2f64.sqrt();
-        assert!((s - (3.0 - 0.5 * sd - 0.5)).abs() < 1e-12);
+        assert!((s - (0.2 * 3.0 - 0.5 * sd - 0.5)).abs() < 1e-12);
         assert_eq!(rois, vec![2.0, 4.0]);
         let liq = Some(Ok(WindowResult {
             roi_7d: 9.0,
             drawdown: 5.0,
             liquidated: true,
         }));
-        assert!(score(&[ok(2.0), liq], 10.0, 0.0, &p).is_none());
+        assert!(score(&[ok(2.0), liq], 0.0, &p).is_none());
+        // A deep drawdown in a validation week counts through the ROI and
+        // the spread, not as a rejection.
         let deep = Some(Ok(WindowResult {
-            roi_7d: 9.0,
-            drawdown: 11.0,
+            roi_7d: -9.0,
+            drawdown: 40.0,
             liquidated: false,
         }));
-        assert!(score(&[ok(2.0), deep], 10.0, 0.0, &p).is_none());
-        assert!(score(&[ok(2.0), Some(Err(Rejection::NotViable("x")))], 10.0, 0.0, &p).is_none());
-        assert!(score(&[ok(2.0), None], 10.0, 0.0, &p).is_none());
+        assert!(score(&[ok(2.0), deep], 0.0, &p).is_some());
+        assert!(score(&[ok(2.0), Some(Err(Rejection::NotViable("x")))], 0.0, &p).is_none());
+        assert!(score(&[ok(2.0), None], 0.0, &p).is_none());
     }
 }

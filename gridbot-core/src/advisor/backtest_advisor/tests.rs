@@ -219,10 +219,10 @@ fn a_profile_whose_liquidations_a_plausible_week_reaches_says_no_safe_pick() {
     let calm = a.recommend_blocking(&crash_request(0.0)).unwrap();
     assert_eq!(calm.recommendations.len(), 3, "{:?}", calm.unavailable);
     assert!(calm.recommendations.iter().all(|r| r.validation_roi_pct.len() == 4));
-    // A 45 % crash in the history makes a 45 % week plausible: no leveraged
-    // grid's liquidation is out of its reach, so aggressive (4x and 6x) says
-    // so; a 1x or 2x grid still is.
-    let set = a.recommend_blocking(&crash_request(0.45)).unwrap();
+    // A 60 % crash and its 150 % recovery in the history make such weeks
+    // plausible: every 3x or 4x grid's short side (and its long side) is
+    // within reach, so aggressive says so; a 1x grid's is not.
+    let set = a.recommend_blocking(&crash_request(0.6)).unwrap();
     assert!(set
         .recommendations
         .iter()
@@ -235,7 +235,7 @@ fn a_profile_whose_liquidations_a_plausible_week_reaches_says_no_safe_pick() {
     assert!(u.reason.contains("no safe aggressive setup"), "{}", u.reason);
     assert!(u.reason.contains("plausible next-week move"), "{}", u.reason);
     for r in &set.recommendations {
-        assert!(r.plausible_move_pct >= dec!(45), "{r:?}");
+        assert!(r.plausible_move_pct >= dec!(60), "{r:?}");
         if let Some(d) = r.liquidation_distance_pct {
             assert!(d > r.plausible_move_pct);
         }
