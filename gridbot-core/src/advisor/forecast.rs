@@ -11,7 +11,8 @@
 //!   returns grow with σ: picks in weeks of above-median σ earned several
 //!   times those below), times the σ now: `prior = K[profile] · σ_week`
 //!   with [`PRIOR_PCT_PER_SIGMA`];
-//! - `expected_roi_7d_pct = SHRINK·m + (1 − SHRINK)·prior`, [`SHRINK`] = 0.2
+//! - a pick whose forecast is not positive is not recommended;
+//! - `expected_roi_7d_pct = SHRINK·m + (1 − SHRINK)·prior`, [`SHRINK`] = 0.1
 //!   (the validation mean barely predicted the next week);
 //! - the range: `expected ± s`, `s` the standard deviation of the pick's
 //!   validation ROIs (at least [`MIN_SPREAD_PCT`]);
@@ -24,9 +25,14 @@
 //! estimate from, and a proposal (DeepSeek) has none.
 //!
 //! The constants were fitted on the BTC and ETH 5m files of `shared/data`
-//! (26–27 weekly steps each; the mean next-week outcome of the picks was
-//! 0.34 %, 0.45 % and 0.72 % for the three profiles at a mean weekly σ of
-//! about 0.16); SOL and XRP were held out. See [`super::evaluate`].
+//! (27 weekly steps each) with `gridbot recommend --evaluate`: the mean
+//! next-week outcome of the first full run's picks, less the shrunk
+//! validation mean, per unit of σ. SOL and XRP were held out. On the final
+//! method the training files gave means of 0.34 %, 0.10 % and 0.10 % for
+//! the three profiles against forecasts of 0.31 %, 0.16 % and 0.24 %
+//! (see [`super::evaluate`] for all figures). Moderate and aggressive grids
+//! earned little more than conservative ones on these files; their priors
+//! say so.
 
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;

@@ -34,7 +34,7 @@
 //! days, percent ([`Penalties`]): the spread (λ = 0.5) punishes luck in
 //! one window, and the penalties are what predicts blow-ups and thin
 //! profits — liquidation distance short of twice the plausible move, a
-//! range narrower than 3 weekly σ on a side, leverage, and a grid spacing
+//! range narrower than 3.5 weekly σ on a side, leverage, and a grid spacing
 //! under four round trips' fees. The mean's weight is small (μ = 0.2): on
 //! the training data (BTC and ETH 5m, 26 weekly steps each) the top tenth
 //! of the rules by validation mean did no better the week after than all
@@ -91,7 +91,7 @@ pub struct Penalties {
     pub spread: f64,
     /// Per unit of `2 − liquidation distance / plausible move` (when > 0).
     pub liquidation: f64,
-    /// Per weekly σ of room short of 3 on the narrower side.
+    /// Per weekly σ of room short of 3.5 on the narrower side.
     pub width: f64,
     /// Per unit of leverage.
     pub leverage: f64,
@@ -392,7 +392,7 @@ pub fn penalty(
     p: &Penalties,
 ) -> f64 {
     let liq = liq_over_move.map_or(0.0, |r| (2.0 - r).max(0.0));
-    let width = (3.0 - rule.below.min(rule.above)).max(0.0);
+    let width = (3.5 - rule.below.min(rule.above)).max(0.0);
     let spacing = (rule.below + rule.above) * sigma_week / f64::from(rule.grids.max(1));
     let round_trip = 2.0 * instrument.maker_fee.to_f64().unwrap_or(0.0);
     let fees = if round_trip > 0.0 {
