@@ -1,7 +1,8 @@
 //! Three grid recommendations (conservative, moderate, aggressive) for
 //! BTCUSDT from real 1-minute candles, by the backtest advisor: it analyses
-//! the market, sweeps candidate grids, backtests each over the last 7 days
-//! and keeps the best viable one per risk profile.
+//! the market, validates candidate grids walk-forward over the weeks before
+//! (see `gridbot_core::advisor::walk_forward`), keeps the best safe one per
+//! risk profile and forecasts its next 7 days.
 //!
 //! `cargo run --example recommend [FILE.csv]` — by default the shared
 //! 1-minute BTCUSDT candles (`../shared/data/binance_BTCUSDT_1m.csv`), up
@@ -49,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "\n{:<13} {:<8} {:>9} {:>9} {:>5} {:>4} {:>8} {:>9} {:>8} {:>10}",
-        "profile", "mode", "lower", "upper", "grids", "lev", "ROI 7d", "APR", "max DD", "min inv."
+        "profile", "mode", "lower", "upper", "grids", "lev", "exp 7d", "backtest", "max DD", "min inv."
     );
     for r in &set.recommendations {
         println!(
@@ -60,8 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.upper,
             r.grids,
             r.leverage,
-            r.roi_pct,
-            r.apr_pct,
+            r.expected_roi_7d_pct,
+            r.backtest_roi_pct,
             r.max_drawdown_pct,
             r.min_investment
         );

@@ -55,7 +55,10 @@ fn check_recommendations(v: &Value) {
             "lower",
             "upper",
             "expected_roi_30d",
-            "roi_pct",
+            "expected_roi_7d_pct",
+            "expected_roi_7d_low_pct",
+            "expected_roi_7d_high_pct",
+            "backtest_roi_pct",
             "apr_pct",
             "max_drawdown_pct",
             "min_investment",
@@ -105,7 +108,44 @@ fn the_table_shows_the_analysis_and_one_row_per_profile() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Market analysis for BTCUSDT"), "{text}");
     assert!(text.contains("trend") && text.contains("volatility") && text.contains("support"));
-    assert!(text.contains("ROI 7d %") && text.contains("liquidation"));
+    assert!(text.contains("exp 7d %") && text.contains("backtest %") && text.contains("liquidation"));
+}
+
+#[test]
+fn evaluate_prints_the_walk_forward_table_for_a_candle_file() {
+    // 43 days of 5-minute candles: 35 days of history leave one weekly step.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("ts_ms,open,high,low,close,volume\n");
+    let mut prev = 30000.0f64;
+    for i in 0..43 * 288i64 {
+        let close = (30000.0 * (1.0 + 0.03 * (i as f64 * std::f64::consts::TAU / 288.0).sin()) * 10.0).round() / 10.0;
+        let (hi, lo) = (prev.max(close) + 15.0, prev.min(close) - 15.0);
+        text.push_str(&format!(
+            "{},{prev:.1},{hi:.1},{lo:.1},{close:.1},1.5\n",
+            1_700_000_000_000 + i * 300_000
+        ));
+        prev = close;
+    }
+    let path = dir.path().join("binance_BTCUSDT_5m.csv");
+    std::fs::write(&path, text).unwrap();
+    let out = gridbot(&["recommend", "--evaluate", path.to_str().unwrap(), "--weeks", "3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("1 weekly steps"), "{text}");
+    for profile in ["conservative", "moderate", "aggressive"] {
+        assert!(text.contains(profile), "{text}");
+    }
+    assert!(text.contains("expected 7d") && text.contains("liquidated"), "{text}");
+    let v = json(&gridbot(&[
+        "recommend",
+        "--evaluate",
+        path.to_str().unwrap(),
+        "--weeks",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(v["weeks"], 1);
+    assert_eq!(v["profiles"].as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -6,11 +6,17 @@
 //! 2. DeepSeek is asked ([`crate::prompt`]) with the client's timeout;
 //! 3. the answer is parsed strictly ([`crate::response`]), every proposal is
 //!    snapped inward to the tick and checked against [`ProposalBounds`];
-//! 4. every proposal is re-backtested through [`Rebacktest`]; the numbers
-//!    shown are that backtest's, the model's rationale is appended to the
-//!    description.
+//! 4. every proposal is re-backtested through [`Rebacktest`] — with the
+//!    backtest advisor, the same walk-forward validation, safety test and
+//!    forecast its own picks get (`expected_roi_7d_pct` and its range,
+//!    `expected_roi_30d` from it, the in-sample `backtest_roi_pct`); the
+//!    numbers shown are that validation's, the model's rationale is appended
+//!    to the description;
+//! 5. the three must be ordered by risk like the backtest advisor's picks
+//!    ([`gridbot_core::advisor::check_order`]: no profile with a larger
+//!    drawdown or leverage than a riskier one).
 //!
-//! Any failure in 2–4 (timeout, HTTP error, malformed answer, a bound
+//! Any failure in 2–5 (timeout, HTTP error, malformed answer, a bound
 //! broken, a proposal not viable) returns the fallback's answer unchanged
 //! but with `fallback_reason` saying what went wrong. All three proposals
 //! must pass; a partly good answer is not mixed with backtest picks, so a
@@ -20,7 +26,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gridbot_core::advisor::{GridProposal, ProposalBounds, Rebacktest};
+use gridbot_core::advisor::{check_order, GridProposal, ProposalBounds, Rebacktest};
 use gridbot_core::error::AdvisorError;
 use gridbot_core::model::Rounding;
 use gridbot_core::ports::{Advisor, AdvisorRequest, Recommendation, RecommendationSet};
@@ -89,6 +95,7 @@ impl DeepSeekAdvisor {
             }
             out.push(rec);
         }
+        check_order(&out).map_err(DeepSeekError::NotViable)?;
         Ok(out)
     }
 }

@@ -129,7 +129,7 @@ impl Advisor for Fallback {
                     30,
                     2,
                 );
-                r.roi_pct = dec!(1.5);
+                r.backtest_roi_pct = dec!(1.5);
                 r
             })
             .collect();
@@ -162,7 +162,7 @@ impl Rebacktest for Rebacktester {
             p.grids,
             p.leverage,
         );
-        r.roi_pct = Decimal::from(p.grids) / dec!(10);
+        r.backtest_roi_pct = Decimal::from(p.grids) / dec!(10);
         r.description = "Backtested.".into();
         Ok(r)
     }
@@ -198,7 +198,7 @@ async fn good_answers_are_shown_with_their_rebacktested_numbers() {
     let levels: Vec<_> = set.recommendations.iter().map(|r| r.risk_level).collect();
     assert_eq!(levels, RiskLevel::ALL.to_vec());
     for r in &set.recommendations {
-        assert_eq!(r.roi_pct, Decimal::from(r.grids) / dec!(10));
+        assert_eq!(r.backtest_roi_pct, Decimal::from(r.grids) / dec!(10));
     }
     let c = &set.recommendations[0];
     assert_eq!((c.lower, c.upper), (dec!(90.1), dec!(110))); // snapped inward to the 0.1 tick

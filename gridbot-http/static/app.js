@@ -236,7 +236,8 @@ function renderAnalysis() {
   if (!r) return;
   const m = r.market_analysis, symbol = r.symbol;
   $('ai-analysis').textContent = t('ai.trend', { trend: t('trend.' + m.trend), vol: (m.volatility * 100).toFixed(2) + ' %', price: price(m.current_price, symbol) });
-  $('ai-status').textContent = r.recommendations.length ? '' : t('ai.none');
+  const missing = (r.unavailable || []).map(u => t('ai.nopick', { risk: t('risk.' + u.risk_level), reason: u.reason }));
+  $('ai-status').textContent = r.recommendations.length ? missing.join(' ') : [t('ai.none'), ...missing].join(' ');
   $('ai-cards').replaceChildren(...r.recommendations.map((rec, i) => recommendationCard(rec, r.recommended_strategies[i] || {}, symbol, x =>
     openStart({ kind: 'rec', rec: x, symbol, label: `${t('risk.' + x.risk_level)} · ${symbol}`, amount: defaultAmount(x.min_investment) }))));
 }

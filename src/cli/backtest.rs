@@ -18,7 +18,8 @@
 //! end_price, investment, final_equity, total_pnl, grid_profit,
 //! position_pnl, fees, roi_pct, apr_pct, max_drawdown_pct, round_trips,
 //! fills, win_rate, liquidated, stop_reason, equity_curve`) plus `symbol`,
-//! `liquidation_price` and `plan_errors`; decimals as strings.
+//! `liquidation_price` and `plan_errors`; decimals as strings, USDT amounts
+//! rounded to cents and percentages to 2 places (`BacktestReport::rounded`).
 //!
 //! This module also holds the flag groups and helpers `gridbot recommend`
 //! shares: [`load_candles`], [`progress_bar`], [`table`].
@@ -122,7 +123,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         .map_err(|e| CliError::runtime(format!("the backtest stopped unexpectedly: {e}")))?
         .map_err(|e| CliError::new(e.to_string()))?;
     if args.json {
-        let mut value = serde_json::to_value(&report)
+        let mut value = serde_json::to_value(report.rounded())
             .map_err(|e| CliError::runtime(format!("cannot encode the report as JSON: {e}")))?;
         if let Some(obj) = value.as_object_mut() {
             obj.insert("symbol".into(), serde_json::json!(plan.symbol));
@@ -141,6 +142,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 /// The human report.
 pub fn render(r: &BacktestReport, liquidation: Option<Decimal>) -> String {
     let d = |x: Decimal| x.normalize().to_string();
+    let r = &r.rounded();
     let rows: Vec<Vec<String>> = [
         ("candles", r.candles.to_string()),
         ("days", d(r.days)),
@@ -149,14 +151,14 @@ pub fn render(r: &BacktestReport, liquidation: Option<Decimal>) -> String {
             format!("{} / {}", d(r.start_price), d(r.end_price)),
         ),
         ("investment", format!("{} USDT", d(r.investment))),
-        ("final equity", format!("{} USDT", d(r.final_equity.round_dp(4)))),
-        ("total PnL", format!("{} USDT", d(r.total_pnl.round_dp(4)))),
-        ("grid profit", format!("{} USDT", d(r.grid_profit.round_dp(4)))),
-        ("position PnL", format!("{} USDT", d(r.position_pnl.round_dp(4)))),
-        ("fees", format!("{} USDT", d(r.fees.round_dp(4)))),
-        ("ROI", format!("{} %", d(r.roi_pct.round_dp(2)))),
-        ("APR", format!("{} %", d(r.apr_pct.round_dp(2)))),
-        ("max drawdown", format!("{} %", d(r.max_drawdown_pct.round_dp(2)))),
+        ("final equity", format!("{} USDT", d(r.final_equity))),
+        ("total PnL", format!("{} USDT", d(r.total_pnl))),
+        ("grid profit", format!("{} USDT", d(r.grid_profit))),
+        ("position PnL", format!("{} USDT", d(r.position_pnl))),
+        ("fees", format!("{} USDT", d(r.fees))),
+        ("ROI", format!("{} %", d(r.roi_pct))),
+        ("APR", format!("{} %", d(r.apr_pct))),
+        ("max drawdown", format!("{} %", d(r.max_drawdown_pct))),
         ("round trips", r.round_trips.to_string()),
         ("fills", r.fills.to_string()),
         ("win rate", format!("{} %", d(r.win_rate))),

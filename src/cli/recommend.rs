@@ -1,6 +1,16 @@
 //! `gridbot recommend`: three grid setups (conservative, moderate,
-//! aggressive) for a symbol from a candle file, each one a backtest of the
-//! file's last 7 days.
+//! aggressive) for a symbol from a candle file, chosen by a walk-forward
+//! validation over the file's last weeks (see
+//! `gridbot_core::advisor::walk_forward`), each with a 7-day forecast and
+//! its in-sample backtest of the last 7 days.
+//!
+//! `gridbot recommend --evaluate FILE.csv --weeks N` judges the advisor on
+//! the file instead: for each of the last N weekly steps it recommends from
+//! the candles before the step and runs every pick over the week after, then
+//! prints the per-profile table (forecast shown, what the next week gave,
+//! liquidations, drawdowns beyond twice the one shown; see
+//! `gridbot_core::advisor::evaluate`). The symbol defaults to the one in
+//! the file name.
 //!
 //! `--advisor backtest` (default) sweeps candidates with the embedded
 //! [`BacktestAdvisor`]; `--advisor deepseek` asks DeepSeek (key from
@@ -13,7 +23,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use gridbot_core::advisor::evaluate::evaluate;
 use gridbot_core::advisor::{BacktestAdvisor, BacktestAdvisorConfig, CoreBacktester, Rebacktest};
+use gridbot_core::feed::symbol_from_path;
 use gridbot_core::model::{Interval, Symbol};
 use gridbot_core::ports::{Advisor, AdvisorRequest, RecommendationSet};
 use gridbot_deepseek::{ChatClient, DeepSeekAdvisor, DeepSeekConfig};
@@ -35,12 +47,24 @@ pub enum AdvisorKind {
 /// Arguments of `gridbot recommend`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Contract symbol, e.g. BTCUSDT.
-    #[arg(long)]
-    pub symbol: String,
-    /// Candle CSV (`ts_ms,open,high,low,close,volume`, oldest first); its last 7 days are backtested.
+    /// Contract symbol, e.g. BTCUSDT (with --evaluate: taken from the file name when omitted).
+    #[arg(long, required_unless_present = "evaluate")]
+    pub symbol: Option<String>,
+    /// Candle CSV (`ts_ms,open,high,low,close,volume`, oldest first); its last 35 days are used
+    /// (4 validation weeks and a week of lookback; at least 2 days).
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        required_unless_present = "evaluate",
+        conflicts_with = "evaluate"
+    )]
+    pub candles: Option<PathBuf>,
+    /// Evaluate the advisor walk-forward on this candle file instead of recommending.
     #[arg(long, value_name = "FILE.csv")]
-    pub candles: PathBuf,
+    pub evaluate: Option<PathBuf>,
+    /// Weekly steps of --evaluate (the file's last N weeks).
+    #[arg(long, default_value_t = 27, requires = "evaluate")]
+    pub weeks: usize,
     /// Candle interval of the file (1m, 5m, 1h, ...); inferred from the timestamps when omitted.
     #[arg(long)]
     pub interval: Option<Interval>,
@@ -63,7 +87,19 @@ pub struct Args {
 
 /// Runs `gridbot recommend`.
 pub async fn run(args: Args) -> Result<(), CliError> {
-    let symbol = Symbol::new(&args.symbol)?;
+    let file = match (&args.evaluate, &args.candles) {
+        (Some(f), _) | (None, Some(f)) => f.clone(),
+        (None, None) => return Err(CliError::new("--candles FILE.csv or --evaluate FILE.csv is required")),
+    };
+    let symbol = match &args.symbol {
+        Some(s) => Symbol::new(s)?,
+        None => symbol_from_path(&file).ok_or_else(|| {
+            CliError::new(format!(
+                "--symbol is required: no symbol in the file name {}",
+                file.display()
+            ))
+        })?,
+    };
     let instrument = args.instrument.resolve(symbol).await?;
     if args.investment <= Decimal::ZERO {
         return Err(CliError::new(format!(
@@ -71,7 +107,10 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             args.investment
         )));
     }
-    let (candles, interval) = load_candles(&args.candles, args.interval)?;
+    let (candles, interval) = load_candles(&file, args.interval)?;
+    if args.evaluate.is_some() {
+        return run_evaluation(&args, instrument, interval, candles).await;
+    }
     let now = candles.last().map_or(0, |c| c.ts + interval.millis());
     let request = AdvisorRequest::new(instrument, interval, Arc::new(candles), now);
 
@@ -110,11 +149,86 @@ pub async fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
+async fn run_evaluation(
+    args: &Args,
+    instrument: gridbot_core::model::Instrument,
+    interval: Interval,
+    candles: Vec<gridbot_core::model::Candle>,
+) -> Result<(), CliError> {
+    if args.weeks == 0 {
+        return Err(CliError::new("--weeks must be at least 1, got 0"));
+    }
+    let advisor = BacktestAdvisor::new(
+        Arc::new(CoreBacktester::default()),
+        BacktestAdvisorConfig {
+            investment: args.investment,
+            threads: args.threads,
+            ..BacktestAdvisorConfig::default()
+        },
+    );
+    let weeks = args.weeks;
+    let json = args.json;
+    let bar = progress_bar("evaluating weekly steps");
+    let steps_bar = bar.clone();
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        let progress = move |done: usize, total: usize| {
+            steps_bar.set_length(total as u64);
+            steps_bar.set_position(done as u64);
+        };
+        evaluate(
+            &advisor,
+            advisor.backtester().as_ref(),
+            &instrument,
+            interval,
+            &candles,
+            weeks,
+            Some(&progress),
+        )
+    })
+    .await
+    .map_err(|e| CliError::runtime(format!("the evaluation stopped unexpectedly: {e}")))?;
+    bar.finish_and_clear();
+    let eval = result.map_err(|e| CliError::new(e.to_string()))?;
+    if json {
+        let rows: Vec<serde_json::Value> = eval
+            .rows()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "profile": r.risk_level.as_str(),
+                    "weeks": r.weeks,
+                    "picks": r.picks,
+                    "mean_expected_roi_7d_pct": r.mean_expected,
+                    "mean_backtest_roi_pct": r.mean_backtest,
+                    "mean_next_week_roi_pct": r.mean_outcome,
+                    "median_next_week_roi_pct": r.median_outcome,
+                    "positive": r.positive,
+                    "liquidated": r.liquidated,
+                    "drawdown_over_2x_shown": r.drawdown_over_2x,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "weeks": eval.weeks, "profiles": rows }))
+            .map_err(|e| CliError::runtime(format!("cannot encode the evaluation as JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        println!(
+            "Walk-forward evaluation: {} weekly steps, each pick run over the week after ({:.0} s)",
+            eval.weeks,
+            started.elapsed().as_secs_f64()
+        );
+        print!("{}", eval.table());
+    }
+    Ok(())
+}
+
 fn print_json(set: &RecommendationSet) -> Result<(), CliError> {
     let value = serde_json::json!({
         "analysis": set.analysis,
         "recommendations": set.recommendations,
         "source": set.source,
+        "unavailable": set.unavailable,
         "fallback_reason": set.fallback_reason,
         "generated_at": set.generated_at,
     });
@@ -168,8 +282,11 @@ pub fn render(set: &RecommendationSet) -> String {
         "upper",
         "grids",
         "lev",
-        "ROI 7d %",
-        "ROI 30d %",
+        "exp 7d %",
+        "7d range %",
+        "exp 30d %",
+        "backtest %",
+        "days",
         "APR %",
         "max DD %",
         "trips",
@@ -187,8 +304,11 @@ pub fn render(set: &RecommendationSet) -> String {
             r.upper.to_string(),
             r.grids.to_string(),
             format!("{}x", r.leverage),
-            r.roi_pct.to_string(),
+            r.expected_roi_7d_pct.to_string(),
+            format!("{} to {}", r.expected_roi_7d_low_pct, r.expected_roi_7d_high_pct),
             r.expected_roi_30d.to_string(),
+            r.backtest_roi_pct.to_string(),
+            r.backtest_days.to_string(),
             r.apr_pct.to_string(),
             r.max_drawdown_pct.to_string(),
             r.round_trips.to_string(),
@@ -198,6 +318,13 @@ pub fn render(set: &RecommendationSet) -> String {
         ]);
     }
     out.push_str(&super::backtest::table(&table));
+    out.push_str(
+        "\nexp 7d / exp 30d: forecasts from walk-forward weeks the setup was not chosen on; \
+         backtest: the setup's in-sample backtest over the last `days` days (not a forecast).\n",
+    );
+    for u in &set.unavailable {
+        out.push_str(&format!("\n{}: no safe pick. {}\n", u.risk_level.as_str(), u.reason));
+    }
     for r in &set.recommendations {
         out.push_str(&format!("\n{}: {}\n", r.name, r.description));
     }

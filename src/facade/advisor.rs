@@ -10,14 +10,17 @@
 //!   first inside it and whenever DeepSeek fails or the budget is spent.
 //! - An advisor of your own is used as it is: not cached, not refreshed.
 //! - The background refresh ([`CachedAdvisor::spawn_refresh`]) asks for
-//!   the same 8 days of candles as the HTTP `analyze` route, so a refreshed
-//!   answer is the one a user would have been given.
+//!   the same days of candles as the HTTP `analyze` route
+//!   ([`REQUEST_HISTORY_DAYS`]), so a refreshed answer is the one a user
+//!   would have been given.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use gridbot_core::advisor::cache::RequestSource;
-use gridbot_core::advisor::{BacktestAdvisor, BacktestAdvisorConfig, CacheConfig, CachedAdvisor, GridBacktester};
+use gridbot_core::advisor::{
+    BacktestAdvisor, BacktestAdvisorConfig, CacheConfig, CachedAdvisor, GridBacktester, REQUEST_HISTORY_DAYS,
+};
 use gridbot_core::clock::Clock;
 use gridbot_core::model::{Instrument, Interval, Symbol};
 use gridbot_core::ports::{Advisor, AdvisorRequest, MarketData, Store};
@@ -27,9 +30,6 @@ use super::error::BuildError;
 
 /// Backtest sweeps allowed per hour when the backtest advisor is the upstream.
 pub const BACKTEST_CALLS_PER_HOUR: usize = 60;
-
-/// Days of candles a refresh request carries (7 backtested + 1 warm-up).
-const REQUEST_DAYS: i64 = 8;
 
 /// Which advisor answers (see [`crate::GridbotBuilder::advisor`]).
 #[derive(Clone)]
@@ -89,7 +89,7 @@ impl AdvisorChoice {
     }
 }
 
-/// Builds refresh requests from the market: 8 days of candles up to now.
+/// Builds refresh requests from the market: [`REQUEST_HISTORY_DAYS`] days of candles up to now.
 pub(crate) struct MarketRequests {
     pub(crate) market: Arc<dyn MarketData>,
     pub(crate) instruments: Vec<Instrument>,
@@ -106,7 +106,7 @@ impl RequestSource for MarketRequests {
             .cloned()
             .ok_or_else(|| AdvisorError::NotEnoughData(format!("{symbol} is not traded on this market")))?;
         let now = self.clock.now_ms();
-        let start = timeframe.floor(now - REQUEST_DAYS * 86_400_000);
+        let start = timeframe.floor(now - REQUEST_HISTORY_DAYS * 86_400_000);
         let candles = self
             .market
             .candles(symbol, timeframe, start, now)

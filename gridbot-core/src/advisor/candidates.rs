@@ -1,36 +1,47 @@
-//! Candidate grids for the sweep, derived from the market analysis.
+//! Candidate grids: the rules the walk-forward sweep scores, and the
+//! concrete grids a rule gives at a price and volatility.
 //!
-//! For each profile ([`super::profile`]) the sweep crosses:
-//! - **range half-width** `w` = width factor × weekly volatility, clamped
-//!   to 1 %–40 %; the range is `[S·(1 − a·w), S·(1 + b·w)]` around the price
-//!   `S` with `(a, b) = (1, 1)` for neutral, `(0.75, 1.25)` for long (more
-//!   room above) and `(1.25, 0.75)` for short; bounds snapped to the tick
-//!   (lower up, upper down);
+//! A [`Rule`] is a grid setup relative to the market: the range's room below
+//! and above the price in multiples of the weekly volatility σ (daily σ ×
+//! √7), plus mode, spacing, grid count and leverage. The same rule gives a
+//! different concrete [`Candidate`] in each validation window (the price and
+//! σ known at the window's start), which is what lets it be validated out of
+//! sample; at the current price and σ it gives the grid recommended.
+//!
+//! For each profile ([`super::profile`]) the rules cross:
+//! - **range half-width** = width factor × weekly σ, each side clamped to
+//!   [`HALF_WIDTH_LIMITS`]; a neutral range has the same room below and
+//!   above the price (a [`Rule`] made from a proposal may be long or short,
+//!   with room `(0.75, 1.25)` or `(1.25, 0.75)` × the half-width from
+//!   [`range`]); bounds snapped to the tick (lower up, upper down);
 //! - **grid counts** [`GRID_COUNTS`] (10–100);
 //! - **both spacings**;
 //! - **the profile's leverages**;
-//! - **modes by trend**: up → long and neutral, down → short and neutral,
-//!   sideways → neutral.
+//! - **neutral mode** only ([`MODES`]; why: [`super::profile`]).
 //!
-//! That is 3 × 9 × 2 × 2 = 108 candidates per profile and mode: 324 in a
-//! sideways market, 648 in a trending one. Candidates are in a fixed order,
-//! so a sweep is deterministic.
+//! That is 3 × 9 × 2 × 2 = 108 conservative rules and 2 × 9 × 2 × 2 = 72
+//! moderate and 72 aggressive ones, 252 in all, in a fixed order, so a
+//! sweep is deterministic.
 
-use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 
 use super::profile::Profile;
 use crate::grid::{GridMode, Spacing};
 use crate::model::{Instrument, Rounding};
-use crate::ports::{MarketAnalysis, RiskLevel, Trend};
+use crate::ports::{MarketAnalysis, RiskLevel};
 
 /// Grid counts swept.
 pub const GRID_COUNTS: [u32; 9] = [10, 15, 20, 30, 40, 50, 60, 80, 100];
 
-/// Smallest and largest range half-width, fraction of the price.
+/// Smallest and largest room on either side of the price, fraction of the
+/// price.
 pub const HALF_WIDTH_LIMITS: (f64, f64) = (0.01, 0.40);
 
-/// One grid to backtest.
+/// The modes swept.
+pub const MODES: [GridMode; 1] = [GridMode::Neutral];
+
+/// One concrete grid to backtest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
     /// The profile it competes in.
@@ -49,44 +60,105 @@ pub struct Candidate {
     pub leverage: u32,
 }
 
-/// The modes swept for a trend.
-pub fn modes_for(trend: Trend) -> &'static [GridMode] {
-    match trend {
-        Trend::Up => &[GridMode::Long, GridMode::Neutral],
-        Trend::Down => &[GridMode::Short, GridMode::Neutral],
-        Trend::Sideways => &[GridMode::Neutral],
+/// A grid setup relative to the price and its volatility (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// The profile it competes in.
+    pub risk_level: RiskLevel,
+    /// Long, short or neutral.
+    pub mode: GridMode,
+    /// Arithmetic or geometric.
+    pub spacing: Spacing,
+    /// Number of grids.
+    pub grids: u32,
+    /// Leverage.
+    pub leverage: u32,
+    /// Room below the price, in weekly σ.
+    pub below: f64,
+    /// Room above the price, in weekly σ.
+    pub above: f64,
+}
+
+impl Rule {
+    /// The concrete grid of this rule at `price` with weekly volatility
+    /// `sigma_week` (a fraction); `None` when the range collapses on the tick.
+    pub fn at(&self, price: Decimal, sigma_week: f64, instrument: &Instrument) -> Option<Candidate> {
+        let clamp = |x: f64| x.clamp(HALF_WIDTH_LIMITS.0, HALF_WIDTH_LIMITS.1);
+        let (lower, upper) = bounds(
+            price,
+            clamp(self.below * sigma_week),
+            clamp(self.above * sigma_week),
+            instrument,
+        )?;
+        Some(Candidate {
+            risk_level: self.risk_level,
+            mode: self.mode,
+            spacing: self.spacing,
+            lower,
+            upper,
+            grids: self.grids,
+            leverage: self.leverage,
+        })
+    }
+
+    /// The rule of a concrete grid at `price` and weekly volatility
+    /// `sigma_week`: its room below and above in weekly σ (a σ of 0 is taken
+    /// as 1 %). How a proposal is validated on past windows.
+    pub fn of(c: &Candidate, price: Decimal, sigma_week: f64) -> Rule {
+        let p = price.to_f64().unwrap_or(0.0);
+        let sigma = if sigma_week > 0.0 { sigma_week } else { 0.01 };
+        let room = |d: Decimal| {
+            if p > 0.0 {
+                (d.to_f64().unwrap_or(0.0) / p / sigma).max(0.0)
+            } else {
+                0.0
+            }
+        };
+        Rule {
+            risk_level: c.risk_level,
+            mode: c.mode,
+            spacing: c.spacing,
+            grids: c.grids,
+            leverage: c.leverage,
+            below: room(price - c.lower),
+            above: room(c.upper - price),
+        }
     }
 }
 
-/// The weekly volatility as a fraction (daily σ × √7).
+/// Room below and above for a width factor and mode, in weekly σ.
+fn room(factor: f64, mode: GridMode) -> (f64, f64) {
+    match mode {
+        GridMode::Neutral => (factor, factor),
+        GridMode::Long => (0.75 * factor, 1.25 * factor),
+        GridMode::Short => (1.25 * factor, 0.75 * factor),
+    }
+}
+
+/// The weekly volatility of an analysis as a fraction (daily σ × √7).
 pub fn weekly_volatility(analysis: &MarketAnalysis) -> f64 {
     (analysis.volatility_24h_pct / 100.0).max(0.0) * 7f64.sqrt()
 }
 
-/// Every candidate for `analysis`, in sweep order. Leverages above the
+/// Every rule for `instrument`, in sweep order. Leverages above the
 /// instrument's maximum are skipped.
-pub fn candidates(analysis: &MarketAnalysis, instrument: &Instrument) -> Vec<Candidate> {
-    let price = analysis.current_price;
-    let sigma = weekly_volatility(analysis);
-    let mut out = Vec::with_capacity(700);
+pub fn rules(instrument: &Instrument) -> Vec<Rule> {
+    let mut out = Vec::with_capacity(1300);
     for profile in Profile::all() {
         for &factor in &profile.width_factors {
-            let w = (factor * sigma).clamp(HALF_WIDTH_LIMITS.0, HALF_WIDTH_LIMITS.1);
-            for &mode in modes_for(analysis.trend) {
-                let Some((lower, upper)) = range(price, w, mode, instrument) else {
-                    continue;
-                };
+            for mode in MODES {
+                let (below, above) = room(factor, mode);
                 for grids in GRID_COUNTS {
                     for spacing in [Spacing::Arithmetic, Spacing::Geometric] {
                         for &leverage in profile.leverages.iter().filter(|l| **l <= instrument.max_leverage) {
-                            out.push(Candidate {
+                            out.push(Rule {
                                 risk_level: profile.level,
                                 mode,
                                 spacing,
-                                lower,
-                                upper,
                                 grids,
                                 leverage,
+                                below,
+                                above,
                             });
                         }
                     }
@@ -97,35 +169,48 @@ pub fn candidates(analysis: &MarketAnalysis, instrument: &Instrument) -> Vec<Can
     out
 }
 
-/// The range of half-width `w` around `price` for `mode`, on the tick;
-/// `None` when it collapses (price too small for the tick).
-pub fn range(price: Decimal, w: f64, mode: GridMode, instrument: &Instrument) -> Option<(Decimal, Decimal)> {
-    let (below, above) = match mode {
-        GridMode::Neutral => (1.0, 1.0),
-        GridMode::Long => (0.75, 1.25),
-        GridMode::Short => (1.25, 0.75),
-    };
-    let down = Decimal::from_f64(w * below)?.round_dp(6);
-    let up = Decimal::from_f64(w * above)?.round_dp(6);
+/// Every rule at the analysis' price and weekly volatility, in sweep order
+/// (rules whose range collapses are left out).
+pub fn candidates(analysis: &MarketAnalysis, instrument: &Instrument) -> Vec<Candidate> {
+    let sigma = weekly_volatility(analysis);
+    rules(instrument)
+        .iter()
+        .filter_map(|r| r.at(analysis.current_price, sigma, instrument))
+        .collect()
+}
+
+/// The range with room `down` and `up` (fractions) around `price`, on the
+/// tick; `None` when it collapses (price too small for the tick).
+pub fn bounds(price: Decimal, down: f64, up: f64, instrument: &Instrument) -> Option<(Decimal, Decimal)> {
+    let down = Decimal::from_f64(down)?.round_dp(6);
+    let up = Decimal::from_f64(up)?.round_dp(6);
     let lower = instrument.round_price(price * (Decimal::ONE - down), Rounding::Up);
     let upper = instrument.round_price(price * (Decimal::ONE + up), Rounding::Down);
     (lower > Decimal::ZERO && lower < price && upper > price).then_some((lower, upper))
+}
+
+/// The range of half-width `w` around `price` for `mode`, on the tick;
+/// `None` when it collapses.
+pub fn range(price: Decimal, w: f64, mode: GridMode, instrument: &Instrument) -> Option<(Decimal, Decimal)> {
+    let (below, above) = room(w, mode);
+    bounds(price, below, above, instrument)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Symbol;
+    use crate::ports::Trend;
     use rust_decimal_macros::dec;
 
-    fn analysis(trend: Trend, vol: f64) -> MarketAnalysis {
+    fn analysis(vol: f64) -> MarketAnalysis {
         MarketAnalysis {
             symbol: Symbol::new("BTCUSDT").unwrap(),
             current_price: dec!(30000),
             high_24h: dec!(31000),
             low_24h: dec!(29000),
             change_24h_pct: dec!(0),
-            trend,
+            trend: Trend::Sideways,
             volatility_24h_pct: vol,
             volatility_annual_pct: vol * 365f64.sqrt(),
             atr_pct: 0.1,
@@ -136,38 +221,35 @@ mod tests {
     }
 
     #[test]
-    fn a_sideways_market_gets_at_least_300_neutral_candidates() {
-        let c = candidates(&analysis(Trend::Sideways, 3.0), &Instrument::btcusdt());
-        assert_eq!(c.len(), 324);
-        assert!(c.iter().all(|x| x.mode == GridMode::Neutral));
-        assert!(c.iter().all(|x| (10..=100).contains(&x.grids)));
-        for level in RiskLevel::ALL {
-            assert_eq!(c.iter().filter(|x| x.risk_level == level).count(), 108);
-        }
-    }
-
-    #[test]
-    fn trends_add_the_matching_directional_mode() {
-        let up = candidates(&analysis(Trend::Up, 3.0), &Instrument::btcusdt());
-        assert_eq!(up.len(), 648);
-        assert!(up.iter().any(|x| x.mode == GridMode::Long));
-        assert!(!up.iter().any(|x| x.mode == GridMode::Short));
-        let down = candidates(&analysis(Trend::Down, 3.0), &Instrument::btcusdt());
-        assert!(down.iter().any(|x| x.mode == GridMode::Short));
+    fn the_profiles_sweep_252_neutral_rules() {
+        let r = rules(&Instrument::btcusdt());
+        assert_eq!(r.len(), 252);
+        let count = |level| r.iter().filter(|x| x.risk_level == level).count();
+        assert_eq!(
+            (
+                count(RiskLevel::Conservative),
+                count(RiskLevel::Moderate),
+                count(RiskLevel::Aggressive)
+            ),
+            (108, 72, 72)
+        );
+        assert!(r.iter().all(|x| x.mode == GridMode::Neutral && x.below == x.above));
+        assert!(r.iter().all(|x| (10..=100).contains(&x.grids)));
+        let c = candidates(&analysis(3.0), &Instrument::btcusdt());
+        assert_eq!(c.len(), 252);
     }
 
     #[test]
     fn ranges_scale_with_volatility_and_bracket_the_price_on_the_tick() {
         let i = Instrument::btcusdt();
-        let calm = candidates(&analysis(Trend::Sideways, 1.0), &i);
-        let wild = candidates(&analysis(Trend::Sideways, 4.0), &i);
+        let calm = candidates(&analysis(1.0), &i);
+        let wild = candidates(&analysis(4.0), &i);
         let width = |c: &Candidate| c.upper - c.lower;
         assert!(width(&wild[0]) > width(&calm[0]));
         for c in calm.iter().chain(&wild) {
             assert!(c.lower < dec!(30000) && c.upper > dec!(30000));
             assert!(i.is_on_tick(c.lower) && i.is_on_tick(c.upper));
         }
-        // Conservative ranges are wider than aggressive ones.
         let widest = |l: RiskLevel| wild.iter().filter(|c| c.risk_level == l).map(width).max().unwrap();
         assert!(widest(RiskLevel::Conservative) > widest(RiskLevel::Aggressive));
     }
@@ -178,8 +260,22 @@ mod tests {
         assert_eq!((l, u), (dec!(92.5), dec!(112.5)));
         let (l, u) = range(dec!(100), 0.1, GridMode::Short, &Instrument::btcusdt()).unwrap();
         assert_eq!((l, u), (dec!(87.5), dec!(107.5)));
-        // Half-widths clamp to 1 %–40 %.
-        let c = candidates(&analysis(Trend::Sideways, 0.0), &Instrument::btcusdt());
+        // Each side clamps to 1 %–40 %.
+        let c = candidates(&analysis(0.0), &Instrument::btcusdt());
         assert_eq!((c[0].lower, c[0].upper), (dec!(29700), dec!(30300)));
+    }
+
+    #[test]
+    fn a_grid_turned_into_a_rule_gives_itself_back_at_the_same_price() {
+        let i = Instrument::btcusdt();
+        let c = candidates(&analysis(3.0), &i)[100];
+        let sigma = 0.03 * 7f64.sqrt();
+        let rule = Rule::of(&c, dec!(30000), sigma);
+        let back = rule.at(dec!(30000), sigma, &i).unwrap();
+        assert!((back.lower - c.lower).abs() <= dec!(0.1) && (back.upper - c.upper).abs() <= dec!(0.1));
+        assert_eq!((back.grids, back.leverage, back.mode), (c.grids, c.leverage, c.mode));
+        // At a doubled price the rule's range doubles with it.
+        let moved = rule.at(dec!(60000), sigma, &i).unwrap();
+        assert!((moved.lower - c.lower * dec!(2)).abs() <= dec!(0.2));
     }
 }

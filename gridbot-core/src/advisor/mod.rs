@@ -7,6 +7,11 @@
 //!   grids the backtest advisor sweeps.
 //! - [`sweep`] and [`report`]: planning, backtesting and judging each
 //!   candidate in parallel, and the figures of a recommendation.
+//! - [`walk_forward`] and [`forecast`]: how picks are chosen on validation
+//!   windows they were not fitted to, kept safe for the week after, ordered
+//!   by risk, and given an honest 7-day forecast.
+//! - [`evaluate`]: the walk-forward evaluation of the advisor itself over a
+//!   candle file (`gridbot recommend --evaluate`).
 //! - [`core_backtester`]: [`CoreBacktester`], the sweep's backtests on the
 //!   core backtester.
 //! - [`backtest_advisor`]: [`BacktestAdvisor`], the embedded default.
@@ -17,12 +22,15 @@ pub mod backtest_advisor;
 pub mod cache;
 pub mod candidates;
 pub mod core_backtester;
+pub mod evaluate;
+pub mod forecast;
 pub mod profile;
 pub mod proposal;
 pub mod report;
 pub mod sweep;
+pub mod walk_forward;
 
-pub use backtest_advisor::{BacktestAdvisor, BacktestAdvisorConfig};
+pub use backtest_advisor::{check_order, BacktestAdvisor, BacktestAdvisorConfig, REQUEST_HISTORY_DAYS};
 pub use cache::{CacheConfig, CachedAdvisor};
 pub use core_backtester::{CoreBacktester, GridEngineFactory};
 pub use proposal::{GridProposal, ProposalBounds, Rebacktest};

@@ -1,7 +1,11 @@
 //! From a surviving candidate to a [`Recommendation`]: the derived figures.
 //!
-//! - `expected_roi_30d` = backtest ROI × 30 / days backtested (linear, no
-//!   compounding), 2 places.
+//! - In-sample figures (`backtest_roi_pct`, `apr_pct`, `max_drawdown_pct`,
+//!   `round_trips`, `roi_curve`) are the recommended grid's backtest over the
+//!   last `backtest_days` days; they describe the past, not a forecast.
+//! - Forecast figures (`expected_roi_7d_pct` and its range,
+//!   `expected_roi_30d`) come from [`super::forecast`], set by
+//!   [`with_forecast`]; `expected_roi_30d` is never the in-sample run scaled.
 //! - `min_investment`: the smallest margin (cents, rounded up) for which the
 //!   quantity per grid `q = investment·leverage / Σ_{i<N} P_i` (lot-floored)
 //!   is at least the instrument's `min_qty` and `q·P_0` at least its
@@ -16,9 +20,11 @@
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::forecast::Forecast;
 use super::profile::Profile;
 use super::sweep::Survivor;
 use crate::grid::GridPlan;
+use crate::model::returns;
 use crate::model::Instrument;
 use crate::ports::{MarketAnalysis, Recommendation, Trend};
 
@@ -71,15 +77,10 @@ pub fn recommendation(s: &Survivor, analysis: &MarketAnalysis, instrument: &Inst
         c.leverage,
     );
     r.backtest_days = o.days.round_dp(2);
-    r.roi_pct = o.roi_pct.round_dp(2);
-    r.apr_pct = o.apr_pct.round_dp(2);
-    r.max_drawdown_pct = o.max_drawdown_pct.round_dp(2);
+    r.backtest_roi_pct = returns::round_pct(o.roi_pct);
+    r.apr_pct = returns::round_pct(o.apr_pct);
+    r.max_drawdown_pct = returns::round_pct(o.max_drawdown_pct);
     r.round_trips = o.round_trips;
-    r.expected_roi_30d = if o.days > Decimal::ZERO {
-        (o.roi_pct * Decimal::from(30) / o.days).round_dp(2)
-    } else {
-        Decimal::ZERO
-    };
     r.min_investment = min_investment(&s.plan, instrument);
     r.backtest_investment = s.plan.investment;
     r.recommended_duration =
@@ -94,12 +95,49 @@ pub fn recommendation(s: &Survivor, analysis: &MarketAnalysis, instrument: &Inst
     r
 }
 
+/// The walk-forward figures of a pick (see [`super::walk_forward`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    /// Length of a validation window, days.
+    pub days: f64,
+    /// The rule's ROI in each window (7-day), percent.
+    pub rois: Vec<f64>,
+    /// Its worst drawdown over the windows, percent.
+    pub max_drawdown: f64,
+    /// The method's track record for the profile (7-day ROIs), percent.
+    pub track: Vec<f64>,
+    /// Liquidation distance, fraction of the price (`None`: none).
+    pub liquidation_distance: Option<f64>,
+    /// The plausible next-week move checked against, fraction of the price.
+    pub plausible_move: f64,
+}
+
+/// `r` with its forecast and walk-forward figures, and a description that
+/// says which figure is which.
+pub fn with_forecast(mut r: Recommendation, forecast: &Forecast, v: &Validation) -> Recommendation {
+    let d = |x: f64| returns::round_pct(Decimal::from_f64(x).unwrap_or_default());
+    let (e, lo, hi, e30) = forecast.shown();
+    r.expected_roi_7d_pct = e;
+    r.expected_roi_7d_low_pct = lo;
+    r.expected_roi_7d_high_pct = hi;
+    r.expected_roi_30d = e30;
+    r.validation_days = d(v.days);
+    r.validation_roi_pct = v.rois.iter().map(|x| d(*x)).collect();
+    r.validation_max_drawdown_pct = d(v.max_drawdown);
+    r.track_record_roi_pct = v.track.iter().map(|x| d(*x)).collect();
+    r.liquidation_distance_pct = v.liquidation_distance.map(|x| d(x * 100.0));
+    r.plausible_move_pct = d(v.plausible_move * 100.0);
+    r.description = format!(
+        "{} Expected over the next 7 days: {e} % (range {lo} to {hi} %), from {} walk-forward weeks it was not chosen on.",
+        r.description,
+        v.rois.len()
+    );
+    r
+}
+
 /// ROI of `equity` on `investment`, percent, 2 places.
 pub fn roi_pct(equity: Decimal, investment: Decimal) -> Decimal {
-    if investment.is_zero() {
-        return Decimal::ZERO;
-    }
-    ((equity - investment) / investment * Decimal::ONE_HUNDRED).round_dp(2)
+    returns::roi_pct(equity - investment, investment)
 }
 
 fn describe(s: &Survivor, analysis: &MarketAnalysis, profile: &Profile) -> String {
@@ -119,7 +157,7 @@ fn describe(s: &Survivor, analysis: &MarketAnalysis, profile: &Profile) -> Strin
         .round_dp(2);
     format!(
         "{} {} grid from {} to {} with {} grids at {}x for {market} market (daily volatility {vol} %). \
-         Over the last {} days it returned {} % with {} round trips and a {} % maximum drawdown \
+         Backtest over the last {} days (in sample): {} % with {} round trips and a {} % maximum drawdown \
          (this profile allows {} %).{liq}",
         c.spacing.as_str(),
         c.mode.as_str(),

@@ -170,28 +170,50 @@ pub fn sweep(
     threads: usize,
     progress: Option<&Progress>,
 ) -> Vec<Result<Survivor, Rejection>> {
-    let total = candidates.len();
+    par_map(candidates.len(), threads, progress, |i| match candidates.get(i) {
+        Some(c) => evaluate(c, input),
+        None => Err(Rejection::Backtest(format!("no candidate {i}"))),
+    })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|| Err(Rejection::Backtest("the backtest panicked".into()))))
+    .collect()
+}
+
+/// `f(0..n)` on `threads` threads (0 = every core), results in index order
+/// whatever the thread count: each thread takes the next unclaimed index
+/// (an atomic counter), so fast and slow jobs balance out. `progress` is
+/// told `(done, n)` as jobs finish. A panicking job loses its thread's
+/// share (logged, `None` at those indices) rather than taking the caller
+/// down.
+pub fn par_map<T: Send>(
+    n: usize,
+    threads: usize,
+    progress: Option<&Progress>,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<Option<T>> {
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .clamp(1, total.max(1));
+    .clamp(1, n.max(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let work = || {
         let mut out = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(c) = candidates.get(i) else { break };
-            out.push((i, evaluate(c, input)));
+            if i >= n {
+                break;
+            }
+            out.push((i, f(i)));
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress {
-                p(d, total);
+                p(d, n);
             }
         }
         out
     };
-    let mut results: Vec<(usize, Result<Survivor, Rejection>)> = if threads == 1 {
+    let mut results: Vec<(usize, T)> = if threads == 1 {
         work()
     } else {
         std::thread::scope(|s| {
@@ -201,17 +223,20 @@ pub fn sweep(
                 .flat_map(|h| match h.join() {
                     Ok(part) => part,
                     Err(_) => {
-                        // A panicking backtest is a bug; its thread's share
-                        // is lost rather than taking the caller down.
-                        tracing::error!("an advisor sweep thread panicked; its candidates are skipped");
+                        tracing::error!("an advisor sweep thread panicked; its jobs are skipped");
                         Vec::new()
                     }
                 })
                 .collect()
         })
     };
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (i, r) in results.drain(..) {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(r);
+        }
+    }
+    out
 }
 
 /// Keeps at most `max` points, evenly spaced, always the first and last.

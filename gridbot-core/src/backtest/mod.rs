@@ -67,7 +67,7 @@ use self::prepared::{floor_ceil, Reach, Reaches};
 pub use self::report::BacktestReport;
 use self::report::{Curve, Drawdown};
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
-use crate::model::{Candle, Fill, Instrument, TimestampMs};
+use crate::model::{returns, Candle, Fill, Instrument, TimestampMs};
 use crate::paper::fill_model::{candle_segments, walk_segment, Resting, Segment, SegmentBounds, PATH_OFFSETS_MS};
 use crate::paper::Slot;
 
@@ -501,12 +501,7 @@ fn run_checked(
     let total_pnl = final_equity - config.investment;
     let end_ts = last.ts + step;
     let days = Decimal::from(end_ts - first.ts) / Decimal::from(86_400_000);
-    let roi = total_pnl / config.investment * Decimal::ONE_HUNDRED;
-    let apr = if days > Decimal::ZERO {
-        roi * Decimal::from(365) / days
-    } else {
-        Decimal::ZERO
-    };
+    let roi = returns::roi_pct_exact(total_pnl, config.investment);
     Ok(BacktestReport {
         candles: processed,
         start_ts: first.ts,
@@ -520,8 +515,8 @@ fn run_checked(
         grid_profit: stats.grid_profit,
         position_pnl: total_pnl - stats.grid_profit,
         fees: run.account.fees,
-        roi_pct: roi.round_dp(4),
-        apr_pct: apr.round_dp(4),
+        roi_pct: returns::round_pct(roi),
+        apr_pct: returns::apr_pct(roi, end_ts - first.ts),
         max_drawdown_pct: drawdown.max_pct(),
         round_trips: stats.round_trips,
         fills: run.account.fills,

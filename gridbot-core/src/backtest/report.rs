@@ -6,7 +6,11 @@
 //!   stats ([`crate::model::BotStats`]); `position_pnl` = `total_pnl` −
 //!   `grid_profit` (what holding the position and its unmatched fees made).
 //! - `roi_pct` = total_pnl / investment × 100; `apr_pct` = roi × 365 / days,
-//!   where days span the first candle's open to the last candle's close.
+//!   where days span the first candle's open to the last candle's close
+//!   (both by [`crate::model::returns`], 2 places).
+//! - Money fields are exact (the Decimal reference); what is shown or sent
+//!   as JSON is [`BacktestReport::rounded`]: USDT to cents, percentages to 2
+//!   places (the one rule of [`crate::model::returns`]).
 //! - `max_drawdown_pct`: the largest fall of equity from a previous peak, in
 //!   percent of that peak, measured on candle closes (and at liquidation).
 //! - The equity curve keeps at most `max_curve_points` evenly spaced closes,
@@ -46,9 +50,9 @@ pub struct BacktestReport {
     pub position_pnl: Decimal,
     /// Fees paid (a liquidation's forfeited margin included), USDT.
     pub fees: Decimal,
-    /// Return on investment, percent (4 dp).
+    /// Return on investment, percent (2 dp).
     pub roi_pct: Decimal,
-    /// ROI annualised (simple), percent (4 dp).
+    /// ROI annualised (simple), percent (2 dp).
     pub apr_pct: Decimal,
     /// Largest peak-to-trough equity fall, percent of the peak (4 dp).
     pub max_drawdown_pct: Decimal,
@@ -64,6 +68,29 @@ pub struct BacktestReport {
     pub stop_reason: Option<StopReason>,
     /// `(ts, equity)` points, at most the configured number.
     pub equity_curve: Vec<(TimestampMs, Decimal)>,
+}
+
+impl BacktestReport {
+    /// The report as shown: every USDT amount (equity, PnL, fees, the
+    /// curve's points) rounded to cents and every percentage to 2 places,
+    /// by [`crate::model::returns`]; prices, counts and times unchanged.
+    pub fn rounded(&self) -> BacktestReport {
+        use crate::model::returns::{round_money, round_pct};
+        BacktestReport {
+            final_equity: round_money(self.final_equity),
+            total_pnl: round_money(self.total_pnl),
+            grid_profit: round_money(self.grid_profit),
+            position_pnl: round_money(self.position_pnl),
+            fees: round_money(self.fees),
+            investment: round_money(self.investment),
+            roi_pct: round_pct(self.roi_pct),
+            apr_pct: round_pct(self.apr_pct),
+            max_drawdown_pct: round_pct(self.max_drawdown_pct),
+            win_rate: round_pct(self.win_rate),
+            equity_curve: self.equity_curve.iter().map(|&(t, e)| (t, round_money(e))).collect(),
+            ..self.clone()
+        }
+    }
 }
 
 /// Running peak-to-trough tracking (divides only at a new trough).

@@ -156,29 +156,22 @@ use self::cell::{parse_id, Cell, LegResult, OrderRef, CLOSE_TAG, INIT_TAG};
 use super::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
 use crate::error::ValidationError;
 use crate::grid::{plan, GridConfig, GridMode, OutOfRange, PlanError};
+use crate::model::returns;
 use crate::model::{
     BotId, BotStats, Candle, ClientOrderId, Fill, IdTag, Instrument, NetPosition, OrderOwner, OrderRequest, Side,
     TimestampMs,
 };
 
-/// Milliseconds in a 365-day year.
-const YEAR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
-
-/// Total PnL in percent of the investment (0 for no investment).
+/// Total PnL in percent of the investment, exact (0 for no investment); the
+/// formula's owner is [`crate::model::returns`].
 pub fn roi_pct(total_pnl: Decimal, investment: Decimal) -> Decimal {
-    if investment <= Decimal::ZERO {
-        return Decimal::ZERO;
-    }
-    total_pnl * Decimal::ONE_HUNDRED / investment
+    returns::roi_pct_exact(total_pnl, investment)
 }
 
-/// A return over `elapsed_ms` scaled linearly to a 365-day year (simple,
-/// not compounded; 0 when no time has passed).
+/// A return over `elapsed_ms` scaled linearly to a 365-day year, exact (see
+/// [`crate::model::returns`]; 0 when no time has passed).
 pub fn apr_pct(roi_pct: Decimal, elapsed_ms: i64) -> Decimal {
-    if elapsed_ms <= 0 {
-        return Decimal::ZERO;
-    }
-    roi_pct * Decimal::from(YEAR_MS) / Decimal::from(elapsed_ms)
+    returns::apr_pct_exact(roi_pct, elapsed_ms)
 }
 
 /// What a risk pause did to the position (see the module docs).

@@ -142,6 +142,14 @@ pub struct GridPlan {
     pub profit_per_grid_quote: MinMax,
     /// Estimated liquidation price (the worse side for neutral grids).
     pub liquidation_price: Option<Decimal>,
+    /// Estimated liquidation price of the long side (below the price), if
+    /// the grid can be long: for a neutral grid, with every buy filled.
+    #[serde(default)]
+    pub long_liquidation_price: Option<Decimal>,
+    /// Estimated liquidation price of the short side (above the price), if
+    /// the grid can be short: for a neutral grid, with every sell filled.
+    #[serde(default)]
+    pub short_liquidation_price: Option<Decimal>,
     /// Broken viability rules; empty when the plan can run.
     pub errors: Vec<PlanError>,
     /// Things worth a second look; never block.
@@ -245,6 +253,8 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
         profit_per_grid_pct: MinMax::default(),
         profit_per_grid_quote: MinMax::default(),
         liquidation_price: None,
+        long_liquidation_price: None,
+        short_liquidation_price: None,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -434,6 +444,8 @@ pub fn plan(config: &GridConfig, instrument: &Instrument, start_price: Decimal) 
             ),
         ),
     };
+    plan.long_liquidation_price = long_liq;
+    plan.short_liquidation_price = short_liq;
     plan.liquidation_price = match (long_liq, short_liq) {
         (Some(l), Some(h)) => {
             // The side relatively closer to (or deeper into) the range.

@@ -1,6 +1,6 @@
 //! What the manager answers: a bot's detail and a user's summary.
 //!
-//! Percentages are `Decimal` rounded to 2 places: ROI = total PnL /
+//! Percentages are `Decimal` rounded by [`crate::model::returns`] (2 places): ROI = total PnL /
 //! allocation; APR = ROI × 365 days / days run (at least one hour counted, so a
 //! bot that just started does not show an absurd APR); the summary's
 //! `total_pnl_percent` = total PnL of every bot / used amount (0 when nothing
@@ -9,6 +9,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::model::returns;
 use crate::model::{Bot, BotStats, Side, TimestampMs};
 
 /// Hours counted at least when annualising.
@@ -89,10 +90,7 @@ impl BotDetail {
 
 /// PnL relative to a base, percent, 2 places (0 for a zero base).
 pub fn roi_pct(pnl: Decimal, base: Decimal) -> Decimal {
-    if base <= Decimal::ZERO {
-        return Decimal::ZERO;
-    }
-    (pnl * Decimal::ONE_HUNDRED / base).round_dp(2)
+    returns::roi_pct(pnl, base)
 }
 
 /// ROI annualised over `run_ms` (0 when never started).
@@ -101,7 +99,7 @@ pub fn apr_pct(roi_pct: Decimal, run_ms: Option<i64>) -> Decimal {
         return Decimal::ZERO;
     };
     let hours = (run_ms / 3_600_000).max(MIN_HOURS);
-    (roi_pct * Decimal::from(365 * 24) / Decimal::from(hours)).round_dp(2)
+    returns::apr_pct(roi_pct, hours * 3_600_000)
 }
 
 /// A user's account and bots at a glance.

@@ -13,6 +13,7 @@ mod instrument;
 mod market;
 mod net_position;
 mod order;
+pub mod returns;
 mod summary;
 mod user;
 

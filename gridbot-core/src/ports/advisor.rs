@@ -132,16 +132,53 @@ pub struct Recommendation {
     pub grids: u32,
     /// Leverage.
     pub leverage: u32,
-    /// Backtest ROI scaled to 30 days, percent.
+    /// The return to expect over 30 days, percent: [`Self::expected_roi_7d_pct`]
+    /// scaled linearly to 30 days (the owner's field; not the in-sample run).
     pub expected_roi_30d: Decimal,
-    /// Days backtested.
+    /// The return to expect over the next 7 days, percent, estimated out of
+    /// sample (see [`crate::advisor::forecast`]).
+    #[serde(default)]
+    pub expected_roi_7d_pct: Decimal,
+    /// Low end of the 7-day forecast's range, percent.
+    #[serde(default)]
+    pub expected_roi_7d_low_pct: Decimal,
+    /// High end of the 7-day forecast's range, percent.
+    #[serde(default)]
+    pub expected_roi_7d_high_pct: Decimal,
+    /// Days of the in-sample backtest.
     pub backtest_days: Decimal,
-    /// Backtest ROI, percent.
-    pub roi_pct: Decimal,
-    /// Backtest APR, percent.
+    /// In-sample backtest ROI over [`Self::backtest_days`], percent (the
+    /// setup as recommended, run on the last days; not a forecast).
+    #[serde(alias = "roi_pct")]
+    pub backtest_roi_pct: Decimal,
+    /// In-sample backtest APR, percent.
     pub apr_pct: Decimal,
-    /// Backtest maximum drawdown, percent.
+    /// In-sample backtest maximum drawdown, percent.
     pub max_drawdown_pct: Decimal,
+    /// Length of each walk-forward validation window, days.
+    #[serde(default)]
+    pub validation_days: Decimal,
+    /// Out-of-sample ROI of this setup's rule in each validation window,
+    /// oldest first, percent.
+    #[serde(default)]
+    pub validation_roi_pct: Vec<Decimal>,
+    /// Worst drawdown of this setup's rule over the validation windows, percent.
+    #[serde(default)]
+    pub validation_max_drawdown_pct: Decimal,
+    /// The method's own track record for this symbol and profile: what its
+    /// pick of each past window (chosen on the windows before) returned in
+    /// that window, oldest first, percent (empty when there are too few
+    /// windows, and for proposals the method did not pick).
+    #[serde(default)]
+    pub track_record_roi_pct: Vec<Decimal>,
+    /// Distance from the price to the estimated liquidation price, percent
+    /// of the price (null when there is none).
+    #[serde(default)]
+    pub liquidation_distance_pct: Option<Decimal>,
+    /// The plausible next-week move the liquidation distance was checked
+    /// against, percent of the price.
+    #[serde(default)]
+    pub plausible_move_pct: Decimal,
     /// Backtest completed round trips.
     pub round_trips: u64,
     /// Smallest investment for which every grid order meets the minimums, USDT.
@@ -182,10 +219,19 @@ impl Recommendation {
             grids,
             leverage,
             expected_roi_30d: Decimal::ZERO,
+            expected_roi_7d_pct: Decimal::ZERO,
+            expected_roi_7d_low_pct: Decimal::ZERO,
+            expected_roi_7d_high_pct: Decimal::ZERO,
             backtest_days: Decimal::ZERO,
-            roi_pct: Decimal::ZERO,
+            backtest_roi_pct: Decimal::ZERO,
             apr_pct: Decimal::ZERO,
             max_drawdown_pct: Decimal::ZERO,
+            validation_days: Decimal::ZERO,
+            validation_roi_pct: Vec::new(),
+            validation_max_drawdown_pct: Decimal::ZERO,
+            track_record_roi_pct: Vec::new(),
+            liquidation_distance_pct: None,
+            plausible_move_pct: Decimal::ZERO,
             round_trips: 0,
             min_investment: Decimal::ZERO,
             backtest_investment: Decimal::ZERO,
@@ -197,6 +243,16 @@ impl Recommendation {
     }
 }
 
+/// A profile the advisor has no pick for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileUnavailable {
+    /// The profile.
+    pub risk_level: RiskLevel,
+    /// Why no setup is shown (e.g. every viable setup's liquidation price
+    /// lies within a plausible next-week move).
+    pub reason: String,
+}
+
 /// An advisor's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -204,8 +260,12 @@ pub struct RecommendationSet {
     /// The analysis the picks are based on.
     pub analysis: MarketAnalysis,
     /// Conservative, moderate, aggressive (fewer when no candidate survived
-    /// a profile's rules).
+    /// a profile's rules), in that order, ordered by risk: no profile shows a
+    /// larger drawdown or leverage than a riskier one.
     pub recommendations: Vec<Recommendation>,
+    /// The profiles without a pick, each saying why ("no safe pick").
+    #[serde(default)]
+    pub unavailable: Vec<ProfileUnavailable>,
     /// Which advisor produced it (`backtest`, `deepseek`).
     pub source: String,
     /// Set when a richer advisor failed and this is the fallback, saying why.
@@ -225,6 +285,7 @@ impl RecommendationSet {
         RecommendationSet {
             analysis,
             recommendations,
+            unavailable: Vec::new(),
             source: source.into(),
             fallback_reason: None,
             generated_at,

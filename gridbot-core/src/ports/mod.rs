@@ -13,7 +13,9 @@ mod market_data;
 mod store;
 mod venue_journal;
 
-pub use advisor::{Advisor, AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
+pub use advisor::{
+    Advisor, AdvisorRequest, MarketAnalysis, ProfileUnavailable, Recommendation, RecommendationSet, RiskLevel, Trend,
+};
 pub use exchange::{Exchange, ExecutionStream, FillPage};
 pub use exchange_provider::{ExchangeMap, ExchangeProvider, SharedExchange};
 pub use market_data::{MarketData, MarketSubscription};

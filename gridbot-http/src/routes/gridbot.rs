@@ -28,11 +28,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use gridbot_core::advisor::REQUEST_HISTORY_DAYS;
 use gridbot_core::balance::Investment;
 use gridbot_core::grid::{self, GridConfig, GridMode, GridPlan, OutOfRange, Spacing};
 use gridbot_core::manager::{GridControls, StartPlan};
 use gridbot_core::model::{BotId, BotKind, BotSource, Instrument, Interval, OrderKind, Rounding, Side, Symbol};
-use gridbot_core::ports::{AdvisorRequest, MarketAnalysis, Recommendation, RecommendationSet, RiskLevel, Trend};
+use gridbot_core::ports::{
+    AdvisorRequest, MarketAnalysis, ProfileUnavailable, Recommendation, RecommendationSet, RiskLevel, Trend,
+};
 
 use crate::auth::extract::AuthUser;
 use crate::error::{invalid_plan, plan_error_text, plan_warning_text, ApiError, ApiResult, ErrorBody};
@@ -68,8 +71,22 @@ pub struct StrategyView {
     pub grid_count: u32,
     /// Leverage.
     pub leverage: u32,
-    /// Expected ROI over 30 days, percent.
+    /// Expected ROI over 30 days, percent: the 7-day forecast scaled (not the
+    /// in-sample backtest).
     pub expected_roi_30d: f64,
+    /// Expected ROI over the next 7 days, percent (out of sample).
+    pub expected_roi_7d_pct: f64,
+    /// Low end of the 7-day forecast, percent.
+    pub expected_roi_7d_low_pct: f64,
+    /// High end of the 7-day forecast, percent.
+    pub expected_roi_7d_high_pct: f64,
+    /// In-sample backtest ROI over `backtest_days`, percent (not a forecast).
+    pub backtest_roi_pct: f64,
+    /// Days of the in-sample backtest.
+    pub backtest_days: f64,
+    /// The method's past picks for this symbol and profile and what each
+    /// returned the week after, percent (oldest first).
+    pub track_record_roi_pct: Vec<f64>,
     /// `low`, `medium` or `high`.
     pub risk_level: &'static str,
     /// Smallest investment, USDT.
@@ -118,6 +135,9 @@ pub struct GridAnalysisView {
     /// gridbot's recommendations (exact decimals; what `create` takes back).
     #[schema(value_type = Vec<Object>)]
     pub recommendations: Vec<Recommendation>,
+    /// Profiles without a safe pick, each with the reason.
+    #[schema(value_type = Vec<Object>)]
+    pub unavailable: Vec<ProfileUnavailable>,
     /// Which advisor answered.
     pub source: String,
     /// Why a richer advisor fell back, if it did.
@@ -134,6 +154,12 @@ fn strategy_view(r: &Recommendation) -> StrategyView {
         grid_count: r.grids,
         leverage: r.leverage,
         expected_roi_30d: num2(r.expected_roi_30d),
+        expected_roi_7d_pct: num2(r.expected_roi_7d_pct),
+        expected_roi_7d_low_pct: num2(r.expected_roi_7d_low_pct),
+        expected_roi_7d_high_pct: num2(r.expected_roi_7d_high_pct),
+        backtest_roi_pct: num2(r.backtest_roi_pct),
+        backtest_days: num2(r.backtest_days),
+        track_record_roi_pct: r.track_record_roi_pct.iter().map(|x| num2(*x)).collect(),
         risk_level: match r.risk_level {
             RiskLevel::Conservative => "low",
             RiskLevel::Moderate => "medium",
@@ -167,6 +193,7 @@ fn analysis_view(set: RecommendationSet) -> GridAnalysisView {
         market_analysis,
         analysis: set.analysis.clone(),
         recommendations: set.recommendations,
+        unavailable: set.unavailable,
         source: set.source,
         fallback_reason: set.fallback_reason,
         generated_at: set.generated_at,
@@ -223,7 +250,7 @@ pub async fn analyze(
     let exchange = state.accounts.exchange_for(user.id).await?;
     let instrument = exchange.instrument(&symbol).await?;
     let now = state.clock.now_ms();
-    let start = timeframe.floor(now - 8 * 86_400_000);
+    let start = timeframe.floor(now - REQUEST_HISTORY_DAYS * 86_400_000);
     let candles = state.services.market.candles(&symbol, timeframe, start, now).await?;
     let request = AdvisorRequest::new(instrument, timeframe, Arc::new(candles), now);
     Ok(Json(analysis_view(state.services.advisor.recommend(&request).await?)))
