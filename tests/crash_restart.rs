@@ -207,6 +207,15 @@ async fn run(steps: &[Step], crash: Option<Crash>) -> (FinalState, u64, u64) {
 }
 
 async fn run_via(steps: &[Step], crash: Option<Crash>, via: Restore) -> (FinalState, u64, u64) {
+    let (sim, setup_calls) = run_steps(steps, crash, via).await;
+    let calls = sim.wire.calls();
+    stop_all(&sim).await;
+    (final_state(&sim).await, setup_calls, calls)
+}
+
+/// The steps of [`run_via`], bots left running: the simulation as the last
+/// step left it and the exchange calls the setup made.
+async fn run_steps(steps: &[Step], crash: Option<Crash>, via: Restore) -> (Sim, u64) {
     let start = steps[0][0].1.ts + 60_000;
     let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
     let wire = match crash {
@@ -248,9 +257,7 @@ async fn run_via(steps: &[Step], crash: Option<Crash>, via: Restore) -> (FinalSt
         }
     }
     assert_eq!(restarted, crash.is_some(), "the crash happened during the run");
-    let calls = sim.wire.calls();
-    stop_all(&sim).await;
-    (final_state(&sim).await, setup_calls, calls)
+    (sim, setup_calls)
 }
 
 /// The first four hours of the window, BTC and ETH, or `None` without the data.
@@ -295,10 +302,31 @@ struct Sweep {
     mismatches: Vec<(u64, Crash, bool)>,
 }
 
+/// The seeds `CRASH_SWEEP_SEEDS` selects: one seed (`69`) or a half-open
+/// range (`60..80`); unset, every seed. Reproduces one crash point of the
+/// sweep without running the others (their crash points are still drawn,
+/// so a seed always means the same point).
+fn selected_seeds() -> std::ops::Range<u64> {
+    let Ok(v) = std::env::var("CRASH_SWEEP_SEEDS") else {
+        return 0..u64::MAX;
+    };
+    let parse = |s: &str| -> u64 {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("CRASH_SWEEP_SEEDS: {s:?} is not a seed ({e}); use 69 or 60..80"))
+    };
+    match v.split_once("..") {
+        Some((a, b)) => parse(a)..parse(b),
+        None => parse(&v)..parse(&v) + 1,
+    }
+}
+
 /// Kills the day at `points` seeded crash points (one in four right after a
 /// walk, the others at an exchange call) and compares each run with the
-/// uninterrupted one.
+/// uninterrupted one. `CRASH_SWEEP_SEEDS` limits the run to some of them
+/// (see [`selected_seeds`]).
 async fn sweep(points: u64) -> Sweep {
+    let only = selected_seeds();
     let Some(steps) = the_day() else {
         return Sweep::default();
     };
@@ -320,6 +348,9 @@ async fn sweep(points: u64) -> Sweep {
         } else {
             Crash::Call(setup_calls + 1 + rng % (total_calls - setup_calls))
         };
+        if !only.contains(&seed) {
+            continue;
+        }
         let (state, _, _) = run(&steps, Some(crash)).await;
         out.points += 1;
         if !same(&state, &baseline) {
@@ -399,6 +430,90 @@ async fn a_kill_right_after_an_order_reached_the_exchange_never_doubles_it() {
     for crash_at in from..=to {
         let (state, _, _) = run(&steps, Some(Crash::Call(crash_at))).await;
         assert_same(&state, &baseline, &format!("killed at exchange call {crash_at}"));
+    }
+}
+
+/// What a trend engine has made of the candles it saw: its EMAs, the last
+/// `fast − slow` and its open interval candle, by bot id.
+async fn trend_indicators(sim: &Sim) -> Vec<(i64, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (user, _) in &sim.accounts {
+        for b in sim.store.bots_for_user(*user, None).await.unwrap() {
+            if !matches!(b.kind, gridbot_core::model::BotKind::Trend(_)) {
+                continue;
+            }
+            let engine = &b.engine_state.as_ref().expect("a running trend bot saved its engine")["engine"];
+            let seen: serde_json::Value = ["fast", "slow", "last_diff", "candles"]
+                .iter()
+                .map(|k| ((*k).to_owned(), engine[*k].clone()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            out.push((b.id.0, seen));
+        }
+    }
+    out.sort_by_key(|b| b.0);
+    out
+}
+
+/// Fills booked to the trend bots so far.
+async fn trend_fills(sim: &Sim) -> u64 {
+    let mut n = 0;
+    for (user, _) in &sim.accounts {
+        for b in sim.store.bots_for_user(*user, None).await.unwrap() {
+            if matches!(b.kind, gridbot_core::model::BotKind::Trend(_)) {
+                n += b.stats.fills;
+            }
+        }
+    }
+    n
+}
+
+/// The runner saves the engine before it sends an entry, in the middle of
+/// the candle that signalled it. A kill from then until the candle is
+/// committed restarts a runner whose saved engine has seen that candle, and
+/// the restarted feed delivers the candle again: the engine must not count
+/// it twice (a 1-minute interval closes on every minute, so a second copy
+/// moves the EMAs again and shifts later crosses: seed 69 of the full
+/// sweep, killed at call 1238, entered a trade one candle late).
+#[tokio::test]
+async fn a_kill_after_an_entry_was_saved_never_feeds_its_candle_to_the_engine_twice() {
+    let Some(steps) = first_four_hours() else {
+        return;
+    };
+    // The first step in which a trend bot enters, and its exchange calls.
+    let store = Arc::new(MemoryStore::new().with_installation_tag(gridbot_core::model::IdTag::new("CRASH").unwrap()));
+    let wire = Tripwire::never();
+    let sim = Sim::build(
+        durable_venue(store.clone(), &steps[0]).await,
+        store.clone(),
+        wire.clone(),
+        steps[0][0].1.ts + 60_000,
+    )
+    .await;
+    start_plan(&sim, crash_plan()).await;
+    let mut entry = None;
+    for (i, s) in steps.iter().enumerate().skip(1) {
+        let (before, fills_before) = (wire.calls(), trend_fills(&sim).await);
+        sim.step(s).await.unwrap();
+        if trend_fills(&sim).await > fills_before {
+            entry = Some((i, before + 1, wire.calls()));
+            break;
+        }
+    }
+    drop(sim);
+    let (at, from, to) = entry.expect("a trend bot entered");
+    // A few candles past the entry, so every restarted runner saw them.
+    let steps = &steps[..(at + 3).min(steps.len())];
+    let (sim, _) = run_steps(steps, None, Restore::Journal).await;
+    let baseline = trend_indicators(&sim).await;
+    drop(sim);
+    for crash_at in from..=to {
+        let (sim, _) = run_steps(steps, Some(Crash::Call(crash_at)), Restore::Journal).await;
+        assert_eq!(
+            trend_indicators(&sim).await,
+            baseline,
+            "killed at exchange call {crash_at} (step {at}): the trend engines saw other candles"
+        );
     }
 }
 

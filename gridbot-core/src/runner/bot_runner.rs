@@ -27,8 +27,12 @@
 //!   engine that had finished (its stop was interrupted) completes the stop
 //!   instead of trading.
 //! - Candles at or before `last_candle_ts` are ignored, so a feed that
-//!   re-delivers candles after a restart is harmless. Candles missed while
-//!   the process was down are not replayed.
+//!   re-delivers candles after a restart is harmless. `last_candle_ts`
+//!   moves as soon as the engine is fed a candle, before the commands it
+//!   gave are carried out: an engine saved in the middle of a candle (before
+//!   an entry is sent) is saved with that candle marked seen, and is never
+//!   fed it again. Candles missed while the process was down are not
+//!   replayed.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -339,6 +343,11 @@ impl BotRunner {
                 }
                 let cmds = self.feed(&EngineEvent::Candle(*candle));
                 acted |= !cmds.is_empty() || self.engine.stats().fills != fills_before;
+                // The engine has seen the candle: every save from here on
+                // says so, the one made before an order is sent included,
+                // so a runner restarted from it skips the candle instead of
+                // feeding it again (a second copy would move the EMAs twice).
+                self.last_candle_ts = Some(candle.ts);
                 self.process(cmds).await?;
                 // What acted during this candle may have been committed
                 // before the candle moved the engine's price: save the
@@ -346,7 +355,6 @@ impl BotRunner {
                 if acted {
                     self.engine_dirty = true;
                 }
-                self.last_candle_ts = Some(candle.ts);
                 self.quiet_candles = self.quiet_candles.saturating_add(1);
                 // A grid engine's state changes only through its start, fills
                 // and the commands it issues; a quiet candle changes nothing
