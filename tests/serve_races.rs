@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
-use serve_harness::{free_port, millis, s, seed, wait_final, Api, Db, Serve, ServeConfig};
+use serve_harness::{millis, s, seed, wait_final, Api, Db, Serve, ServeConfig};
 
 /// Start-then-stop pairs per bot (5 bots: 150 pairs).
 const PAIRS_PER_BOT: usize = 30;
@@ -150,14 +150,7 @@ async fn races(db: Db) {
     let began = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let cfg = ServeConfig {
-        data: data.clone(),
-        db: db.url(&data),
-        port: free_port(),
-        sim_speed: 60,
-        extra: Vec::new(),
-        env: Vec::new(),
-    };
+    let cfg = ServeConfig::sim(&db, &data);
     let mut serve = Serve::start(&cfg).await;
     let api = Api::login(&serve.base, &data).await;
     let symbols: Vec<String> = api.symbols().await.into_iter().map(|x| x.0).take(5).collect();

@@ -30,9 +30,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rust_decimal::Decimal;
-use serve_harness::{
-    audit, free_port, millis, open_store, report, s, seed, wait_final, Api, Clock, Db, Serve, ServeConfig,
-};
+use serve_harness::{audit, millis, open_store, report, s, seed, wait_final, Api, Clock, Db, Serve, ServeConfig};
 
 /// Longest a running bot may stay idle after a restart.
 const IDLE_LIMIT: Duration = Duration::from_secs(5);
@@ -101,14 +99,7 @@ async fn torture(db: Db) {
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let cfg = ServeConfig {
-        data: data.clone(),
-        db: db.url(&data),
-        port: free_port(),
-        sim_speed: 60,
-        extra: Vec::new(),
-        env: Vec::new(),
-    };
+    let cfg = ServeConfig::sim(&db, &data);
     let mut serve = Serve::start(&cfg).await;
     let api = Api::login(&serve.base, &data).await;
     let symbols: Vec<String> = api.symbols().await.into_iter().map(|x| x.0).take(5).collect();

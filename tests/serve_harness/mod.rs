@@ -134,6 +134,21 @@ pub struct ServeConfig {
     pub env: Vec<(String, String)>,
 }
 
+impl ServeConfig {
+    /// `gridbot serve` on the simulated market at 60× with `db`, its data
+    /// in `data`, on a free port.
+    pub fn sim(db: &Db, data: &Path) -> ServeConfig {
+        ServeConfig {
+            data: data.to_path_buf(),
+            db: db.url(data),
+            port: free_port(),
+            sim_speed: 60,
+            extra: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
 /// A running `gridbot serve` process.
 pub struct Serve {
     child: Option<Child>,
