@@ -9,7 +9,7 @@
 //!    [`BacktestAdvisorConfig::lookback_days`]); a request should carry
 //!    [`BacktestAdvisorConfig::history_days`] days of candles for the full
 //!    scheme (fewer give fewer windows; at least two days are required);
-//! 3. backtest every rule ([`super::candidates`], 1296) in every window, in
+//! 3. backtest every rule ([`super::candidates`], 270) in every window, in
 //!    parallel ([`super::sweep::par_map`]), and plan it at the current price
 //!    and σ for the safety test;
 //! 4. score, pick per profile in risk order, and forecast
@@ -24,8 +24,12 @@
 //! [`Rebacktest`] (how a DeepSeek proposal is shown) runs a proposal through
 //! the same validation: its rule (room below and above in weekly σ) in every
 //! window, the same rejections and safety test, the same in-sample backtest
-//! and the same forecast (with the profile's long-run prior, as a proposal
-//! has no track record of its own).
+//! and the same forecast (with the long-run prior of its leverage; a
+//! proposal has no track record of its own). A sweep pick proposed again
+//! gets the same figures, except when its range was clamped to the 40 %
+//! limit ([`super::candidates::HALF_WIDTH_LIMITS`]): the sweep validated
+//! the rule it came from (k weekly σ, clamped in each week), while a
+//! proposal is validated as its own room in weekly σ now.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +39,7 @@ use rust_decimal::Decimal;
 
 use super::candidates::{candidates, rules, Candidate, Rule};
 use super::forecast::Forecast;
+use super::profile::Profile;
 use super::proposal::{GridProposal, Rebacktest};
 use super::report::{recommendation, with_forecast, Validation};
 use super::sweep::{downsample, par_map, GridBacktester, Progress, Rejection, Survivor, MAX_CURVE_POINTS};
@@ -147,6 +152,7 @@ enum Fate {
     FailedValidation,
     InSample,
     Order,
+    Taken,
     NoEdge,
 }
 
@@ -158,6 +164,7 @@ impl Fate {
             Fate::FailedValidation => "liquidated or not viable in a validation week",
             Fate::InSample => "liquidated or over the drawdown limit in the in-sample backtest",
             Fate::Order => "riskier than allowed next to the other profiles' picks",
+            Fate::Taken => "the same grid as a less risky profile's pick",
             Fate::NoEdge => "not expected to earn over the next week",
         }
     }
@@ -326,7 +333,7 @@ impl BacktestAdvisor {
             self.backtester.as_ref(),
         )
         .ok()?;
-        let limit = super::profile::Profile::of(now.candidate.risk_level).max_drawdown_pct;
+        let limit = Profile::of(now.candidate.risk_level).max_drawdown_pct;
         if outcome.liquidated || outcome.max_drawdown_pct > limit {
             return None;
         }
@@ -397,28 +404,44 @@ impl BacktestAdvisor {
         let mut recommendations = Vec::new();
         let mut unavailable = Vec::new();
         let mut floor: Option<(Decimal, u32)> = None;
+        // The grids picked so far: a profile that steps down to a grid a
+        // less risky profile already shows takes its next rule instead.
+        let mut taken: Vec<Candidate> = Vec::new();
         for level in RiskLevel::ALL {
+            let profile = Profile::of(level);
             let mut fates: BTreeMap<Fate, usize> = BTreeMap::new();
-            let mut ranked: Vec<(f64, usize, Vec<f64>)> = Vec::new();
+            // (preference of the leverage, score, rule, validation ROIs)
+            let mut ranked: Vec<(usize, f64, usize, Vec<f64>)> = Vec::new();
             for (r, rule) in list.iter().enumerate() {
                 if rule.risk_level != level {
                     continue;
                 }
+                let Some(tier) = profile.preference(rule.leverage) else {
+                    continue;
+                };
                 let fate = match (&nows[r], score(&results[r], penalties[r], &self.penalties)) {
                     (None, _) => Fate::NotViableNow,
                     (Some(_), None) => Fate::FailedValidation,
                     (Some(n), Some(_)) if !n.safe() => Fate::Unsafe,
                     (Some(_), Some((s, rois))) => {
-                        ranked.push((s, r, rois));
+                        ranked.push((tier, s, r, rois));
                         continue;
                     }
                 };
                 *fates.entry(fate).or_default() += 1;
             }
-            ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            // The preferred leverage first, then the best score, then the
+            // sweep order; at most MAX_TRIES tried per leverage.
+            ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+            let mut tried: BTreeMap<usize, usize> = BTreeMap::new();
+            ranked.retain(|x| {
+                let n = tried.entry(x.0).or_default();
+                *n += 1;
+                *n <= MAX_TRIES
+            });
             let track = track_record(list, &results, &penalties, level, &self.penalties);
             let mut picked = None;
-            for (_, r, rois) in ranked.iter().take(MAX_TRIES) {
+            for (_, _, r, rois) in &ranked {
                 let Some(now) = nows[*r].as_ref() else { continue };
                 let Some(s) = self.in_sample(now, &ground, request) else {
                     *fates.entry(Fate::InSample).or_default() += 1;
@@ -430,7 +453,11 @@ impl BacktestAdvisor {
                         continue;
                     }
                 }
-                let forecast = Forecast::of(level, rois, ground.sigma_week);
+                if taken.iter().any(|t| t.same_grid(&s.candidate)) {
+                    *fates.entry(Fate::Taken).or_default() += 1;
+                    continue;
+                }
+                let forecast = Forecast::of(s.candidate.leverage, rois, ground.sigma_week);
                 if forecast.expected <= 0.0 {
                     *fates.entry(Fate::NoEdge).or_default() += 1;
                     continue;
@@ -441,6 +468,7 @@ impl BacktestAdvisor {
             match picked {
                 Some((s, now, r, rois, forecast)) => {
                     floor = Some((s.outcome.max_drawdown_pct, s.candidate.leverage));
+                    taken.push(s.candidate);
                     let validation = Validation {
                         days: ground.windows.first().map_or(0.0, |x| x.days),
                         max_drawdown: results[r]
@@ -475,7 +503,7 @@ impl BacktestAdvisor {
 fn no_pick_reason(level: RiskLevel, fates: &BTreeMap<Fate, usize>, ground: &Ground) -> String {
     let counts: Vec<String> = fates.iter().map(|(f, n)| format!("{n} {}", f.describe())).collect();
     format!(
-        "no safe {} setup: none is both viable and safe (plausible next-week move {:.1} % down, {:.1} % up); rules dropped: {}",
+        "no safe {} setup: none is viable, safe and expected to earn over the next week (plausible next-week move {:.1} % down, {:.1} % up); rules dropped: {}",
         level.as_str(),
         ground.moves.down * 100.0,
         ground.moves.up * 100.0,
@@ -569,7 +597,7 @@ impl Rebacktest for BacktestAdvisor {
             liquidation_distance: now.liq_distance,
             plausible_move: now.required,
         };
-        let forecast = Forecast::of(proposal.risk_level, &validation.rois, ground.sigma_week);
+        let forecast = Forecast::of(proposal.leverage, &validation.rois, ground.sigma_week);
         if forecast.expected <= 0.0 {
             return Err(refuse(format!(
                 "it is not expected to earn over the next week ({:.2} %)",

@@ -16,12 +16,13 @@
 //!   [`range`]); bounds snapped to the tick (lower up, upper down);
 //! - **grid counts** [`GRID_COUNTS`] (10–100);
 //! - **both spacings**;
-//! - **the profile's leverages**;
+//! - **the profile's leverages** (its preferred one and those it may step
+//!   down to);
 //! - **neutral mode** only ([`MODES`]; why: [`super::profile`]).
 //!
-//! That is 3 × 9 × 2 × 2 = 108 conservative rules and 2 × 9 × 2 × 2 = 72
-//! moderate and 72 aggressive ones, 252 in all, in a fixed order, so a
-//! sweep is deterministic.
+//! That is 3 × 9 × 2 × 1 = 54 conservative rules, 3 × 9 × 2 × 2 = 108
+//! moderate and 2 × 9 × 2 × 3 = 108 aggressive ones, 270 in all, in a fixed
+//! order, so a sweep is deterministic.
 
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
@@ -58,6 +59,16 @@ pub struct Candidate {
     pub grids: u32,
     /// Leverage.
     pub leverage: u32,
+}
+
+impl Candidate {
+    /// Whether `other` is the same grid (every setting but the profile).
+    pub fn same_grid(&self, other: &Candidate) -> bool {
+        Candidate {
+            risk_level: self.risk_level,
+            ..*other
+        } == *self
+    }
 }
 
 /// A grid setup relative to the price and its volatility (see the module docs).
@@ -221,9 +232,9 @@ mod tests {
     }
 
     #[test]
-    fn the_profiles_sweep_252_neutral_rules() {
+    fn the_profiles_sweep_270_neutral_rules() {
         let r = rules(&Instrument::btcusdt());
-        assert_eq!(r.len(), 252);
+        assert_eq!(r.len(), 270);
         let count = |level| r.iter().filter(|x| x.risk_level == level).count();
         assert_eq!(
             (
@@ -231,12 +242,12 @@ mod tests {
                 count(RiskLevel::Moderate),
                 count(RiskLevel::Aggressive)
             ),
-            (108, 72, 72)
+            (54, 108, 108)
         );
         assert!(r.iter().all(|x| x.mode == GridMode::Neutral && x.below == x.above));
         assert!(r.iter().all(|x| (10..=100).contains(&x.grids)));
         let c = candidates(&analysis(3.0), &Instrument::btcusdt());
-        assert_eq!(c.len(), 252);
+        assert_eq!(c.len(), 270);
     }
 
     #[test]

@@ -34,34 +34,41 @@
 //! days, percent ([`Penalties`]): the spread (λ = 0.5) punishes luck in
 //! one window, and the penalties are what predicts blow-ups and thin
 //! profits — liquidation distance short of twice the plausible move, a
-//! range narrower than 3.5 weekly σ on a side, leverage, and a grid spacing
-//! under four round trips' fees. The mean's weight is small (μ = 0.2): on
-//! the training data (BTC and ETH 5m, 26 weekly steps each) the top tenth
-//! of the rules by validation mean did no better the week after than all
-//! of them, while width and leverage did matter. For the same reason the
-//! profile's drawdown limit is not required in the validation weeks (it is
-//! in the in-sample backtest): requiring it favoured setups fitted to calm
-//! weeks and lowered the next week's mean (conservative −0.3 % instead of
-//! +0.3 %).
+//! range narrower than 3.5 weekly σ on a side, and a grid spacing under
+//! four round trips' fees. The mean's weight is small (μ = 0.2): on the
+//! training data (BTC and ETH 5m, 27 weekly steps each) the validation
+//! mean of a pick had no correlation with its next week (−0.05 to 0.06 at
+//! each leverage), while width and leverage did matter. For the same
+//! reason the profile's drawdown limit is not required in the validation
+//! weeks (it is in the in-sample backtest): requiring it favoured setups
+//! fitted to calm weeks and lowered the next week's mean. Leverage is not
+//! scored: it is the profile's choice (below).
 //!
 //! # Picks, ordered by risk
 //!
-//! Profiles are picked in order, conservative first. A profile's pick is its
-//! best-scoring rule whose grid at the current price also passes the
-//! **in-sample backtest** over the last `D` days (not liquidated, drawdown
-//! within the profile's limit, the figures shown as `backtest_roi_pct`) and
-//! keeps the order: no lower leverage and no smaller in-sample drawdown than
-//! the pick of the profile before. So conservative never shows a larger
-//! drawdown or leverage than moderate, nor moderate than aggressive. At most
-//! [`MAX_TRIES`] rules are tried per profile; a profile with no pick says
-//! why ([`crate::ports::ProfileUnavailable`]).
+//! Profiles are picked in order, conservative first. A profile tries its
+//! leverages in its order of preference, highest first
+//! ([`super::profile`]): for each, up to [`MAX_TRIES`] of the
+//! best-scoring rules at that leverage, and the first whose grid at the
+//! current price also passes the **in-sample backtest** over the last `D`
+//! days (not liquidated, drawdown within the profile's limit, the figures
+//! shown as `backtest_roi_pct`), keeps the order (no lower leverage and no
+//! smaller in-sample drawdown than the pick of the profile before), is not
+//! the very grid a less risky profile picked, and has a positive forecast
+//! is the pick. Only when no rule at a leverage passes
+//! does the profile step down to the next. So conservative never shows a
+//! larger drawdown or leverage than moderate, nor moderate than
+//! aggressive, and a profile whose own leverage is unsafe this week shows
+//! the riskiest setup that is safe rather than none; a profile with no
+//! pick at all says why ([`crate::ports::ProfileUnavailable`]).
 //!
 //! # Track record
 //!
 //! For every window `j ≥ 2`, the profile's best rule on windows `1..j−1`
-//! (same rejections but the current safety test, same score) and what it
-//! returned in window `j`: what this method would have shown and delivered
-//! on this symbol, the prior of the forecast ([`super::forecast`]).
+//! (same rejections but the current safety test, same score, the same
+//! preference for the profile's highest leverage) and what it returned in
+//! window `j`: what this method would have shown and delivered on this
+//! symbol, shown beside the forecast ([`super::forecast`]).
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -79,7 +86,8 @@ use crate::ports::RiskLevel;
 /// Weekly σ a plausible next-week move is at least.
 pub const SAFETY_SIGMAS: f64 = 3.0;
 
-/// Most rules tried per profile for the in-sample backtest and the order.
+/// Most rules tried per profile and leverage for the in-sample backtest and
+/// the order.
 pub const MAX_TRIES: usize = 48;
 
 /// Weights of the score (see the module docs), percent of weekly ROI.
@@ -93,8 +101,6 @@ pub struct Penalties {
     pub liquidation: f64,
     /// Per weekly σ of room short of 3.5 on the narrower side.
     pub width: f64,
-    /// Per unit of leverage.
-    pub leverage: f64,
     /// Per unit of `1 − spacing / (4 × round-trip fees)` (when > 0).
     pub fees: f64,
 }
@@ -106,7 +112,6 @@ impl Default for Penalties {
             spread: 0.5,
             liquidation: 1.0,
             width: 1.0,
-            leverage: 0.1,
             fees: 1.0,
         }
     }
@@ -400,7 +405,7 @@ pub fn penalty(
     } else {
         0.0
     };
-    p.liquidation * liq + p.width * width + p.leverage * f64::from(rule.leverage) + p.fees * fees
+    p.liquidation * liq + p.width * width + p.fees * fees
 }
 
 /// The score of window results (see the module docs); `None` when a result
@@ -440,25 +445,31 @@ pub fn track_record(
     level: RiskLevel,
     p: &Penalties,
 ) -> Vec<f64> {
+    let profile = Profile::of(level);
     let windows = results.first().map_or(0, Vec::len);
     let mut out = Vec::new();
     for j in 1..windows {
-        let mut best: Option<(f64, usize)> = None;
+        // (preference of the leverage, score, rule): lowest preference
+        // index first, then highest score.
+        let mut best: Option<(usize, f64, usize)> = None;
         for (r, rule) in rules.iter().enumerate() {
             if rule.risk_level != level {
                 continue;
             }
+            let Some(tier) = profile.preference(rule.leverage) else {
+                continue;
+            };
             let (Some(res), Some(pen)) = (results.get(r), penalties.get(r)) else {
                 continue;
             };
             let Some((s, _)) = score(&res[..j], *pen, p) else {
                 continue;
             };
-            if best.is_none_or(|(b, _)| s > b) {
-                best = Some((s, r));
+            if best.is_none_or(|(bt, bs, _)| tier < bt || (tier == bt && s > bs)) {
+                best = Some((tier, s, r));
             }
         }
-        if let Some((_, r)) = best {
+        if let Some((_, _, r)) = best {
             if let Some(Some(Ok(w))) = results.get(r).and_then(|res| res.get(j)) {
                 out.push(if w.liquidated { -100.0 } else { w.roi_7d });
             }

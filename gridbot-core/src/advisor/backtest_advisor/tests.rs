@@ -85,9 +85,9 @@ fn proposal_of(r: &Recommendation) -> GridProposal {
     }
 }
 
-/// The Formula's drawdown for a leverage: 12 − leverage (a conservative
-/// 1x grid would be the deepest), so picks chosen one profile at a time
-/// would be out of risk order.
+/// The Formula with the drawdown 11 − leverage (a conservative 1x grid
+/// would be the deepest), so picks chosen one profile at a time would be
+/// out of risk order.
 struct Inverted;
 
 impl GridBacktester for Inverted {
@@ -98,7 +98,7 @@ impl GridBacktester for Inverted {
         candles: &[Candle],
     ) -> Result<BacktestOutcome, AdvisorError> {
         let mut o = Formula.backtest(config, instrument, candles)?;
-        o.max_drawdown_pct = Decimal::from(12 - i64::from(config.leverage));
+        o.max_drawdown_pct = Decimal::from(11 - i64::from(config.leverage));
         Ok(o)
     }
 }
@@ -170,21 +170,39 @@ fn profiles_stay_in_risk_order_even_when_the_safer_grids_draw_down_more() {
     let a = BacktestAdvisor::new(Arc::new(Inverted), BacktestAdvisorConfig::default());
     let set = a.recommend_blocking(&request()).unwrap();
     check_order(&set.recommendations).unwrap();
-    let dd = |l: RiskLevel| {
-        set.recommendations
-            .iter()
-            .find(|r| r.risk_level == l)
-            .map(|r| r.max_drawdown_pct)
-    };
-    // Conservative at 2x draws down 10 %; moderate must not show less, so it
-    // is 2x too; no aggressive grid (4x: 8 %, 6x: 6 %) keeps the order.
-    assert_eq!(dd(RiskLevel::Conservative), Some(dec!(10)));
-    assert_eq!(dd(RiskLevel::Moderate), Some(dec!(10)));
-    assert_eq!(dd(RiskLevel::Aggressive), None);
-    let u = &set.unavailable;
-    assert_eq!(u.len(), 1);
-    assert_eq!(u[0].risk_level, RiskLevel::Aggressive);
-    assert!(u[0].reason.contains("riskier than allowed"), "{}", u[0].reason);
+    // Conservative at 1x draws down 10 %; moderate's 2x (9 %) and
+    // aggressive's 3x (8 %) and 2x would show less, so both step down to
+    // 1x, each with a grid of its own.
+    assert_eq!(set.recommendations.len(), 3, "{:?}", set.unavailable);
+    for r in &set.recommendations {
+        assert_eq!((r.leverage, r.max_drawdown_pct), (1, dec!(10)), "{r:?}");
+    }
+    let grids: Vec<_> = set
+        .recommendations
+        .iter()
+        .map(|r| (r.lower, r.upper, r.grids, r.spacing))
+        .collect();
+    assert!(
+        grids[0] != grids[1] && grids[1] != grids[2] && grids[0] != grids[2],
+        "{grids:?}"
+    );
+}
+
+#[test]
+fn each_profile_takes_its_highest_leverage_when_it_is_safe() {
+    let set = advisor(2).recommend_blocking(&crash_request(0.0)).unwrap();
+    let levs: Vec<_> = set.recommendations.iter().map(|r| (r.risk_level, r.leverage)).collect();
+    assert_eq!(
+        levs,
+        vec![
+            (RiskLevel::Conservative, 1),
+            (RiskLevel::Moderate, 2),
+            (RiskLevel::Aggressive, 3)
+        ]
+    );
+    // The forecast grows with the leverage (the same σ, its prior per σ).
+    let f: Vec<_> = set.recommendations.iter().map(|r| r.expected_roi_7d_pct).collect();
+    assert!(f[0] < f[1] && f[1] < f[2], "{f:?}");
 }
 
 /// 36 days of hourly candles: calm ±1 % swings, and 20 days ago a crash of
@@ -220,9 +238,34 @@ fn a_profile_whose_liquidations_a_plausible_week_reaches_says_no_safe_pick() {
     assert_eq!(calm.recommendations.len(), 3, "{:?}", calm.unavailable);
     assert!(calm.recommendations.iter().all(|r| r.validation_roi_pct.len() == 4));
     // A 60 % crash and its 150 % recovery in the history make such weeks
-    // plausible: every 3x or 4x grid's short side (and its long side) is
-    // within reach, so aggressive says so; a 1x grid's is not.
-    let set = a.recommend_blocking(&crash_request(0.6)).unwrap();
+    // plausible: every 3x grid's short side (and its long side) is within
+    // reach; a 1x grid's is not. Aggressive steps down to what is safe.
+    let crash = crash_request(0.6);
+    let set = a.recommend_blocking(&crash).unwrap();
+    check_order(&set.recommendations).unwrap();
+    let aggressive = set
+        .recommendations
+        .iter()
+        .find(|r| r.risk_level == RiskLevel::Aggressive)
+        .unwrap();
+    assert!(aggressive.leverage < 3, "{aggressive:?}");
+    for r in &set.recommendations {
+        assert!(r.plausible_move_pct >= dec!(60), "{r:?}");
+        if let Some(d) = r.liquidation_distance_pct {
+            assert!(d > r.plausible_move_pct);
+        }
+    }
+    // With only 3x rules to choose from, aggressive has no safe setup and
+    // says so, while conservative still has its pick.
+    let only_3x: Vec<Rule> = rules(&crash.instrument)
+        .into_iter()
+        .filter(|r| r.risk_level != RiskLevel::Aggressive || r.leverage == 3)
+        .collect();
+    let set = a.recommend_rules(&crash, &only_3x).unwrap();
+    assert!(set
+        .recommendations
+        .iter()
+        .any(|r| r.risk_level == RiskLevel::Conservative));
     assert!(set
         .recommendations
         .iter()
@@ -233,12 +276,17 @@ fn a_profile_whose_liquidations_a_plausible_week_reaches_says_no_safe_pick() {
         .find(|u| u.risk_level == RiskLevel::Aggressive)
         .unwrap();
     assert!(u.reason.contains("no safe aggressive setup"), "{}", u.reason);
-    assert!(u.reason.contains("plausible next-week move"), "{}", u.reason);
-    for r in &set.recommendations {
-        assert!(r.plausible_move_pct >= dec!(60), "{r:?}");
-        if let Some(d) = r.liquidation_distance_pct {
-            assert!(d > r.plausible_move_pct);
-        }
+    assert!(
+        u.reason.contains("liquidation price within a plausible next-week move"),
+        "{}",
+        u.reason
+    );
+    // When not even a 1x grid is safe, no profile has a pick: the answer
+    // says why for each.
+    let err = a.recommend_blocking(&crash_request(0.85)).unwrap_err();
+    let msg = err.to_string();
+    for level in ["conservative", "moderate", "aggressive"] {
+        assert!(msg.contains(&format!("no safe {level} setup")), "{msg}");
     }
 }
 
