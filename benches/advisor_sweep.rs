@@ -4,8 +4,8 @@
 //! price, scored, the picks' in-sample backtests — on one core and on every
 //! core (`std::thread::scope`, one (rule, window) job at a time per thread).
 //!
-//! The advisor's own sweep is 252 rules (see
-//! `gridbot_core::advisor::candidates`); the bench sweeps 1,008: the same
+//! The advisor's own sweep is 270 rules (see
+//! `gridbot_core::advisor::candidates`); the bench sweeps 1,080: the same
 //! rules at four range widths each (× 1, 1.1, 1.2, 1.3), through
 //! `BacktestAdvisor::recommend_rules`. The file holds ≈ 29.8 days, so the
 //! windows' volatility lookback is 1 day here (7 in the advisor).
