@@ -127,10 +127,14 @@ pub fn with_forecast(mut r: Recommendation, forecast: &Forecast, v: &Validation)
     r.track_record_roi_pct = v.track.iter().map(|x| d(*x)).collect();
     r.liquidation_distance_pct = v.liquidation_distance.map(|x| d(x * 100.0));
     r.plausible_move_pct = d(v.plausible_move * 100.0);
+    let weeks = v.rois.len();
     r.description = format!(
-        "{} Expected over the next 7 days: {e} % (range {lo} to {hi} %), from {} walk-forward weeks it was not chosen on.",
+        "{} Expected over the next 7 days: {e} % (range {lo} to {hi} %), estimated out of sample: from what this \
+         method's {}x picks earned the week after at this volatility, and {weeks} walk-forward week{} it was not \
+         chosen on.",
         r.description,
-        v.rois.len()
+        r.leverage,
+        if weeks == 1 { "" } else { "s" }
     );
     r
 }
