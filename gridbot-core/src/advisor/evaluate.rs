@@ -93,6 +93,9 @@ pub struct Evaluation {
     pub picks: Vec<Pick>,
     /// Steps where the advisor failed altogether, with the error.
     pub failures: Vec<(usize, String)>,
+    /// Steps where a profile had no pick while another had one, with the
+    /// advisor's reason.
+    pub unavailable: Vec<(usize, RiskLevel, String)>,
 }
 
 /// One profile's line of the table.
@@ -173,6 +176,8 @@ impl Evaluation {
         }));
         self.failures
             .extend(other.failures.into_iter().map(|(s, e)| (s + offset, e)));
+        self.unavailable
+            .extend(other.unavailable.into_iter().map(|(s, l, e)| (s + offset, l, e)));
         self.weeks += other.weeks;
     }
 
@@ -234,6 +239,26 @@ impl Evaluation {
                 r.calibration()
             ));
         }
+        for level in RiskLevel::ALL {
+            let steps: Vec<String> = self
+                .unavailable
+                .iter()
+                .filter(|(_, l, _)| *l == level)
+                .map(|(s, _, _)| s.to_string())
+                .collect();
+            if !steps.is_empty() {
+                out.push_str(&format!(
+                    "{}: no pick at {} where another profile had one ({})\n",
+                    level.as_str(),
+                    if steps.len() == 1 {
+                        "1 step".to_owned()
+                    } else {
+                        format!("{} steps", steps.len())
+                    },
+                    steps.join(", ")
+                ));
+            }
+        }
         if !self.failures.is_empty() {
             out.push_str(&format!("{} steps without any pick:\n", self.failures.len()));
             for (step, why) in &self.failures {
@@ -293,6 +318,8 @@ pub fn evaluate(
         let request = AdvisorRequest::new(instrument.clone(), interval, std::sync::Arc::new(history), t);
         match advisor.recommend_blocking(&request) {
             Ok(set) => {
+                eval.unavailable
+                    .extend(set.unavailable.iter().map(|u| (step, u.risk_level, u.reason.clone())));
                 for r in &set.recommendations {
                     let c = Candidate {
                         risk_level: r.risk_level,
@@ -359,6 +386,7 @@ mod tests {
                 pick(RiskLevel::Aggressive, 3.0, -100.0, true),
             ],
             failures: vec![],
+            unavailable: vec![(1, RiskLevel::Moderate, "no safe moderate setup".into())],
         };
         let rows = e.rows();
         let c = &rows[0];
@@ -371,8 +399,15 @@ mod tests {
         assert_eq!(rows[1].picks, 0);
         assert_eq!((rows[2].liquidated, rows[2].drawdown_over_2x), (1, 1));
         assert!(e.table().contains("conservative"));
+        assert!(
+            e.table()
+                .contains("moderate: no pick at 1 step where another profile had one (1)"),
+            "{}",
+            e.table()
+        );
         let other = e.clone();
         e.merge(other);
         assert_eq!((e.weeks, e.picks.len()), (8, 8));
+        assert_eq!(e.unavailable[1].0, 5, "steps renumbered after the first evaluation's");
     }
 }
