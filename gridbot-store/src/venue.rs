@@ -20,16 +20,28 @@ pub(crate) fn fenced(claim: &VenueClaim) -> StoreError {
     }
 }
 
+/// What a venue's journal holds before an append: the stored checkpoint's
+/// sequence number and the highest one stored, entries and checkpoint
+/// alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub checkpoint: Option<i64>,
+    pub last: Option<i64>,
+}
+
 /// Checks an append before anything is written: entries strictly
-/// ascending and above `last_seq` (the highest sequence number stored for
-/// the venue, entries and checkpoint alike), and a checkpoint that does not
-/// claim entries beyond the last one it could include.
+/// ascending and above everything stored, and a checkpoint that neither
+/// claims entries beyond the last one it could include nor goes back below
+/// the stored checkpoint (whose entries are gone: restoring from an older
+/// checkpoint would lose them). A checkpoint at the stored one's sequence
+/// number replaces it (a writer retrying the same state).
 pub(crate) fn check_append(
     claim: &VenueClaim,
-    last_seq: Option<i64>,
+    stored: Stored,
     entries: &[VenueEntry],
     checkpoint: Option<&VenueEntry>,
 ) -> Result<(), StoreError> {
+    let last_seq = stored.last;
     let mut prev = last_seq;
     for e in entries {
         if prev.is_some_and(|p| e.seq <= p) {
@@ -49,6 +61,12 @@ pub(crate) fn check_append(
                 claim.venue,
                 c.seq,
                 prev.map_or_else(|| "none".to_owned(), |p| p.to_string())
+            )));
+        }
+        if let Some(s) = stored.checkpoint.filter(|s| c.seq < *s) {
+            return Err(StoreError::Conflict(format!(
+                "paper venue {}: checkpoint {} is below the stored checkpoint {s}, whose entries are gone",
+                claim.venue, c.seq
             )));
         }
     }
@@ -98,13 +116,12 @@ impl VenueJournalRow {
         if self.owner != claim.owner || self.epoch != claim.epoch {
             return Err(fenced(claim));
         }
-        let last = self
-            .entries
-            .keys()
-            .next_back()
-            .copied()
-            .max(self.checkpoint.as_ref().map(|c| c.seq));
-        check_append(claim, last, entries, checkpoint)?;
+        let stored_checkpoint = self.checkpoint.as_ref().map(|c| c.seq);
+        let stored = Stored {
+            checkpoint: stored_checkpoint,
+            last: self.entries.keys().next_back().copied().max(stored_checkpoint),
+        };
+        check_append(claim, stored, entries, checkpoint)?;
         for e in entries {
             self.entries.insert(e.seq, e.body.clone());
         }
@@ -134,12 +151,26 @@ mod tests {
             owner: "o".into(),
             epoch: 1,
         };
-        assert!(check_append(&claim, None, &[entry(1), entry(2)], None).is_ok());
-        assert!(check_append(&claim, Some(2), &[entry(2)], None).is_err());
-        assert!(check_append(&claim, None, &[entry(3), entry(3)], None).is_err());
-        assert!(check_append(&claim, Some(5), &[entry(6)], Some(&entry(6))).is_ok());
-        assert!(check_append(&claim, Some(5), &[entry(6)], Some(&entry(7))).is_err());
-        assert!(check_append(&claim, None, &[], Some(&entry(1))).is_err());
+        let last = |l: i64| Stored {
+            checkpoint: None,
+            last: Some(l),
+        };
+        let none = Stored::default();
+        assert!(check_append(&claim, none, &[entry(1), entry(2)], None).is_ok());
+        assert!(check_append(&claim, last(2), &[entry(2)], None).is_err());
+        assert!(check_append(&claim, none, &[entry(3), entry(3)], None).is_err());
+        assert!(check_append(&claim, last(5), &[entry(6)], Some(&entry(6))).is_ok());
+        assert!(check_append(&claim, last(5), &[entry(6)], Some(&entry(7))).is_err());
+        assert!(check_append(&claim, none, &[], Some(&entry(1))).is_err());
+        // A checkpoint never goes back below the stored one; the same
+        // sequence number again is a retry and replaces it.
+        let at = |c: i64, l: i64| Stored {
+            checkpoint: Some(c),
+            last: Some(l),
+        };
+        assert!(check_append(&claim, at(6, 8), &[entry(9)], Some(&entry(5))).is_err());
+        assert!(check_append(&claim, at(6, 8), &[], Some(&entry(6))).is_ok());
+        assert!(check_append(&claim, at(6, 8), &[entry(9)], Some(&entry(9))).is_ok());
     }
 
     #[test]

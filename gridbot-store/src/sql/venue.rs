@@ -75,7 +75,7 @@ use gridbot_core::StoreError;
 
 use super::trading::{values, Tx, CHUNK};
 use super::{db_err, Dialect, SqlStore};
-use crate::venue::{check_append, fenced};
+use crate::venue::{check_append, fenced, Stored};
 
 impl SqlStore {
     pub(crate) async fn open_venue(&self, venue: &str, owner: &str) -> Result<VenueLoad, StoreError> {
@@ -126,8 +126,8 @@ impl SqlStore {
         checkpoint: Option<VenueEntry>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write_on(&self.venue_pool).await?;
-        let last_seq = self.fence_venue(&mut tx, claim).await?;
-        check_append(claim, last_seq, entries, checkpoint.as_ref())?;
+        let stored = self.fence_venue(&mut tx, claim).await?;
+        check_append(claim, stored, entries, checkpoint.as_ref())?;
         for chunk in entries.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO paper_venue_entries (venue, seq, body) VALUES {}",
@@ -159,10 +159,10 @@ impl SqlStore {
     }
 
     /// The fence of an append (module docs): the venue's row under
-    /// `claim`, held until `tx` ends, and the highest sequence number
-    /// stored for the venue; [`StoreError::VenueFenced`] when `claim` is
-    /// no longer the latest.
-    async fn fence_venue(&self, tx: &mut Tx, claim: &VenueClaim) -> Result<Option<i64>, StoreError> {
+    /// `claim`, held until `tx` ends, and what is stored for the venue
+    /// (its checkpoint's and its highest sequence number);
+    /// [`StoreError::VenueFenced`] when `claim` is no longer the latest.
+    async fn fence_venue(&self, tx: &mut Tx, claim: &VenueClaim) -> Result<Stored, StoreError> {
         let lock = match self.dialect {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE",
@@ -178,6 +178,9 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         let (checkpoint_seq, max_entry) = row.ok_or_else(|| fenced(claim))?;
-        Ok(checkpoint_seq.max(max_entry))
+        Ok(Stored {
+            checkpoint: checkpoint_seq,
+            last: checkpoint_seq.max(max_entry),
+        })
     }
 }

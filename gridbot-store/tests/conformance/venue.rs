@@ -174,7 +174,7 @@ pub async fn a_checkpoint_drops_the_entries_it_covers(store: Arc<dyn Store>) {
     cp2.body = b"state after 9".to_vec();
     store.append_venue(&claim, &[], Some(cp2.clone())).await.unwrap();
     let load = open(&store, "paper", "runner-b").await;
-    assert_eq!(load.checkpoint, Some(cp2));
+    assert_eq!(load.checkpoint, Some(cp2.clone()));
     assert!(load.entries.is_empty());
     // After a checkpoint took every entry, the next must still be above it.
     assert!(matches!(
@@ -183,6 +183,18 @@ pub async fn a_checkpoint_drops_the_entries_it_covers(store: Arc<dyn Store>) {
     ));
     store.append_venue(&load.claim, &entries([10]), None).await.unwrap();
     assert_eq!(seqs(&open(&store, "paper", "runner-b").await), vec![10]);
+    // A checkpoint below the stored one is refused whole (its entries 7–9
+    // are gone); the entry of the same call does not land either.
+    let load = open(&store, "paper", "runner-b").await;
+    let mut old = venue_entry(7);
+    old.body = b"state after 7".to_vec();
+    assert!(matches!(
+        store.append_venue(&load.claim, &entries([11]), Some(old)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let load = open(&store, "paper", "runner-b").await;
+    assert_eq!(load.checkpoint, Some(cp2));
+    assert_eq!(seqs(&load), vec![10]);
 }
 
 /// Two venues in one database keep their own claims, entries and
