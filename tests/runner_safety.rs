@@ -442,7 +442,7 @@ async fn a_lost_acknowledgement_is_looked_up_by_client_id_and_never_sent_twice()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fill_booked_again_under_a_new_id_is_refused_and_the_bot_goes_to_error() {
+async fn a_fill_booked_again_under_a_new_id_is_refused_and_a_stop_still_closes_the_bot() {
     let w = World::new().await;
     let m = w.manager(w.process("p1"));
     let bot = m
@@ -466,10 +466,19 @@ async fn a_fill_booked_again_under_a_new_id_is_refused_and_the_bot_goes_to_error
         booked.iter().all(|f| !f.fill.id.ends_with("-again")),
         "the repeated fill is never booked: {booked:?}"
     );
+    // A stop still takes it off the market and closes what its books hold
+    // (this exchange reported the repeat once: the stop does not see it).
+    m.stop_bot(w.user, bot.id).await.unwrap();
+    let b = w.bot(bot.id).await;
+    assert_eq!(b.status, BotStatus::Stopped);
+    assert!(w.resting(bot.id).await.is_empty(), "its orders are cancelled");
+    assert_eq!(w.position().await, Decimal::ZERO, "its own position is closed");
+    let booked = w.store.fills_for_bot(bot.id, 100).await.unwrap();
+    assert!(booked.iter().all(|f| !f.fill.id.ends_with("-again")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fill_of_no_order_of_the_bot_is_refused_and_the_bot_goes_to_error() {
+async fn a_fill_of_no_order_of_the_bot_puts_it_in_error_and_a_stop_still_takes_it_off_the_market() {
     let w = World::new().await;
     let m = w.manager(w.process("p1"));
     let bot = m
@@ -484,6 +493,23 @@ async fn a_fill_of_no_order_of_the_bot_is_refused_and_the_bot_goes_to_error() {
     let message = w.bot(bot.id).await.error_message.unwrap();
     assert!(message.contains("manual-1"), "{message}");
     assert!(message.contains("matches none of the bot's orders"), "{message}");
+    assert!(w.store.fills_for_bot(bot.id, 100).await.unwrap().is_empty());
+    assert!(!w.resting(bot.id).await.is_empty(), "its grid still rests");
+    // The user stops it: the stop takes the bot off the market (no order
+    // of it rests) and ends `stopped`, naming the fill it left; the manual
+    // trade is the user's and stays on the exchange.
+    let stopped = m.stop_bot(w.user, bot.id).await.unwrap();
+    assert_eq!(stopped.status, BotStatus::Stopped);
+    assert!(w.resting(bot.id).await.is_empty(), "its orders are cancelled");
+    assert_eq!(
+        w.position().await,
+        dec!(0.01),
+        "the manual trade is not closed by the bot"
+    );
+    let b = w.bot(bot.id).await;
+    assert_eq!(b.status, BotStatus::Stopped);
+    let note = b.error_message.unwrap_or_default();
+    assert!(note.contains("left unbooked") && note.contains("manual-1"), "{note}");
     assert!(w.store.fills_for_bot(bot.id, 100).await.unwrap().is_empty());
 }
 

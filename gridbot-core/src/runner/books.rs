@@ -21,7 +21,10 @@
 //!   engine cannot explain (it books nothing for it), is refused: the bot
 //!   goes to `error` with both records in the message, never booking it
 //!   silently. The store applies the same quantity rule in the same
-//!   transaction ([`crate::ports::check_fill_booking`]).
+//!   transaction ([`crate::ports::check_fill_booking`]). A user's stop
+//!   leaves such a fill unbooked and goes on (its orders cancelled, its
+//!   own position closed), naming the fill in the `stopped` message
+//!   ([`BotRunner::stop`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -208,7 +211,20 @@ impl BotRunner {
                 if !self.recent.remember(&fill.id) {
                     continue;
                 }
-                self.book_fill(fill, &mut cmds)?;
+                match self.book_fill(fill, &mut cmds) {
+                    Err(RunnerError::Store(StoreError::FillRefused { reason, .. })) if self.stopping => {
+                        tracing::warn!(bot = %self.bot.id, fill = %fill.id, %reason, "fill left unbooked by a stop");
+                        self.unbooked.push(format!(
+                            "fill {} ({} {} at {}, order {})",
+                            fill.id,
+                            fill.side.as_str(),
+                            fill.qty,
+                            fill.price,
+                            fill.client_id
+                        ));
+                    }
+                    other => other?,
+                }
             }
             let advanced = page.next_cursor.is_some() && page.next_cursor != self.cursor;
             if let Some(c) = page.next_cursor {

@@ -95,6 +95,11 @@ pub struct BotRunner {
     pub(super) reconcile_due: bool,
     /// When the last reconciliation ran (runner clock).
     pub(super) last_reconcile: TimestampMs,
+    /// A user's stop is under way: a fill the books refuse is left
+    /// unbooked instead of failing the stop (see [`BotRunner::stop`]).
+    pub(super) stopping: bool,
+    /// Fills a stop left unbooked, described for the stop's message.
+    pub(super) unbooked: Vec<String>,
 }
 
 impl BotRunner {
@@ -186,6 +191,8 @@ impl BotRunner {
             stop_reason: None,
             quiet_candles: 0,
             reconcile_due: true,
+            stopping: false,
+            unbooked: Vec::new(),
             last_reconcile: 0,
         };
         for rec in recorded {
@@ -418,10 +425,21 @@ impl BotRunner {
     /// Stops the bot: the engine's stop commands (cancel its orders, close
     /// its position), then `BotRunner::finish`: the bot is `stopped` only
     /// once the exchange shows no open order of it and its position closed.
+    ///
+    /// A fill the books refuse (one of none of the bot's orders, a manual
+    /// trade on its symbol say, or one beyond its order) put the bot in
+    /// `error` while it ran; it must not also keep the bot from being
+    /// stopped, or its orders would go on resting and trading. So during a
+    /// stop such a fill is left unbooked (it is not the bot's, or not all
+    /// of it is): the stop cancels the bot's orders and closes the position
+    /// its books hold (a reduce-only order of that quantity), and the
+    /// `stopped` message names every fill left, whose trades stay on the
+    /// exchange for the user (the dashboard's exchange view shows them).
     pub async fn stop(&mut self) -> Result<(), RunnerError> {
         if self.finished {
             return Ok(());
         }
+        self.stopping = true;
         let cmds = self.sync_fills().await?;
         self.process(cmds).await?;
         if self.finished {

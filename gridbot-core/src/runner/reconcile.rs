@@ -308,7 +308,14 @@ impl BotRunner {
         self.equity_point(now, true);
         let s = self.engine.stats();
         let reason = self.stop_reason.unwrap_or(reason);
-        self.change_status(BotStatus::Stopped, None, &BotStatus::HOLDING);
+        let note = (!self.unbooked.is_empty()).then(|| {
+            format!(
+                "stopped; left unbooked as not the bot's (what they traded is still on the exchange, \
+                 not closed by this stop): {}",
+                self.unbooked.join("; ")
+            )
+        });
+        self.change_status(BotStatus::Stopped, note.clone(), &BotStatus::HOLDING);
         self.commit().await?;
         self.audit(
             "bot.stopped",
@@ -320,6 +327,9 @@ impl BotRunner {
             ),
         )
         .await;
+        if let Some(note) = note {
+            self.audit("bot.fills_unbooked", note).await;
+        }
         Ok(())
     }
 
