@@ -19,8 +19,15 @@
 //! account keeps, in ticks, its best bid and ask and how far its
 //! liquidation price is from being reached, and counts the changes of its
 //! wallet and position (`version`), after which a marked equity is stale.
+//!
+//! The liquidation price is computed in decimals only when a walk may
+//! reach it: after each fill the account first bounds it in `f64` (see
+//! [`SimAccount::liquidation_reachable`]), with a margin far above the
+//! `f64` and decimal rounding errors, and the bounds decide most walks.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 
@@ -31,12 +38,89 @@ use crate::model::{
 use crate::paper::fill_model::{liquidation_price, market_fill_price, ticks_ceil, ticks_floor, to_ticks};
 use crate::paper::{OrderBook, Slot};
 
-/// A resting order of the bot.
+use super::to_f64;
+
+/// Relative margin of the `f64` liquidation bounds (see
+/// [`SimAccount::liquidation_reachable`]).
+const LIQ_MARGIN: f64 = 1e-9;
+
+/// Above the relative error of one `f64` division (2⁻⁵³).
+const DIV_ERROR: f64 = 1e-15;
+
+/// A resting order of the bot: what its fill needs of the request.
 #[derive(Debug, Clone)]
 struct Resting {
-    req: OrderRequest,
+    /// Its client id (moved into the fill when it fills).
+    client_id: ClientOrderId,
+    side: Side,
+    price: Decimal,
+    qty: Decimal,
+    reduce_only: bool,
     ticks: i64,
     open: bool,
+}
+
+/// A fast, non-cryptographic hasher for the account's client ids (the
+/// backtested engine's own ids: no adversary).
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the multiply's high bits to the low ones the table uses.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// `prefix` then `n` in decimal: `format!("{prefix}{n}")` without the
+/// formatting machinery.
+fn numbered(prefix: &str, n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + digits.len() - i);
+    s.push_str(prefix);
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
+    s
 }
 
 /// What a placement led to.
@@ -56,12 +140,14 @@ pub(crate) struct SimAccount {
     pub inst: Instrument,
     slippage_bps: Decimal,
     orders: Vec<Resting>,
-    by_client: HashMap<ClientOrderId, Slot>,
+    by_client: HashMap<ClientOrderId, Slot, BuildHasherDefault<IdHasher>>,
     book: OrderBook,
     pub position: NetPosition,
     pub wallet: Decimal,
     pub fees: Decimal,
-    pub liq: Option<Decimal>,
+    /// The exact liquidation price of the position, once computed (`None`:
+    /// not yet, since the last change of the wallet or the position).
+    liq: Cell<Option<Option<Decimal>>>,
     pub fills: u64,
     pub liquidated: bool,
     /// The price now (the last walk point reached).
@@ -73,12 +159,13 @@ pub(crate) struct SimAccount {
     /// Lowest resting ask, ticks (`i64::MAX` when none).
     best_ask: i64,
     /// A long's liquidation is out of a walk's reach when this is below the
-    /// walk's `lo_floor`: `⌊liq / tick⌋`, `i64::MIN` without a long,
-    /// `i64::MAX` when unknown.
-    liq_floor: i64,
+    /// walk's `lo_floor`: at least `⌊liq / tick⌋` (exactly that once the
+    /// decimal price is known), `i64::MIN` without a long, `i64::MAX` when
+    /// unknown.
+    liq_floor: Cell<i64>,
     /// A short's liquidation is out of reach when this is above the walk's
-    /// `hi_ceil`: `⌈liq / tick⌉`, `i64::MAX` without a short.
-    liq_ceil: i64,
+    /// `hi_ceil`: at most `⌈liq / tick⌉`, `i64::MAX` without a short.
+    liq_ceil: Cell<i64>,
 }
 
 impl SimAccount {
@@ -87,20 +174,20 @@ impl SimAccount {
             inst,
             slippage_bps,
             orders: Vec::new(),
-            by_client: HashMap::new(),
+            by_client: HashMap::default(),
             book: OrderBook::new(),
             position: NetPosition::default(),
             wallet: investment,
             fees: Decimal::ZERO,
-            liq: None,
+            liq: Cell::new(Some(None)),
             fills: 0,
             liquidated: false,
             price,
             version: 0,
             best_bid: i64::MIN,
             best_ask: i64::MAX,
-            liq_floor: i64::MIN,
-            liq_ceil: i64::MAX,
+            liq_floor: Cell::new(i64::MIN),
+            liq_ceil: Cell::new(i64::MAX),
         }
     }
 
@@ -111,14 +198,42 @@ impl SimAccount {
     /// `lo_floor` ticks and its highest ceils to `hi_ceil`.
     #[inline]
     pub fn quiet(&self, bid_bound: i64, ask_bound: i64, lo_floor: i64, hi_ceil: i64) -> bool {
-        self.best_bid < bid_bound && self.best_ask > ask_bound && self.liq_floor < lo_floor && self.liq_ceil > hi_ceil
+        self.best_bid < bid_bound && self.best_ask > ask_bound && !self.liquidation_reachable(lo_floor, hi_ceil)
     }
 
-    /// Sets the liquidation price and its tick bounds.
-    fn set_liq(&mut self, liq: Option<Decimal>) {
-        self.liq = liq;
+    /// False when the liquidation price is provably out of the reach of a
+    /// walk whose lowest point floors to `lo_floor` ticks and whose highest
+    /// ceils to `hi_ceil` (see [`super::prepared`]): then the walk neither
+    /// starts past it nor reaches it, and it need not be known.
+    #[inline]
+    pub fn liquidation_reachable(&self, lo_floor: i64, hi_ceil: i64) -> bool {
+        !(self.liq_floor.get() < lo_floor && self.liq_ceil.get() > hi_ceil)
+    }
+
+    /// The exact (decimal) liquidation price of the position, computed once
+    /// per change of the wallet or the position; `None` when flat or never
+    /// liquidated.
+    pub fn liquidation_price(&self) -> Option<Decimal> {
+        if let Some(liq) = self.liq.get() {
+            return liq;
+        }
+        let liq = liquidation_price(
+            self.position.qty,
+            self.position.entry_price,
+            self.wallet,
+            self.inst.maint_margin_rate,
+        );
+        self.liq.set(Some(liq));
+        let (floor, ceil) = self.exact_liq_bounds(liq);
+        self.liq_floor.set(floor);
+        self.liq_ceil.set(ceil);
+        liq
+    }
+
+    /// The tick bounds of the exact liquidation price `liq`.
+    fn exact_liq_bounds(&self, liq: Option<Decimal>) -> (i64, i64) {
         let tick = self.inst.tick_size;
-        (self.liq_floor, self.liq_ceil) = match liq {
+        match liq {
             None => (i64::MIN, i64::MAX),
             // `ticks_floor` is never below the exact floor (it saturates
             // or rounds up), so the test stays conservative.
@@ -129,7 +244,58 @@ impl SimAccount {
                 i64::MAX => (i64::MAX, i64::MAX),
                 c => (i64::MIN, c),
             },
+        }
+    }
+
+    /// After a change of the wallet or the position: forgets the exact
+    /// liquidation price and bounds the new one in `f64`.
+    ///
+    /// Long `q > 0`: `L = (entry − wallet/q) / (1 − mmr)`; short: `L =
+    /// (entry + wallet/|q|) / (1 + mmr)` ([`liquidation_price`]). Computed
+    /// in `f64` from `f64` images of the decimals (each within a few units
+    /// in the last place), `L` is off by less than 10⁻¹⁴ of `S = (|entry| +
+    /// |wallet/q|) / (1 ∓ mmr)` (the subtraction may cancel, so the error is
+    /// bounded by the operands, not by `L`), and the decimal `L` by less
+    /// than 10⁻²⁵ of `S`. With a margin of 10⁻⁹ · `S`, and the division by
+    /// the tick's error and one tick more for rounding in ticks, the long's
+    /// bound is at least
+    /// `⌊L / tick⌋` and the short's at most `⌈L / tick⌉`. Anything not
+    /// finite (or a non-positive `1 − mmr` or tick) computes the decimal
+    /// price at once instead.
+    fn reset_liq(&mut self) {
+        let q = self.position.qty;
+        if q.is_zero() {
+            self.liq.set(Some(None));
+            self.liq_floor.set(i64::MIN);
+            self.liq_ceil.set(i64::MAX);
+            return;
+        }
+        self.liq.set(None);
+        let long = q.is_sign_positive();
+        let qty = to_f64(q).abs();
+        let entry = to_f64(self.position.entry_price);
+        let per_unit = to_f64(self.wallet) / qty;
+        let mmr = to_f64(self.inst.maint_margin_rate);
+        let tick = to_f64(self.inst.tick_size);
+        let den = if long { 1.0 - mmr } else { 1.0 + mmr };
+        let l = if long { entry - per_unit } else { entry + per_unit } / den;
+        let margin = LIQ_MARGIN * (entry.abs() + per_unit.abs()) / den;
+        let (floor, ceil) = if long {
+            let u = (l + margin) / tick;
+            ((u + u.abs() * DIV_ERROR + 1.0).floor(), f64::INFINITY)
+        } else {
+            let u = (l - margin) / tick;
+            (f64::NEG_INFINITY, (u - u.abs() * DIV_ERROR - 1.0).ceil())
         };
+        let usable = den > 0.0 && tick > 0.0 && margin.is_finite() && !floor.is_nan() && !ceil.is_nan();
+        if usable {
+            // `as` saturates: a bound beyond the `i64` range stays beyond
+            // every walk on that side.
+            self.liq_floor.set(floor as i64);
+            self.liq_ceil.set(ceil as i64);
+        } else {
+            self.liquidation_price();
+        }
     }
 
     /// Re-reads the best bid and ask after a removal.
@@ -198,7 +364,7 @@ impl SimAccount {
             }
             let price = limit
                 .unwrap_or_else(|| market_fill_price(req.side, self.price, self.slippage_bps, self.inst.tick_size));
-            let fill = self.book_fill(&req.client_id, req.side, price, req.qty, Liquidity::Taker, ts);
+            let fill = self.book_fill(req.client_id.clone(), req.side, price, req.qty, Liquidity::Taker, ts);
             return Placed::Filled(fill);
         }
         if matches!(req.tif, TimeInForce::Ioc | TimeInForce::Fok) {
@@ -212,7 +378,11 @@ impl SimAccount {
         };
         let slot = self.orders.len() as Slot;
         self.orders.push(Resting {
-            req: req.clone(),
+            client_id: req.client_id.clone(),
+            side: req.side,
+            price: limit.unwrap_or(reference),
+            qty: req.qty,
+            reduce_only: req.reduce_only,
             ticks,
             open: true,
         });
@@ -237,7 +407,7 @@ impl SimAccount {
         match self.orders.get_mut(slot as usize) {
             Some(o) if o.open => {
                 o.open = false;
-                let removed = self.book.remove(o.req.side, o.ticks, slot);
+                let removed = self.book.remove(o.side, o.ticks, slot);
                 self.refresh_best();
                 removed
             }
@@ -253,19 +423,19 @@ impl SimAccount {
         }
         let side = if q.is_sign_positive() { Side::Sell } else { Side::Buy };
         let price = market_fill_price(side, self.price, self.slippage_bps, self.inst.tick_size);
-        Some(self.book_fill(client_id, side, price, q.abs(), Liquidity::Taker, ts))
+        Some(self.book_fill(client_id.clone(), side, price, q.abs(), Liquidity::Taker, ts))
     }
 
     /// The first touched bid at or above `min_ticks`, with its price.
     pub fn first_bid(&self, min_ticks: i64) -> Option<(Slot, Decimal)> {
         let (_, slot) = self.book.first_bid_at_or_above(min_ticks)?;
-        Some((slot, self.orders.get(slot as usize)?.req.price?))
+        Some((slot, self.orders.get(slot as usize)?.price))
     }
 
     /// The first touched ask at or below `max_ticks`, with its price.
     pub fn first_ask(&self, max_ticks: i64) -> Option<(Slot, Decimal)> {
         let (_, slot) = self.book.first_ask_at_or_below(max_ticks)?;
-        Some((slot, self.orders.get(slot as usize)?.req.price?))
+        Some((slot, self.orders.get(slot as usize)?.price))
     }
 
     /// Fills resting order `slot` at `price` as maker. A reduce-only order
@@ -274,8 +444,10 @@ impl SimAccount {
         if !self.unrest(slot) {
             return None;
         }
-        let o = self.orders.get(slot as usize)?;
-        let (client_id, side, qty, reduce_only) = (o.req.client_id.clone(), o.req.side, o.req.qty, o.req.reduce_only);
+        let o = self.orders.get_mut(slot as usize)?;
+        // The order is done: its id moves into the fill.
+        let client_id = std::mem::replace(&mut o.client_id, ClientOrderId::new(String::new()));
+        let (side, qty, reduce_only) = (o.side, o.qty, o.reduce_only);
         self.by_client.remove(&client_id);
         let qty = if reduce_only {
             qty.min(self.closable_by(side))
@@ -286,12 +458,12 @@ impl SimAccount {
         if qty.is_zero() {
             return None;
         }
-        Some(self.book_fill(&client_id, side, price, qty, Liquidity::Maker, ts))
+        Some(self.book_fill(client_id, side, price, qty, Liquidity::Maker, ts))
     }
 
     /// Liquidates the position at its liquidation price; see the module docs.
     pub fn liquidate(&mut self, ts: TimestampMs) -> Option<Fill> {
-        let liq = self.liq?;
+        let liq = self.liquidation_price()?;
         let q = self.position.qty;
         if q.is_zero() {
             return None;
@@ -312,7 +484,7 @@ impl SimAccount {
         let fee = (self.wallet + realized).max(Decimal::ZERO);
         self.wallet += realized - fee;
         self.fees += fee;
-        self.set_liq(None);
+        self.reset_liq();
         self.version += 1;
         self.liquidated = true;
         self.price = price;
@@ -325,7 +497,7 @@ impl SimAccount {
 
     fn book_fill(
         &mut self,
-        client_id: &ClientOrderId,
+        client_id: ClientOrderId,
         side: Side,
         price: Decimal,
         qty: Decimal,
@@ -340,15 +512,10 @@ impl SimAccount {
         let fee = price * qty * rate;
         self.wallet += realized - fee;
         self.fees += fee;
-        self.set_liq(liquidation_price(
-            self.position.qty,
-            self.position.entry_price,
-            self.wallet,
-            self.inst.maint_margin_rate,
-        ));
+        self.reset_liq();
         self.version += 1;
         self.fills += 1;
-        let mut fill = self.fill_record(client_id.clone(), side, price, qty, fee, ts);
+        let mut fill = self.fill_record(client_id, side, price, qty, fee, ts);
         fill.liquidity = liquidity;
         fill.realized_pnl = realized;
         fill
@@ -365,8 +532,8 @@ impl SimAccount {
     ) -> Fill {
         let n = self.fills;
         Fill::new(
-            format!("bt-f{n}"),
-            format!("bt-o{n}"),
+            numbered("bt-f", n),
+            numbered("bt-o", n),
             client_id,
             self.inst.symbol.clone(),
             side,
@@ -376,5 +543,74 @@ impl SimAccount {
             Liquidity::Taker,
             ts,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn account(tick: Decimal, mmr: Decimal) -> SimAccount {
+        let mut inst = Instrument::btcusdt();
+        inst.tick_size = tick;
+        inst.maint_margin_rate = mmr;
+        SimAccount::new(inst, Decimal::from(1000), Decimal::from(2), Decimal::from(100))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// The `f64` bounds of the liquidation price never exclude the
+        /// exact (decimal) price's ticks: a long's floor bound is at least
+        /// the exact floor and a short's ceiling bound at most the exact
+        /// ceiling; and they are tight (within the margin and two ticks)
+        /// wherever the price is not cancelled to about zero.
+        #[test]
+        fn liquidation_bounds_contain_the_exact_price(
+            qty_lots in 1i64..10_000_000,
+            lot_scale in 0u32..6,
+            entry_units in 1i64..10_000_000_000,
+            entry_scale in 0u32..12,
+            // Wallet as a multiple of the notional, in 1/1000, plus noise:
+            // around 1000 the long's price cancels to zero.
+            per_mille in 1i64..3000,
+            noise in -1_000_000i64..1_000_000,
+            long in any::<bool>(),
+            tick_scale in 0u32..6,
+            mmr_bp in 0i64..500,
+        ) {
+            let tick = Decimal::new(1, tick_scale);
+            let mut a = account(tick, Decimal::new(mmr_bp, 4));
+            let q = Decimal::new(qty_lots, lot_scale);
+            let entry = Decimal::new(entry_units, entry_scale);
+            a.wallet = (entry * q * Decimal::new(per_mille, 3) + Decimal::new(noise, 9)).max(Decimal::new(1, 9));
+            a.position = NetPosition { qty: if long { q } else { -q }, entry_price: entry };
+            a.reset_liq();
+            let (floor, ceil) = (a.liq_floor.get(), a.liq_ceil.get());
+            let exact = liquidation_price(a.position.qty, entry, a.wallet, a.inst.maint_margin_rate);
+            let (exact_floor, exact_ceil) = a.exact_liq_bounds(exact);
+            prop_assert!(floor >= exact_floor, "floor {floor} < exact {exact_floor} ({exact:?})");
+            prop_assert!(ceil <= exact_ceil, "ceil {ceil} > exact {exact_ceil} ({exact:?})");
+            if let Some(l) = exact.filter(|l| *l > tick * Decimal::from(1000)) {
+                // The margin: 10⁻⁹ of |entry| + |wallet / qty|, in ticks.
+                let slack = 2 + (to_f64((entry + a.wallet / q) / tick) * 2e-9) as i64;
+                if long {
+                    prop_assert!(floor - exact_floor <= slack, "loose floor {floor} vs {exact_floor} ({l})");
+                } else if exact_ceil != i64::MAX {
+                    prop_assert!(exact_ceil - ceil <= slack, "loose ceil {ceil} vs {exact_ceil} ({l})");
+                }
+            }
+            // The decimal price, once asked for, is the exact one, and the
+            // bounds become exact.
+            prop_assert_eq!(a.liquidation_price(), exact);
+            prop_assert_eq!((a.liq_floor.get(), a.liq_ceil.get()), (exact_floor, exact_ceil));
+        }
+    }
+
+    #[test]
+    fn fill_ids_are_numbered_as_format_would() {
+        for n in [0u64, 1, 9, 10, 12_345, u64::MAX] {
+            assert_eq!(numbered("bt-f", n), format!("bt-f{n}"));
+        }
     }
 }

@@ -134,6 +134,9 @@ struct Run<'a> {
     scratch: Vec<Command>,
     finished: Option<StopReason>,
     runaway: Option<TimestampMs>,
+    /// `(lo_floor, hi_ceil)` of the segment being walked, in ticks (see
+    /// the `prepared` module); `(i64::MIN, i64::MAX)` when not known.
+    reach: (i64, i64),
 }
 
 impl Run<'_> {
@@ -203,8 +206,13 @@ impl Resting for Run<'_> {
     }
 
     fn liquidation(&self) -> Option<(bool, Decimal)> {
+        let (lo_floor, hi_ceil) = self.reach;
+        if !self.account.liquidation_reachable(lo_floor, hi_ceil) {
+            // Out of the segment's reach: walking it is the same without.
+            return None;
+        }
         self.account
-            .liq
+            .liquidation_price()
             .map(|l| (self.account.position.qty.is_sign_positive(), l))
     }
 
@@ -378,6 +386,9 @@ impl EquityFilter {
     }
 }
 
+/// The reach of a walk whose bounds are not known: everything.
+const UNKNOWN_REACH: (i64, i64) = (i64::MIN, i64::MAX);
+
 /// Walks a candle that may touch something segment by segment from its
 /// integer `path` (see the `prepared` module), skipping the segments that touch
 /// nothing: what [`candle_segments`] and [`walk_segment`] do, without the
@@ -406,7 +417,9 @@ fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick
                 to: points[k + 1],
                 ts: c.ts + PATH_OFFSETS_MS[k],
             };
+            run.reach = (lo_floor, hi_ceil);
             walk_segment(run, &SegmentBounds { seg, bid_min, ask_max });
+            run.reach = UNKNOWN_REACH;
         }
         run.account.price = points[k + 1];
     }
@@ -434,6 +447,7 @@ fn run_checked(
         scratch: Vec::new(),
         finished: None,
         runaway: None,
+        reach: UNKNOWN_REACH,
     };
     run.dispatch(
         &EngineEvent::Start {
