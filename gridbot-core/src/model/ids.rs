@@ -272,15 +272,34 @@ impl ClientOrderId {
     /// The id of grid cell `cell`'s order number `generation` of `owner`
     /// (a [`BotId`] alone means no installation tag).
     pub fn grid(owner: impl Into<OrderOwner>, cell: u32, generation: u64) -> Self {
+        // `format!("g{}{}-{}-{}", tag, bot, cell, generation)`, written
+        // directly: engines make one per fill.
         let o = owner.into();
-        ClientOrderId(format!("g{}{}-{}-{}", o.tag, o.bot.0, cell, generation))
+        let mut s = String::with_capacity(Self::MAX_LEN);
+        s.push('g');
+        s.push_str(o.tag.as_str());
+        push_i64(&mut s, o.bot.0);
+        s.push('-');
+        push_u64(&mut s, u64::from(cell));
+        s.push('-');
+        push_u64(&mut s, generation);
+        ClientOrderId(s)
     }
 
     /// The id of `owner`'s `action` (e.g. `open`, `close`, `init`; lower-case
     /// letters) number `generation`.
     pub fn action(owner: impl Into<OrderOwner>, action: &str, generation: u64) -> Self {
+        // `format!("b{}{}-{}-{}", tag, bot, action, generation)`.
         let o = owner.into();
-        ClientOrderId(format!("b{}{}-{}-{}", o.tag, o.bot.0, action, generation))
+        let mut s = String::with_capacity(Self::MAX_LEN + action.len());
+        s.push('b');
+        s.push_str(o.tag.as_str());
+        push_i64(&mut s, o.bot.0);
+        s.push('-');
+        s.push_str(action);
+        s.push('-');
+        push_u64(&mut s, generation);
+        ClientOrderId(s)
     }
 
     /// Takes one of gridbot's ids apart; `None` for any other id (an
@@ -356,6 +375,31 @@ impl fmt::Display for ClientOrderId {
     }
 }
 
+/// Appends `n` in decimal (as `Display` writes it).
+fn push_u64(s: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    s.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
+/// Appends `n` in decimal, with a leading `-` when negative.
+fn push_i64(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    push_u64(s, n.unsigned_abs());
+}
+
 /// An opaque position in an exchange's fill history: pass the cursor from
 /// the last [`crate::ports::FillPage`] to get only newer fills.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -414,6 +458,30 @@ mod tests {
         let other = ClientOrderId::grid(OrderOwner::new(IdTag::new("ABCDE").unwrap(), BotId(4021)), 1, 0);
         assert_ne!(other.owner(), Some(owner));
         assert_eq!(other.bot(), Some(BotId(4021)));
+    }
+
+    proptest::proptest! {
+        /// The ids are written exactly as `format!` writes them (the
+        /// format before it was written out by hand).
+        #[test]
+        fn ids_are_written_as_format_writes_them(
+            tagged in proptest::bool::ANY,
+            bot in proptest::prelude::any::<i64>(),
+            cell in proptest::prelude::any::<u32>(),
+            generation in proptest::prelude::any::<u64>(),
+            small in 0u64..1000,
+        ) {
+            let tag = if tagged { IdTag::new("KQXZA").unwrap() } else { IdTag::NONE };
+            for (b, g) in [(bot, generation), (bot % 1000, small), (0, 0), (i64::MIN, u64::MAX)] {
+                let owner = OrderOwner::new(tag, BotId(b));
+                let id = ClientOrderId::grid(owner, cell, g);
+                proptest::prop_assert_eq!(id.as_str(), format!("g{}{}-{}-{}", tag, b, cell, g));
+                for action in ["init", "close", "open", ""] {
+                    let id = ClientOrderId::action(owner, action, g);
+                    proptest::prop_assert_eq!(id.as_str(), format!("b{}{}-{}-{}", tag, b, action, g));
+                }
+            }
+        }
     }
 
     #[test]
