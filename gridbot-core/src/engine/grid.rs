@@ -551,6 +551,24 @@ impl GridEngine {
         }
     }
 
+    /// False when [`GridEngine::on_point`] does nothing whatever the price:
+    /// paused, finished, or trading with no stop-loss, no take-profit and
+    /// `on_out_of_range = keep` (nothing [`GridEngine::exit_reason`]
+    /// checks).
+    fn points_matter(&self) -> bool {
+        if self.paused.is_some() {
+            return false;
+        }
+        match self.phase {
+            EnginePhase::Waiting => true,
+            EnginePhase::Active => {
+                let c = &self.config;
+                c.stop_loss.is_some() || c.take_profit.is_some() || c.on_out_of_range == OutOfRange::Stop
+            }
+            EnginePhase::Finished => false,
+        }
+    }
+
     /// After the prices of an event: re-place what was refused.
     fn after_prices(&mut self, out: &mut Vec<Command>) {
         if self.paused.is_some() {
@@ -579,6 +597,12 @@ impl GridEngine {
     /// O→H→L→C (the fill model of DESIGN.md).
     fn on_candle(&mut self, c: &Candle, out: &mut Vec<Command>) {
         if c.low <= Decimal::ZERO {
+            return;
+        }
+        if !self.points_matter() {
+            // No point of the walk can change anything (see `on_point`).
+            self.stats.last_price = c.close;
+            self.after_prices(out);
             return;
         }
         let walk = if c.close >= c.open {
