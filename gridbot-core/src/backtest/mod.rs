@@ -40,11 +40,16 @@
 //!
 //! Equity (decimal: wallet + qty × (close − entry)) is marked where a mark
 //! can matter: at the curve's kept points, and wherever it may make a new
-//! peak or trough for the drawdown. A close whose equity, estimated in
-//! `f64` from the same wallet, position and close, lies inside
-//! `(trough, peak)` by more than a margin of 10⁻⁹ of the magnitudes
-//! involved (the `f64` error is below 10⁻¹⁴ of them, the decimal one below
-//! 10⁻²⁶) changes nothing and is not marked.
+//! peak or a drawdown at least the largest so far. A close whose equity,
+//! estimated in `f64` from the same wallet, position and close, lies inside
+//! `(floor, peak)`, where the floor is the equity whose drawdown from the
+//! peak equals the largest drawdown so far, by more than a margin of 10⁻⁹
+//! of the magnitudes involved (the `f64` error is below 10⁻¹⁴ of them, the
+//! decimal one below 10⁻²⁶) changes nothing and is not marked: it is no new
+//! peak, and its drawdown (decimal division included) is strictly below
+//! the largest, so the largest keeps its value and its representation. The
+//! plain walk marks it; it may lower the trough there, but every later
+//! trough above that one has a smaller drawdown still.
 //!
 //! Every shortcut is exact: [`run`] gives the same report as the plain walk
 //! of every candle with a mark at every close (tested on every file of
@@ -309,8 +314,8 @@ enum Walks {
 /// Relative margin of the equity filter (see the module docs).
 const EQUITY_MARGIN: f64 = 1e-9;
 
-/// The `f64` image of the account and the drawdown's peak and trough, for
-/// telling closes that cannot move the drawdown (see the module docs).
+/// The `f64` image of the account and of the drawdown's peak and floor, for
+/// telling closes that cannot change the drawdown (see the module docs).
 #[derive(Debug, Clone, Copy)]
 struct EquityFilter {
     /// Account version the coefficients are of (`u64::MAX`: none yet).
@@ -321,8 +326,10 @@ struct EquityFilter {
     /// `|wallet| + |qty × entry|`.
     size: f64,
     peak: f64,
-    trough: f64,
-    /// The margin's share of `|peak| + |trough|`.
+    /// The equity whose drawdown from the peak is the largest drawdown so
+    /// far: `peak × (1 − max / 100)` (`-∞` while the peak is not positive).
+    floor: f64,
+    /// The margin's share of the peak and the floor.
     slack: f64,
 }
 
@@ -355,7 +362,7 @@ impl EquityFilter {
             entry: 0.0,
             size: 0.0,
             peak: 0.0,
-            trough: 0.0,
+            floor: 0.0,
             slack: 0.0,
         };
         f.bounds(drawdown);
@@ -364,8 +371,13 @@ impl EquityFilter {
 
     fn bounds(&mut self, drawdown: &Drawdown) {
         self.peak = to_f64(drawdown.peak());
-        self.trough = to_f64(drawdown.trough());
-        self.slack = EQUITY_MARGIN * (self.peak.abs() + self.trough.abs());
+        let fall = self.peak * to_f64(drawdown.max()) / 100.0;
+        self.floor = if self.peak > 0.0 {
+            self.peak - fall
+        } else {
+            f64::NEG_INFINITY
+        };
+        self.slack = EQUITY_MARGIN * (self.peak.abs() + fall.abs() + (self.peak - fall).abs());
     }
 
     fn load(&mut self, account: &SimAccount) {
@@ -377,12 +389,12 @@ impl EquityFilter {
     }
 
     /// True when the equity at `close` is certainly strictly inside
-    /// `(trough, peak)` (false on any NaN).
+    /// `(floor, peak)` (false on any NaN).
     #[inline]
     fn inside(&self, close: f64) -> bool {
         let e = self.wallet + self.qty * (close - self.entry);
         let m = EQUITY_MARGIN * (self.size + (self.qty * close).abs()) + self.slack;
-        e - m > self.trough && e + m < self.peak
+        e - m > self.floor && e + m < self.peak
     }
 }
 
