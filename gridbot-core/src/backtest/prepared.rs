@@ -106,10 +106,15 @@ pub(crate) fn floor_ceil(a: i64, b: i64) -> (i64, i64) {
 
 /// The reaches of `candles` on a `tick` grid (see the module docs).
 pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
-    let scale = candles
-        .iter()
-        .flat_map(|c| [c.open.scale(), c.high.scale(), c.low.scale(), c.close.scale()])
-        .fold(tick.scale(), u32::max);
+    let mut scale = tick.scale();
+    for c in candles {
+        scale = scale.max(
+            c.open
+                .scale()
+                .max(c.high.scale())
+                .max(c.low.scale().max(c.close.scale())),
+        );
+    }
     let Some(tu) = units(tick, scale).filter(|t| *t > 0) else {
         return Reaches {
             reach: vec![Reach::UNKNOWN; candles.len()],
@@ -123,18 +128,18 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
     };
     let mut prev = candles.first().and_then(|c| units(c.open, scale));
     for c in candles {
-        let close = units(c.close, scale);
-        let points = [
-            prev,
+        // Every point converted, or `None` (then the candle is walked in
+        // full and the next one's previous close is unknown too).
+        let (o, h, l, cl) = (
             units(c.open, scale),
             units(c.high, scale),
             units(c.low, scale),
-            close,
-        ];
-        let reach = match points {
-            [Some(p), Some(o), Some(h), Some(l), Some(cl)] => {
-                let lo = p.min(o).min(h).min(l).min(cl);
-                let hi = p.max(o).max(h).max(l).max(cl);
+            units(c.close, scale),
+        );
+        let reach = match (prev, o, h, l, cl) {
+            (Some(p), Some(o), Some(h), Some(l), Some(cl)) => {
+                let lo = p.min(o).min(h.min(l)).min(cl);
+                let hi = p.max(o).max(h.max(l)).max(cl);
                 let (lo_floor, lo_ceil) = floor_ceil(lo, tu);
                 let (hi_floor, hi_ceil) = floor_ceil(hi, tu);
                 // The fill model's order: low first when the candle closes
@@ -152,7 +157,7 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
             _ => Reach::UNKNOWN,
         };
         out.reach.push(reach);
-        prev = close;
+        prev = cl;
     }
     out
 }
