@@ -165,10 +165,14 @@ pub(crate) struct SimAccount {
     /// A short's liquidation is out of reach when this is above the walk's
     /// `hi_ceil`: at most `⌈liq / tick⌉`, `i64::MAX` without a short.
     liq_ceil: Cell<i64>,
+    /// The maintenance margin rate and the tick as `f64`s.
+    mmr_f: f64,
+    tick_f: f64,
 }
 
 impl SimAccount {
     pub fn new(inst: Instrument, investment: Decimal, slippage_bps: Decimal, price: Decimal) -> Self {
+        let (mmr_f, tick_f) = (to_f64(inst.maint_margin_rate), to_f64(inst.tick_size));
         SimAccount {
             inst,
             slippage_bps,
@@ -187,6 +191,8 @@ impl SimAccount {
             best_ask: i64::MAX,
             liq_floor: Cell::new(i64::MIN),
             liq_ceil: Cell::new(i64::MAX),
+            mmr_f,
+            tick_f,
         }
     }
 
@@ -274,8 +280,7 @@ impl SimAccount {
         let qty = to_f64(q).abs();
         let entry = to_f64(self.position.entry_price);
         let per_unit = to_f64(self.wallet) / qty;
-        let mmr = to_f64(self.inst.maint_margin_rate);
-        let tick = to_f64(self.inst.tick_size);
+        let (mmr, tick) = (self.mmr_f, self.tick_f);
         let den = if long { 1.0 - mmr } else { 1.0 + mmr };
         let l = if long { entry - per_unit } else { entry + per_unit } / den;
         let margin = LIQ_MARGIN * (entry.abs() + per_unit.abs()) / den;
@@ -317,6 +322,19 @@ impl SimAccount {
         }
     }
 
+    /// True when [`Instrument::check_order`] certainly accepts `price` (in
+    /// ticks: `ticks`) and `qty`: a positive whole number of ticks and of
+    /// lots (exact integer tests, where `check_order` takes decimal
+    /// remainders), at least the minimum quantity and notional (the same
+    /// decimal comparisons). False means "ask `check_order`" (it words the
+    /// refusal).
+    fn surely_valid(&self, ticks: Option<i64>, price: Decimal, qty: Decimal) -> bool {
+        ticks.is_some_and(|t| t > 0)
+            && to_ticks(qty, self.inst.lot_size).is_some_and(|l| l > 0)
+            && qty >= self.inst.min_qty
+            && price.checked_mul(qty).is_some_and(|n| n >= self.inst.min_notional)
+    }
+
     /// Places an order at the current price, by the paper exchange's rules.
     pub fn place(&mut self, req: &OrderRequest, ts: TimestampMs) -> Placed {
         if req.symbol != self.inst.symbol {
@@ -338,8 +356,11 @@ impl SimAccount {
             (OrderKind::Market, _) => None,
         };
         let reference = limit.unwrap_or_else(|| self.inst.round_price(self.price, Rounding::Nearest));
-        if let Err(e) = self.inst.check_order(reference, req.qty) {
-            return Placed::Rejected(e.to_string());
+        let reference_ticks = to_ticks(reference, self.inst.tick_size);
+        if !self.surely_valid(reference_ticks, reference, req.qty) {
+            if let Err(e) = self.inst.check_order(reference, req.qty) {
+                return Placed::Rejected(e.to_string());
+            }
         }
         let closable = self.closable_by(req.side);
         if req.reduce_only && (closable.is_zero() || req.qty > closable) {
@@ -369,7 +390,7 @@ impl SimAccount {
         if matches!(req.tif, TimeInForce::Ioc | TimeInForce::Fok) {
             return Placed::Accepted;
         }
-        let Some(ticks) = limit.and_then(|p| to_ticks(p, self.inst.tick_size)) else {
+        let Some(ticks) = limit.and(reference_ticks) else {
             return Placed::Rejected(format!(
                 "price of {} is off the tick {}",
                 req.client_id, self.inst.tick_size
@@ -603,6 +624,38 @@ mod tests {
             // bounds become exact.
             prop_assert_eq!(a.liquidation_price(), exact);
             prop_assert_eq!((a.liq_floor.get(), a.liq_ceil.get()), (exact_floor, exact_ceil));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        /// The integer pre-check never accepts what `check_order` refuses,
+        /// and accepts the ordinary valid orders.
+        #[test]
+        fn the_order_pre_check_accepts_only_what_check_order_accepts(
+            price_units in -1_000i64..100_000_000,
+            price_scale in 0u32..8,
+            qty_units in -10i64..1_000_000,
+            qty_scale in 0u32..8,
+            tick_scale in 0u32..4,
+            tick_digit in 1i64..6,
+            lot_scale in 0u32..6,
+            min_qty_units in 0i64..100,
+            min_notional in 0i64..20,
+        ) {
+            let mut a = account(Decimal::new(tick_digit, tick_scale), Decimal::new(4, 3));
+            a.inst.lot_size = Decimal::new(1, lot_scale);
+            a.inst.min_qty = Decimal::new(min_qty_units, lot_scale);
+            a.inst.min_notional = Decimal::from(min_notional);
+            let price = Decimal::new(price_units, price_scale);
+            let qty = Decimal::new(qty_units, qty_scale);
+            let ticks = to_ticks(price, a.inst.tick_size);
+            let fast = a.surely_valid(ticks, price, qty);
+            let checked = a.inst.check_order(price, qty);
+            prop_assert!(!fast || checked.is_ok(), "{price} x {qty}: pre-check accepts, check_order says {checked:?}");
+            if checked.is_ok() {
+                prop_assert!(fast, "{price} x {qty}: valid but not pre-accepted");
+            }
         }
     }
 

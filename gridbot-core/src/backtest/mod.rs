@@ -348,7 +348,10 @@ fn to_f64(d: Decimal) -> f64 {
     let m = d.mantissa();
     let m = match i64::try_from(m) {
         Ok(small) => small as f64,
-        Err(_) => m as f64,
+        // |m| ≥ 2⁶³ and < 2⁹⁶: the high part times 2⁶⁴ is exact, so two
+        // roundings (of the low part and of the sum) stay within two units
+        // in the last place, without the slow `i128` conversion.
+        Err(_) => ((m >> 64) as i64) as f64 * 18_446_744_073_709_551_616.0 + (m as u64) as f64,
     };
     POW10.get(d.scale() as usize).map_or(f64::NAN, |p| m / p)
 }

@@ -590,3 +590,23 @@ fn the_benched_month_reports_exactly_what_the_plain_walk_does() {
     );
     assert!(fast.fills > 1000, "{} fills", fast.fills);
 }
+
+proptest::proptest! {
+    /// `to_f64` is within a few units in the last place of the decimal's
+    /// value, on mantissas of every size (the `f64` filters' margins rest
+    /// on that).
+    #[test]
+    fn decimals_convert_to_f64_within_a_few_ulps(
+        hi in 0u32..u32::MAX,
+        lo in proptest::prelude::any::<u64>(),
+        small in proptest::prelude::any::<bool>(),
+        negative in proptest::prelude::any::<bool>(),
+        scale in 0u32..=28,
+    ) {
+        let hi = if small { 0 } else { hi };
+        let d = Decimal::from_parts(lo as u32, (lo >> 32) as u32, hi, negative, scale);
+        let exact: f64 = d.to_string().parse().unwrap();
+        let got = to_f64(d);
+        proptest::prop_assert!((got - exact).abs() <= exact.abs() * 8.0 * f64::EPSILON, "{d}: {got} vs {exact}");
+    }
+}
