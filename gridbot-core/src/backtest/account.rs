@@ -117,8 +117,9 @@ fn numbered(prefix: &str, n: u64) -> String {
     }
     let mut s = String::with_capacity(prefix.len() + digits.len() - i);
     s.push_str(prefix);
-    // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
     s
 }
 

@@ -596,7 +596,8 @@ impl GridEngine {
     /// Walks the candle O→L→H→C when it closes at or above its open, else
     /// O→H→L→C (the fill model of DESIGN.md).
     fn on_candle(&mut self, c: &Candle, out: &mut Vec<Command>) {
-        if c.low <= Decimal::ZERO {
+        // `c.low <= 0`, without a decimal comparison per candle.
+        if c.low.is_zero() || c.low.is_sign_negative() {
             return;
         }
         if !self.points_matter() {

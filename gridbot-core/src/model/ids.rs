@@ -388,8 +388,9 @@ fn push_u64(s: &mut String, n: u64) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
 }
 
 /// Appends `n` in decimal, with a leading `-` when negative.

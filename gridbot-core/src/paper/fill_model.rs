@@ -13,6 +13,8 @@
 //!   `ticks(P) ≥ ceil(b / tick)`; a sell limit is touched by a walk up to `b`
 //!   iff `ticks(P) ≤ floor(b / tick)`.
 
+use std::cmp::Ordering;
+
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -296,6 +298,8 @@ pub trait Resting {
 /// the same segment.
 pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
     let seg = b.seg;
+    // The segment does not change while it is walked: compare once.
+    let direction = seg.to.cmp(&seg.from);
     loop {
         let liq = book.liquidation();
         if let Some((long, l)) = liq {
@@ -305,7 +309,7 @@ pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
                 continue;
             }
         }
-        if seg.to < seg.from {
+        if direction == Ordering::Less {
             let bid = book.first_bid(b.bid_min);
             let liq = liq.filter(|(long, l)| *long && *l >= seg.to).map(|(_, l)| l);
             match (bid, liq) {
@@ -314,7 +318,7 @@ pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
                 (None, Some(_)) => book.liquidate(seg.ts),
                 (None, None) => return,
             }
-        } else if seg.to > seg.from {
+        } else if direction == Ordering::Greater {
             let ask = book.first_ask(b.ask_max);
             let liq = liq.filter(|(long, l)| !*long && *l <= seg.to).map(|(_, l)| l);
             match (ask, liq) {
