@@ -146,12 +146,18 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Feeds `event` to the engine and carries out everything it leads to.
+    #[inline]
     fn dispatch(&mut self, event: &EngineEvent, ts: TimestampMs) {
         self.scratch.clear();
         self.engine.on_event(event, &mut self.scratch);
         if self.scratch.is_empty() && self.queue.is_empty() {
             return;
         }
+        self.carry_out(ts);
+    }
+
+    /// Carries out the engine's commands and everything they lead to.
+    fn carry_out(&mut self, ts: TimestampMs) {
         self.queue.extend(self.scratch.drain(..));
         let mut done = 0usize;
         while let Some(cmd) = self.queue.pop_front() {
@@ -479,6 +485,8 @@ fn run_checked(
     let mut prev = Some(first.open);
     let mut processed = 0usize;
     let mut last = *first;
+    // One event, its candle replaced each time (no drop per candle).
+    let mut candle_event = EngineEvent::Candle(*first);
     for (i, c) in candles.iter().enumerate() {
         if run.finished.is_some() || run.engine.phase() == EnginePhase::Finished {
             break;
@@ -500,7 +508,10 @@ fn run_checked(
             }
         }
         prev = Some(c.close);
-        run.dispatch(&EngineEvent::Candle(*c), c.ts + step - 1);
+        if let EngineEvent::Candle(slot) = &mut candle_event {
+            *slot = *c;
+        }
+        run.dispatch(&candle_event, c.ts + step - 1);
         if let Some(ts) = run.runaway {
             return Err(BacktestError::Runaway(ts));
         }

@@ -758,7 +758,17 @@ impl GridEngine {
         }
     }
 
+    /// Re-places the initial order and the cells refused before (nothing,
+    /// at no cost, in the usual case that none was).
+    #[inline]
     fn place_pending(&mut self, out: &mut Vec<Command>) {
+        if self.unplaced == 0 && self.market.as_ref().is_none_or(|m| m.placed) {
+            return;
+        }
+        self.place_refused(out);
+    }
+
+    fn place_refused(&mut self, out: &mut Vec<Command>) {
         if let Some(m) = self.market.as_ref().filter(|m| !m.placed) {
             out.push(Command::Place(self.market_request(m)));
             if let Some(m) = self.market.as_mut() {
