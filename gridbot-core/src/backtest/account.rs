@@ -123,6 +123,16 @@ fn numbered(prefix: &str, n: u64) -> String {
     s
 }
 
+/// The fill id and order id of fill number `n`: `bt-f{n}` and `bt-o{n}`
+/// (digits written once).
+fn fill_ids(n: u64) -> (String, String) {
+    let fill = numbered("bt-f", n);
+    let mut order = String::with_capacity(fill.len());
+    order.push_str("bt-o");
+    order.push_str(fill.get(4..).unwrap_or_default());
+    (fill, order)
+}
+
 /// What a placement led to.
 #[derive(Debug)]
 pub(crate) enum Placed {
@@ -551,10 +561,10 @@ impl SimAccount {
         fee: Decimal,
         ts: TimestampMs,
     ) -> Fill {
-        let n = self.fills;
+        let (fill_id, order_id) = fill_ids(self.fills);
         Fill::new(
-            numbered("bt-f", n),
-            numbered("bt-o", n),
+            fill_id,
+            order_id,
             client_id,
             self.inst.symbol.clone(),
             side,
@@ -664,6 +674,7 @@ mod tests {
     fn fill_ids_are_numbered_as_format_would() {
         for n in [0u64, 1, 9, 10, 12_345, u64::MAX] {
             assert_eq!(numbered("bt-f", n), format!("bt-f{n}"));
+            assert_eq!(fill_ids(n), (format!("bt-f{n}"), format!("bt-o{n}")));
         }
     }
 }
