@@ -38,6 +38,14 @@
 //! is skipped the same way. The engine still gets every event it gets in a
 //! full walk.
 //!
+//! A fill costs no decimal liquidation price: the account bounds the new
+//! price in `f64` (in ticks, with a margin of 10⁻⁹ of its operands) and
+//! computes the decimal price only when a walked segment may reach those
+//! bounds, or to liquidate; a segment out of their reach is walked as if
+//! the position had none (it neither starts past the price nor reaches
+//! it). Placements are checked with integer tick and lot tests before the
+//! instrument's decimal remainders, and ids are written without `format!`.
+//!
 //! Equity (decimal: wallet + qty × (close − entry)) is marked where a mark
 //! can matter: at the curve's kept points, and wherever it may make a new
 //! peak or a drawdown at least the largest so far. A close whose equity,
@@ -52,8 +60,8 @@
 //! trough above that one has a smaller drawdown still.
 //!
 //! Every shortcut is exact: [`run`] gives the same report as the plain walk
-//! of every candle with a mark at every close (tested on every file of
-//! `shared/data`). [`PreparedCandles`] lets many backtests share one
+//! of every candle with a mark at every close and the decimal liquidation
+//! price known at every step (tested on every file of `shared/data`). [`PreparedCandles`] lets many backtests share one
 //! preparation ([`run_prepared`]); the advisor's sweep does.
 
 mod account;
