@@ -29,8 +29,9 @@
 //! # Speed
 //!
 //! No async, no channels, prices compared in integer ticks. Most candles
-//! touch nothing: the candles are first reduced to integer bounds of what
-//! each walk reaches ([`PreparedCandles`]), and a candle whose bounds miss
+//! touch nothing: each candle is reduced to integer bounds of what its walk
+//! reaches (by [`PreparedCandles`] beforehand, or by [`run`] as it gets to
+//! the candle, without storing them), and a candle whose bounds miss
 //! the best bid, the best ask and the liquidation price is not walked (walking it
 //! would change nothing; the price is set to its close). A candle that may
 //! touch something is walked segment by segment, each segment's direction
@@ -76,7 +77,7 @@ use thiserror::Error;
 
 use self::account::{Placed, SimAccount};
 pub use self::prepared::PreparedCandles;
-use self::prepared::{floor_ceil, Reach, Reaches};
+use self::prepared::{floor_ceil, Reach, ReachMaker, Reaches};
 pub use self::report::BacktestReport;
 use self::report::{Curve, Drawdown};
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
@@ -267,12 +268,17 @@ pub fn run_prepared(
     config: &BacktestConfig,
 ) -> Result<BacktestReport, BacktestError> {
     check_config(config)?;
+    let reaches = candles.reaches();
+    let stored = Stored {
+        reaches,
+        whole: reaches.reach.len() == candles.candles().len(),
+    };
     run_checked(
         engine,
         candles.instrument(),
         candles.candles(),
         candles.step(),
-        candles.reaches(),
+        stored,
         config,
         Walks::Fast,
     )
@@ -303,8 +309,48 @@ fn run_walking(
     }
     check_config(config)?;
     let step = prepared::check(candles)?;
-    let reaches = prepared::reaches(candles, instrument.tick_size);
-    run_checked(engine, instrument, candles, step, &reaches, config, walks)
+    // One backtest: each candle's reach is made as the run gets to it.
+    let reaches = ReachMaker::new(candles, instrument.tick_size);
+    run_checked(engine, instrument, candles, step, reaches, config, walks)
+}
+
+/// Where the run gets each candle's reach (see the `prepared` module).
+trait ReachSource {
+    /// The tick in units of the data's finest decimal (see
+    /// [`Reaches::tick_units`]).
+    fn tick_units(&self) -> i64;
+    /// The reach of candle `i`, `c`: asked for every candle, in order;
+    /// `None` when there is none (the candle is walked in full).
+    fn reach(&mut self, i: usize, c: &Candle) -> Option<Reach>;
+}
+
+/// Reaches prepared beforehand ([`PreparedCandles`]); used only when there
+/// is one per candle (`whole`).
+struct Stored<'a> {
+    reaches: &'a Reaches,
+    whole: bool,
+}
+
+impl ReachSource for Stored<'_> {
+    fn tick_units(&self) -> i64 {
+        self.reaches.tick_units
+    }
+
+    #[inline]
+    fn reach(&mut self, i: usize, _: &Candle) -> Option<Reach> {
+        self.reaches.reach.get(i).copied().filter(|_| self.whole)
+    }
+}
+
+impl ReachSource for ReachMaker {
+    fn tick_units(&self) -> i64 {
+        self.tick_units
+    }
+
+    #[inline]
+    fn reach(&mut self, _: usize, c: &Candle) -> Option<Reach> {
+        Some(self.next(c))
+    }
 }
 
 fn check_config(config: &BacktestConfig) -> Result<(), BacktestError> {
@@ -455,13 +501,14 @@ fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick
 }
 
 /// The backtest proper, on checked candles (non-empty, ordered) and a
-/// checked config; `reaches` are the candles' (see the `prepared` module).
+/// checked config; `reaches` gives the candles' (see the `prepared`
+/// module).
 fn run_checked(
     engine: &mut dyn BotEngine,
     instrument: &Instrument,
     candles: &[Candle],
     step: TimestampMs,
-    reaches: &Reaches,
+    mut reaches: impl ReachSource,
     config: &BacktestConfig,
     walks: Walks,
 ) -> Result<BacktestReport, BacktestError> {
@@ -485,7 +532,8 @@ fn run_checked(
         },
         first.ts,
     );
-    let fast = walks == Walks::Fast && reaches.reach.len() == candles.len();
+    let fast = walks == Walks::Fast;
+    let tick_units = reaches.tick_units();
     let mut drawdown = Drawdown::new(config.investment);
     let mut filter = EquityFilter::new(&drawdown);
     let mut curve = Curve::new(candles.len() + 1, config.max_curve_points);
@@ -499,14 +547,12 @@ fn run_checked(
         if run.finished.is_some() || run.engine.phase() == EnginePhase::Finished {
             break;
         }
-        let reach = reaches.reach.get(i).filter(|_| fast);
-        match reach {
+        let reach = if fast { reaches.reach(i, c) } else { None };
+        match &reach {
             Some(r) if run.account.quiet(r.bid_bound, r.ask_bound, r.lo_floor, r.hi_ceil) => {
                 run.account.price = c.close
             }
-            Some(Reach { path: Some(path), .. }) => {
-                walk_path(&mut run, prev.unwrap_or(c.open), c, path, reaches.tick_units)
-            }
+            Some(Reach { path: Some(path), .. }) => walk_path(&mut run, prev.unwrap_or(c.open), c, path, tick_units),
             _ => {
                 let (segments, _) = candle_segments(prev, c);
                 for seg in segments {

@@ -28,6 +28,8 @@
 //! gets bounds that never pass the test and no `path` (it is walked in full
 //! by the decimal walk); the result is the same, only slower.
 //!
+//! A single backtest ([`run`](super::run)) makes each reach as it gets
+//! to the candle ([`ReachMaker`], after one pass for the scale).
 //! Preparing costs one pass over the candles; a [`PreparedCandles`] is
 //! immutable and shared by reference (or `Arc`) between any number of
 //! backtests on any number of threads: the advisor prepares its window once
@@ -104,30 +106,53 @@ pub(crate) fn floor_ceil(a: i64, b: i64) -> (i64, i64) {
     (floor, if r == 0 { floor } else { floor + 1 })
 }
 
-/// The reaches of `candles` on a `tick` grid (see the module docs).
-pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
-    let mut scale = tick.scale();
-    for c in candles {
-        scale = scale.max(
-            c.open
-                .scale()
-                .max(c.high.scale())
-                .max(c.low.scale().max(c.close.scale())),
-        );
+/// Makes the reaches of candles on a tick grid one candle at a time, in
+/// order (see the module docs): what [`reaches`] collects, and what a
+/// single backtest computes as it goes instead of storing them.
+#[derive(Debug, Clone)]
+pub(crate) struct ReachMaker {
+    /// The largest scale in the data (and the tick's).
+    scale: u32,
+    /// The tick in units of `10^-scale` (0 when it does not convert: then
+    /// every reach is unknown).
+    pub tick_units: i64,
+    /// `10^scale` as an `f64`.
+    unit: f64,
+    /// The previous candle's close in units (the first candle's open at
+    /// first), when it converted.
+    prev: Option<i64>,
+}
+
+impl ReachMaker {
+    /// A maker for `candles` (all of them: the scale is theirs) on a
+    /// `tick` grid.
+    pub fn new(candles: &[Candle], tick: Decimal) -> Self {
+        let mut scale = tick.scale();
+        for c in candles {
+            scale = scale.max(
+                c.open
+                    .scale()
+                    .max(c.high.scale())
+                    .max(c.low.scale().max(c.close.scale())),
+            );
+        }
+        let tick_units = units(tick, scale).filter(|t| *t > 0).unwrap_or(0);
+        ReachMaker {
+            scale,
+            tick_units,
+            unit: POW10.get(scale as usize).map_or(f64::NAN, |p| *p as f64),
+            prev: candles.first().and_then(|c| units(c.open, scale)),
+        }
     }
-    let Some(tu) = units(tick, scale).filter(|t| *t > 0) else {
-        return Reaches {
-            reach: vec![Reach::UNKNOWN; candles.len()],
-            tick_units: 0,
-        };
-    };
-    let unit = POW10.get(scale as usize).map_or(f64::NAN, |p| *p as f64);
-    let mut out = Reaches {
-        reach: Vec::with_capacity(candles.len()),
-        tick_units: tu,
-    };
-    let mut prev = candles.first().and_then(|c| units(c.open, scale));
-    for c in candles {
+
+    /// The reach of `c`, the candle after the previous one asked for (the
+    /// first candle first).
+    #[inline]
+    pub fn next(&mut self, c: &Candle) -> Reach {
+        let (tu, scale) = (self.tick_units, self.scale);
+        if tu == 0 {
+            return Reach::UNKNOWN;
+        }
         // Every point converted, or `None` (then the candle is walked in
         // full and the next one's previous close is unknown too).
         let (o, h, l, cl) = (
@@ -136,7 +161,7 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
             units(c.low, scale),
             units(c.close, scale),
         );
-        let reach = match (prev, o, h, l, cl) {
+        let reach = match (self.prev, o, h, l, cl) {
             (Some(p), Some(o), Some(h), Some(l), Some(cl)) => {
                 let lo = p.min(o).min(h.min(l)).min(cl);
                 let hi = p.max(o).max(h.max(l)).max(cl);
@@ -151,15 +176,23 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
                     lo_floor,
                     hi_ceil,
                     path: Some([p, o, x1, x2, cl]),
-                    close_f: cl as f64 / unit,
+                    close_f: cl as f64 / self.unit,
                 }
             }
             _ => Reach::UNKNOWN,
         };
-        out.reach.push(reach);
-        prev = cl;
+        self.prev = cl;
+        reach
     }
-    out
+}
+
+/// The reaches of `candles` on a `tick` grid (see the module docs).
+pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
+    let mut maker = ReachMaker::new(candles, tick);
+    Reaches {
+        reach: candles.iter().map(|c| maker.next(c)).collect(),
+        tick_units: maker.tick_units,
+    }
 }
 
 /// Checks that candles can be backtested and returns a candle's length: the
