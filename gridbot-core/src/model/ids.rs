@@ -319,21 +319,12 @@ impl ClientOrderId {
             _ => return None,
         };
         let (bot, rest) = rest[tag_len..].split_once('-')?;
-        if bot.is_empty() || !bot.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let bot = BotId(bot.parse().ok()?);
+        let bot = BotId(i64::try_from(digits(bot)?).ok()?);
         let (middle, generation) = rest.rsplit_once('-')?;
-        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let generation = generation.parse().ok()?;
+        let generation = digits(generation)?;
         let role = if cell_order {
-            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
             OrderRole::Cell {
-                cell: middle.parse().ok()?,
+                cell: u32::try_from(digits(middle)?).ok()?,
                 generation,
             }
         } else {
@@ -373,6 +364,21 @@ impl fmt::Display for ClientOrderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The value of `s` when it is one or more ASCII digits and fits a `u64`
+/// (what checking every byte and `str::parse` say, in one pass).
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |v, b| {
+        if b.is_ascii_digit() {
+            v.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 /// Appends `n` in decimal (as `Display` writes it).
@@ -481,6 +487,83 @@ mod tests {
                     let id = ClientOrderId::action(owner, action, g);
                     proptest::prop_assert_eq!(id.as_str(), format!("b{}{}-{}-{}", tag, b, action, g));
                 }
+            }
+        }
+    }
+
+    /// `ClientOrderId::parse` as it was written first (checked digits,
+    /// then `str::parse`): the reference of the one-pass digit reading.
+    fn parse_reference(id: &ClientOrderId) -> Option<ParsedOrderId<'_>> {
+        let s = id.as_str();
+        let cell_order = match s.as_bytes().first()? {
+            b'g' => true,
+            b'b' => false,
+            _ => return None,
+        };
+        let rest = &s[1..];
+        let tag_len = rest.bytes().take_while(u8::is_ascii_uppercase).count();
+        let tag = match tag_len {
+            0 => IdTag::NONE,
+            IdTag::LEN => IdTag::new(&rest[..tag_len]).ok()?,
+            _ => return None,
+        };
+        let (bot, rest) = rest[tag_len..].split_once('-')?;
+        if bot.is_empty() || !bot.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let bot = BotId(bot.parse().ok()?);
+        let (middle, generation) = rest.rsplit_once('-')?;
+        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let generation = generation.parse().ok()?;
+        let role = if cell_order {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            OrderRole::Cell {
+                cell: middle.parse().ok()?,
+                generation,
+            }
+        } else {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_lowercase()) {
+                return None;
+            }
+            OrderRole::Action {
+                tag: middle,
+                generation,
+            }
+        };
+        Some(ParsedOrderId {
+            owner: OrderOwner { tag, bot },
+            role,
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8192))]
+        /// Parsing reads any string (ids, near-ids, overflowing numbers,
+        /// junk) exactly as the reference does.
+        #[test]
+        fn parsing_equals_the_reference(
+            s in "[gbx]?[A-Z]{0,6}[0-9]{0,21}-?[0-9a-z]{0,12}-?[0-9]{0,22}-?[0-9+]{0,3}",
+            any in ".{0,24}",
+            bot in proptest::prelude::any::<i64>(),
+            cell in proptest::prelude::any::<u32>(),
+            generation in proptest::prelude::any::<u64>(),
+        ) {
+            let owner = OrderOwner::new(IdTag::new("KQXZA").unwrap(), BotId(bot));
+            let ids = [
+                ClientOrderId::new(s),
+                ClientOrderId::new(any),
+                ClientOrderId::grid(owner, cell, generation),
+                ClientOrderId::grid(BotId(bot), cell, generation),
+                ClientOrderId::action(owner, "close", generation),
+                ClientOrderId::new(format!("g{}-{}-{}9", u64::MAX, cell, generation)),
+                ClientOrderId::new(format!("g1-{}0-{generation}", u64::from(u32::MAX) + u64::from(cell))),
+            ];
+            for id in &ids {
+                proptest::prop_assert_eq!(id.parse(), parse_reference(id), "{}", id);
             }
         }
     }
