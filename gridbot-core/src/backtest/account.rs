@@ -313,12 +313,6 @@ impl SimAccount {
         }
     }
 
-    /// Re-reads the best bid and ask after a removal.
-    fn refresh_best(&mut self) {
-        self.best_bid = self.book.first_bid_at_or_above(i64::MIN).map_or(i64::MIN, |(t, _)| t);
-        self.best_ask = self.book.first_ask_at_or_below(i64::MAX).map_or(i64::MAX, |(t, _)| t);
-    }
-
     /// Wallet plus unrealised PnL at `mark`.
     pub fn equity(&self, mark: Decimal) -> Decimal {
         self.wallet + self.position.unrealized(mark)
@@ -438,8 +432,18 @@ impl SimAccount {
         match self.orders.get_mut(slot as usize) {
             Some(o) if o.open => {
                 o.open = false;
-                let removed = self.book.remove(o.side, o.ticks, slot);
-                self.refresh_best();
+                let (side, ticks) = (o.side, o.ticks);
+                let removed = self.book.remove(side, ticks, slot);
+                // Only the removal of a best order can change the best.
+                match side {
+                    Side::Buy if ticks >= self.best_bid => {
+                        self.best_bid = self.book.first_bid_at_or_above(i64::MIN).map_or(i64::MIN, |(t, _)| t)
+                    }
+                    Side::Sell if ticks <= self.best_ask => {
+                        self.best_ask = self.book.first_ask_at_or_below(i64::MAX).map_or(i64::MAX, |(t, _)| t)
+                    }
+                    _ => {}
+                }
                 removed
             }
             _ => false,
