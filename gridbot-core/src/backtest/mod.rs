@@ -308,9 +308,9 @@ fn run_walking(
         return Err(BacktestError::NoCandles);
     }
     check_config(config)?;
-    let step = prepared::check(candles)?;
+    let (step, scale) = prepared::check_scan(candles)?;
     // One backtest: each candle's reach is made as the run gets to it.
-    let reaches = ReachMaker::new(candles, instrument.tick_size);
+    let reaches = ReachMaker::with_scale(candles, instrument.tick_size, scale);
     run_checked(engine, instrument, candles, step, reaches, config, walks)
 }
 

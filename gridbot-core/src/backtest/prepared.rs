@@ -127,15 +127,13 @@ impl ReachMaker {
     /// A maker for `candles` (all of them: the scale is theirs) on a
     /// `tick` grid.
     pub fn new(candles: &[Candle], tick: Decimal) -> Self {
-        let mut scale = tick.scale();
-        for c in candles {
-            scale = scale.max(
-                c.open
-                    .scale()
-                    .max(c.high.scale())
-                    .max(c.low.scale().max(c.close.scale())),
-            );
-        }
+        ReachMaker::with_scale(candles, tick, candles.iter().map(price_scale).max().unwrap_or(0))
+    }
+
+    /// [`ReachMaker::new`] given the candles' largest price scale
+    /// (`data_scale`, from [`check_scan`]).
+    pub fn with_scale(candles: &[Candle], tick: Decimal, data_scale: u32) -> Self {
+        let scale = tick.scale().max(data_scale);
         let tick_units = units(tick, scale).filter(|t| *t > 0).unwrap_or(0);
         ReachMaker {
             scale,
@@ -193,6 +191,35 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
         reach: candles.iter().map(|c| maker.next(c)).collect(),
         tick_units: maker.tick_units,
     }
+}
+
+/// The largest scale of a candle's prices.
+#[inline]
+fn price_scale(c: &Candle) -> u32 {
+    c.open
+        .scale()
+        .max(c.high.scale())
+        .max(c.low.scale().max(c.close.scale()))
+}
+
+/// [`check`] and the candles' largest price scale, in one pass over them
+/// (a single backtest reads its candles once before the run).
+pub(crate) fn check_scan(candles: &[Candle]) -> Result<(TimestampMs, u32), BacktestError> {
+    let Some(first) = candles.first() else {
+        return Err(BacktestError::NoCandles);
+    };
+    let (mut step, mut scale, mut prev) = (None::<TimestampMs>, price_scale(first), first.ts);
+    for (index, c) in candles.iter().enumerate().skip(1) {
+        if c.ts <= prev {
+            return Err(BacktestError::Unordered { index, ts: c.ts });
+        }
+        // As `check` subtracts (wrapping only where it would overflow).
+        let gap = c.ts.wrapping_sub(prev);
+        step = Some(step.map_or(gap, |s| s.min(gap)));
+        scale = scale.max(price_scale(c));
+        prev = c.ts;
+    }
+    Ok((step.unwrap_or(60_000).max(1), scale))
 }
 
 /// Checks that candles can be backtested and returns a candle's length: the
@@ -346,6 +373,29 @@ mod tests {
         );
         assert_eq!(r.tick_units, 0, "a tick beyond an i64 does not convert");
         assert!(r.reach.iter().all(|x| x.path.is_none() && x.lo_floor == i64::MIN));
+    }
+
+    proptest! {
+        /// The one-pass check finds what `check` finds (the same error, or
+        /// the same step) and the largest price scale.
+        #[test]
+        fn the_one_pass_check_is_check(
+            raw in proptest::collection::vec((-5i64..200, 0u32..6), 0..12),
+        ) {
+            let candles: Vec<Candle> = raw
+                .iter()
+                .scan(0i64, |ts, &(dt, s)| {
+                    *ts += dt * 1000;
+                    let p = Decimal::new(12345, s);
+                    Some(candle(*ts, p, p, p, p))
+                })
+                .collect();
+            let scanned = check_scan(&candles);
+            prop_assert_eq!(scanned.clone().map(|(step, _)| step), check(&candles));
+            if let Ok((_, scale)) = scanned {
+                prop_assert_eq!(scale, raw.iter().map(|r| r.1).max().unwrap_or(0));
+            }
+        }
     }
 
     #[test]
