@@ -540,7 +540,8 @@ fn run_checked(
     curve.observe(first.ts, || config.investment);
     let mut prev = Some(first.open);
     let mut processed = 0usize;
-    let mut last = *first;
+    // The last candle processed (a reference: no copy per candle).
+    let mut last = first;
     // One event, its candle replaced each time (no drop per candle).
     let mut candle_event = EngineEvent::Candle(*first);
     for (i, c) in candles.iter().enumerate() {
@@ -570,7 +571,7 @@ fn run_checked(
             return Err(BacktestError::Runaway(ts));
         }
         processed += 1;
-        last = *c;
+        last = c;
         let unmoved = match reach {
             Some(r) if !curve.wants() => {
                 if filter.version != run.account.version {
