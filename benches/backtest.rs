@@ -39,13 +39,14 @@
 //! engineer's evaluations:
 //! - before: `grid_100_over_43200_1m` 5.62 ms (95 % CI 5.62–5.64) at load
 //!   average 2.1–2.7 (05:13 UTC), `grid_100_prepared` 5.14 ms;
-//! - after: `grid_100_over_43200_1m` **2.91 ms** (95 % CI 2.90–2.92) at
-//!   load average 1.2–1.5 (06:05 UTC), `grid_100_prepared` 2.64 ms,
-//!   `trend_over_43200_1m` 4.14 ms. Under load 3–4 the grid run measured
-//!   3.4–3.6 ms: ≤ 3 ms holds when the core is (nearly) ours.
+//! - after: `grid_100_over_43200_1m` **2.93 ms** (95 % CI 2.90–2.97) and
+//!   2.98 ms (2.95–3.02) at load average 1.1–1.5 (06:12–06:14 UTC),
+//!   `grid_100_prepared` 2.60 / 2.59 ms, `trend_over_43200_1m` 3.99 ms.
+//!   Under load 3–4 the grid run measured 3.4–3.6 ms: ≤ 3 ms holds, just,
+//!   when the core is (nearly) ours.
 //! - instructions (callgrind, `--toggle-collect=gridbot_core::backtest::run`,
-//!   per run of this backtest): 88.9 M before, 48.2 M after (this bench's
-//!   binary: 385.8 M for its 8 runs under `--profile-time 1`).
+//!   per run of this backtest): 88.9 M before, 46.6 M after (this bench's
+//!   binary under `--profile-time 1`: 744.8 M for its 16 runs).
 //!
 //! What went (each step exact; reports identical, JSON included): the
 //! decimal liquidation price per fill (bounded in `f64`, computed only
@@ -55,10 +56,11 @@
 //! equity marks (a close above the drawdown floor changes nothing), the
 //! instrument's decimal remainders per placement (integer tick and lot
 //! tests first), the stored per-candle reaches of a single run (made as
-//! the run goes), and per-candle call overhead.
+//! the run goes), two of its three passes over the candles before the run,
+//! and per-candle call overhead and copies.
 //!
-//! Where the time goes now (callgrind, grid run, 48.2 M): the fills
-//! ≈ 48 % (≈ 7,500 instructions each: two `NetPosition::apply`s — the
+//! Where the time goes now (callgrind, grid run, 46.6 M): the fills
+//! ≈ 50 % (≈ 7,500 instructions each: two `NetPosition::apply`s — the
 //! account's and the engine's, with a decimal division when adding — the
 //! fee and wallet decimals, the engine's cell booking, the order id and
 //! fill records, about six small allocations), making each candle's reach
