@@ -140,8 +140,8 @@ pub(crate) enum Placed {
     Accepted,
     /// Filled at once.
     Filled(Fill),
-    /// Refused, with the reason.
-    Rejected(String),
+    /// Refused: the order's id and the reason.
+    Rejected(ClientOrderId, String),
 }
 
 /// The bot's account in a backtest.
@@ -341,12 +341,10 @@ impl SimAccount {
     }
 
     /// Places an order at the current price, by the paper exchange's rules.
-    pub fn place(&mut self, req: &OrderRequest, ts: TimestampMs) -> Placed {
+    pub fn place(&mut self, req: OrderRequest, ts: TimestampMs) -> Placed {
         if req.symbol != self.inst.symbol {
-            return Placed::Rejected(format!(
-                "order for {} in a backtest of {}",
-                req.symbol, self.inst.symbol
-            ));
+            let reason = format!("order for {} in a backtest of {}", req.symbol, self.inst.symbol);
+            return Placed::Rejected(req.client_id, reason);
         }
         if let Some(&slot) = self.by_client.get(&req.client_id) {
             if self.orders.get(slot as usize).is_some_and(|o| o.open) {
@@ -356,7 +354,8 @@ impl SimAccount {
         let limit = match (req.kind, req.price) {
             (OrderKind::Limit, Some(p)) => Some(p),
             (OrderKind::Limit, None) => {
-                return Placed::Rejected(format!("limit order {} needs a price", req.client_id))
+                let reason = format!("limit order {} needs a price", req.client_id);
+                return Placed::Rejected(req.client_id, reason);
             }
             (OrderKind::Market, _) => None,
         };
@@ -364,17 +363,18 @@ impl SimAccount {
         let reference_ticks = to_ticks(reference, self.inst.tick_size);
         if !self.surely_valid(reference_ticks, reference, req.qty) {
             if let Err(e) = self.inst.check_order(reference, req.qty) {
-                return Placed::Rejected(e.to_string());
+                return Placed::Rejected(req.client_id, e.to_string());
             }
         }
         let closable = self.closable_by(req.side);
         if req.reduce_only && (closable.is_zero() || req.qty > closable) {
-            return Placed::Rejected(format!(
+            let reason = format!(
                 "reduce-only {} of {} would increase or flip the position ({})",
                 req.side.as_str(),
                 req.qty,
                 self.position.qty
-            ));
+            );
+            return Placed::Rejected(req.client_id, reason);
         }
         let crosses = match limit {
             None => true,
@@ -385,25 +385,25 @@ impl SimAccount {
         };
         if crosses {
             if limit.is_some() && req.tif == TimeInForce::PostOnly {
-                return Placed::Rejected(format!("post-only order {} would take liquidity", req.client_id));
+                let reason = format!("post-only order {} would take liquidity", req.client_id);
+                return Placed::Rejected(req.client_id, reason);
             }
             let price = limit
                 .unwrap_or_else(|| market_fill_price(req.side, self.price, self.slippage_bps, self.inst.tick_size));
-            let fill = self.book_fill(req.client_id.clone(), req.side, price, req.qty, Liquidity::Taker, ts);
+            let fill = self.book_fill(req.client_id, req.side, price, req.qty, Liquidity::Taker, ts);
             return Placed::Filled(fill);
         }
         if matches!(req.tif, TimeInForce::Ioc | TimeInForce::Fok) {
             return Placed::Accepted;
         }
         let Some(ticks) = limit.and(reference_ticks) else {
-            return Placed::Rejected(format!(
-                "price of {} is off the tick {}",
-                req.client_id, self.inst.tick_size
-            ));
+            let reason = format!("price of {} is off the tick {}", req.client_id, self.inst.tick_size);
+            return Placed::Rejected(req.client_id, reason);
         };
         let slot = self.orders.len() as Slot;
+        self.by_client.insert(req.client_id.clone(), slot);
         self.orders.push(Resting {
-            client_id: req.client_id.clone(),
+            client_id: req.client_id,
             side: req.side,
             price: limit.unwrap_or(reference),
             qty: req.qty,
@@ -411,7 +411,6 @@ impl SimAccount {
             ticks,
             open: true,
         });
-        self.by_client.insert(req.client_id.clone(), slot);
         self.book.insert(req.side, ticks, slot);
         match req.side {
             Side::Buy => self.best_bid = self.best_bid.max(ticks),

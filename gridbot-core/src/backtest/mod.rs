@@ -177,15 +177,11 @@ impl Run<'_> {
                 return;
             }
             match cmd {
-                Command::Place(req) => match self.account.place(&req, ts) {
+                Command::Place(req) => match self.account.place(req, ts) {
                     Placed::Accepted => {}
                     Placed::Filled(fill) => self.engine_fill(fill),
-                    Placed::Rejected(reason) => {
-                        let ev = EngineEvent::Rejected {
-                            client_id: req.client_id.clone(),
-                            reason,
-                            ts,
-                        };
+                    Placed::Rejected(client_id, reason) => {
+                        let ev = EngineEvent::Rejected { client_id, reason, ts };
                         self.engine_event(&ev);
                     }
                 },
