@@ -570,6 +570,7 @@ impl GridEngine {
     }
 
     /// After the prices of an event: re-place what was refused.
+    #[inline]
     fn after_prices(&mut self, out: &mut Vec<Command>) {
         if self.paused.is_some() {
             return;
