@@ -39,14 +39,14 @@
 //! engineer's evaluations:
 //! - before: `grid_100_over_43200_1m` 5.62 ms (95 % CI 5.62–5.64) at load
 //!   average 2.1–2.7 (05:13 UTC), `grid_100_prepared` 5.14 ms;
-//! - after: `grid_100_over_43200_1m` **2.93 ms** (95 % CI 2.90–2.97) and
-//!   2.98 ms (2.95–3.02) at load average 1.1–1.5 (06:12–06:14 UTC),
-//!   `grid_100_prepared` 2.60 / 2.59 ms, `trend_over_43200_1m` 3.99 ms.
-//!   Under load 3–4 the grid run measured 3.4–3.6 ms: ≤ 3 ms holds, just,
-//!   when the core is (nearly) ours.
+//! - after: `grid_100_over_43200_1m` **2.72 ms** (95 % CI 2.71–2.73) and
+//!   2.73 ms (2.72–2.75) at load average 1.3–1.5 (06:19–06:20 UTC),
+//!   `grid_100_prepared` 2.53 / 2.46 ms, `trend_over_43200_1m` 3.83 ms.
+//!   An earlier state (46.6 M instructions) measured 3.4–3.6 ms under load
+//!   3–4: ≤ 3 ms holds when the core is (nearly) ours.
 //! - instructions (callgrind, `--toggle-collect=gridbot_core::backtest::run`,
-//!   per run of this backtest): 88.9 M before, 46.6 M after (this bench's
-//!   binary under `--profile-time 1`: 744.8 M for its 16 runs).
+//!   per run of this backtest): 88.9 M before, 45.0 M after (this bench's
+//!   binary under `--profile-time 1`: 720.3 M for its 16 runs).
 //!
 //! What went (each step exact; reports identical, JSON included): the
 //! decimal liquidation price per fill (bounded in `f64`, computed only
@@ -59,8 +59,8 @@
 //! the run goes), two of its three passes over the candles before the run,
 //! and per-candle call overhead and copies.
 //!
-//! Where the time goes now (callgrind, grid run, 46.6 M): the fills
-//! ≈ 50 % (≈ 7,500 instructions each: two `NetPosition::apply`s — the
+//! Where the time goes now (callgrind, grid run, 45.0 M): the fills
+//! ≈ 50 % (≈ 7,300 instructions each: two `NetPosition::apply`s — the
 //! account's and the engine's, with a decimal division when adding — the
 //! fee and wallet decimals, the engine's cell booking, the order id and
 //! fill records, about six small allocations), making each candle's reach
