@@ -63,7 +63,7 @@
 //! ≈ 50 % (≈ 7,300 instructions each: two `NetPosition::apply`s — the
 //! account's and the engine's, with a decimal division when adding — the
 //! fee and wallet decimals, the engine's cell booking, the order id and
-//! fill records, about six small allocations), making each candle's reach
+//! fill records, about five small allocations), making each candle's reach
 //! ≈ 20 %, and the per-candle loop and engine dispatch the rest.
 
 use std::path::Path;
