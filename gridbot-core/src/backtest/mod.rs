@@ -29,8 +29,9 @@
 //! # Speed
 //!
 //! No async, no channels, prices compared in integer ticks. Most candles
-//! touch nothing: the candles are first reduced to integer bounds of what
-//! each walk reaches ([`PreparedCandles`]), and a candle whose bounds miss
+//! touch nothing: each candle is reduced to integer bounds of what its walk
+//! reaches (by [`PreparedCandles`] beforehand, or by [`run`] as it gets to
+//! the candle, without storing them), and a candle whose bounds miss
 //! the best bid, the best ask and the liquidation price is not walked (walking it
 //! would change nothing; the price is set to its close). A candle that may
 //! touch something is walked segment by segment, each segment's direction
@@ -38,17 +39,30 @@
 //! is skipped the same way. The engine still gets every event it gets in a
 //! full walk.
 //!
+//! A fill costs no decimal liquidation price: the account bounds the new
+//! price in `f64` (in ticks, with a margin of 10⁻⁹ of its operands) and
+//! computes the decimal price only when a walked segment may reach those
+//! bounds, or to liquidate; a segment out of their reach is walked as if
+//! the position had none (it neither starts past the price nor reaches
+//! it). Placements are checked with integer tick and lot tests before the
+//! instrument's decimal remainders, and ids are written without `format!`.
+//!
 //! Equity (decimal: wallet + qty × (close − entry)) is marked where a mark
 //! can matter: at the curve's kept points, and wherever it may make a new
-//! peak or trough for the drawdown. A close whose equity, estimated in
-//! `f64` from the same wallet, position and close, lies inside
-//! `(trough, peak)` by more than a margin of 10⁻⁹ of the magnitudes
-//! involved (the `f64` error is below 10⁻¹⁴ of them, the decimal one below
-//! 10⁻²⁶) changes nothing and is not marked.
+//! peak or a drawdown at least the largest so far. A close whose equity,
+//! estimated in `f64` from the same wallet, position and close, lies inside
+//! `(floor, peak)`, where the floor is the equity whose drawdown from the
+//! peak equals the largest drawdown so far, by more than a margin of 10⁻⁹
+//! of the magnitudes involved (the `f64` error is below 10⁻¹⁴ of them, the
+//! decimal one below 10⁻²⁶) changes nothing and is not marked: it is no new
+//! peak, and its drawdown (decimal division included) is strictly below
+//! the largest, so the largest keeps its value and its representation. The
+//! plain walk marks it; it may lower the trough there, but every later
+//! trough above that one has a smaller drawdown still.
 //!
 //! Every shortcut is exact: [`run`] gives the same report as the plain walk
-//! of every candle with a mark at every close (tested on every file of
-//! `shared/data`). [`PreparedCandles`] lets many backtests share one
+//! of every candle with a mark at every close and the decimal liquidation
+//! price known at every step (tested on every file of `shared/data`). [`PreparedCandles`] lets many backtests share one
 //! preparation ([`run_prepared`]); the advisor's sweep does.
 
 mod account;
@@ -63,7 +77,7 @@ use thiserror::Error;
 
 use self::account::{Placed, SimAccount};
 pub use self::prepared::PreparedCandles;
-use self::prepared::{floor_ceil, Reach, Reaches};
+use self::prepared::{floor_ceil, Reach, ReachMaker, Reaches};
 pub use self::report::BacktestReport;
 use self::report::{Curve, Drawdown};
 use crate::engine::{BotEngine, Command, EngineEvent, EnginePhase, StopReason};
@@ -134,16 +148,25 @@ struct Run<'a> {
     scratch: Vec<Command>,
     finished: Option<StopReason>,
     runaway: Option<TimestampMs>,
+    /// `(lo_floor, hi_ceil)` of the segment being walked, in ticks (see
+    /// the `prepared` module); `(i64::MIN, i64::MAX)` when not known.
+    reach: (i64, i64),
 }
 
 impl Run<'_> {
     /// Feeds `event` to the engine and carries out everything it leads to.
+    #[inline]
     fn dispatch(&mut self, event: &EngineEvent, ts: TimestampMs) {
         self.scratch.clear();
         self.engine.on_event(event, &mut self.scratch);
         if self.scratch.is_empty() && self.queue.is_empty() {
             return;
         }
+        self.carry_out(ts);
+    }
+
+    /// Carries out the engine's commands and everything they lead to.
+    fn carry_out(&mut self, ts: TimestampMs) {
         self.queue.extend(self.scratch.drain(..));
         let mut done = 0usize;
         while let Some(cmd) = self.queue.pop_front() {
@@ -154,15 +177,11 @@ impl Run<'_> {
                 return;
             }
             match cmd {
-                Command::Place(req) => match self.account.place(&req, ts) {
+                Command::Place(req) => match self.account.place(req, ts) {
                     Placed::Accepted => {}
                     Placed::Filled(fill) => self.engine_fill(fill),
-                    Placed::Rejected(reason) => {
-                        let ev = EngineEvent::Rejected {
-                            client_id: req.client_id.clone(),
-                            reason,
-                            ts,
-                        };
+                    Placed::Rejected(client_id, reason) => {
+                        let ev = EngineEvent::Rejected { client_id, reason, ts };
                         self.engine_event(&ev);
                     }
                 },
@@ -203,8 +222,13 @@ impl Resting for Run<'_> {
     }
 
     fn liquidation(&self) -> Option<(bool, Decimal)> {
+        let (lo_floor, hi_ceil) = self.reach;
+        if !self.account.liquidation_reachable(lo_floor, hi_ceil) {
+            // Out of the segment's reach: walking it is the same without.
+            return None;
+        }
         self.account
-            .liq
+            .liquidation_price()
             .map(|l| (self.account.position.qty.is_sign_positive(), l))
     }
 
@@ -240,12 +264,17 @@ pub fn run_prepared(
     config: &BacktestConfig,
 ) -> Result<BacktestReport, BacktestError> {
     check_config(config)?;
+    let reaches = candles.reaches();
+    let stored = Stored {
+        reaches,
+        whole: reaches.reach.len() == candles.candles().len(),
+    };
     run_checked(
         engine,
         candles.instrument(),
         candles.candles(),
         candles.step(),
-        candles.reaches(),
+        stored,
         config,
         Walks::Fast,
     )
@@ -275,9 +304,49 @@ fn run_walking(
         return Err(BacktestError::NoCandles);
     }
     check_config(config)?;
-    let step = prepared::check(candles)?;
-    let reaches = prepared::reaches(candles, instrument.tick_size);
-    run_checked(engine, instrument, candles, step, &reaches, config, walks)
+    let (step, scale) = prepared::check_scan(candles)?;
+    // One backtest: each candle's reach is made as the run gets to it.
+    let reaches = ReachMaker::with_scale(candles, instrument.tick_size, scale);
+    run_checked(engine, instrument, candles, step, reaches, config, walks)
+}
+
+/// Where the run gets each candle's reach (see the `prepared` module).
+trait ReachSource {
+    /// The tick in units of the data's finest decimal (see
+    /// [`Reaches::tick_units`]).
+    fn tick_units(&self) -> i64;
+    /// The reach of candle `i`, `c`: asked for every candle, in order;
+    /// `None` when there is none (the candle is walked in full).
+    fn reach(&mut self, i: usize, c: &Candle) -> Option<Reach>;
+}
+
+/// Reaches prepared beforehand ([`PreparedCandles`]); used only when there
+/// is one per candle (`whole`).
+struct Stored<'a> {
+    reaches: &'a Reaches,
+    whole: bool,
+}
+
+impl ReachSource for Stored<'_> {
+    fn tick_units(&self) -> i64 {
+        self.reaches.tick_units
+    }
+
+    #[inline]
+    fn reach(&mut self, i: usize, _: &Candle) -> Option<Reach> {
+        self.reaches.reach.get(i).copied().filter(|_| self.whole)
+    }
+}
+
+impl ReachSource for ReachMaker {
+    fn tick_units(&self) -> i64 {
+        self.tick_units
+    }
+
+    #[inline]
+    fn reach(&mut self, _: usize, c: &Candle) -> Option<Reach> {
+        Some(self.next(c))
+    }
 }
 
 fn check_config(config: &BacktestConfig) -> Result<(), BacktestError> {
@@ -301,8 +370,8 @@ enum Walks {
 /// Relative margin of the equity filter (see the module docs).
 const EQUITY_MARGIN: f64 = 1e-9;
 
-/// The `f64` image of the account and the drawdown's peak and trough, for
-/// telling closes that cannot move the drawdown (see the module docs).
+/// The `f64` image of the account and of the drawdown's peak and floor, for
+/// telling closes that cannot change the drawdown (see the module docs).
 #[derive(Debug, Clone, Copy)]
 struct EquityFilter {
     /// Account version the coefficients are of (`u64::MAX`: none yet).
@@ -313,8 +382,10 @@ struct EquityFilter {
     /// `|wallet| + |qty × entry|`.
     size: f64,
     peak: f64,
-    trough: f64,
-    /// The margin's share of `|peak| + |trough|`.
+    /// The equity whose drawdown from the peak is the largest drawdown so
+    /// far: `peak × (1 − max / 100)` (`-∞` while the peak is not positive).
+    floor: f64,
+    /// The margin's share of the peak and the floor.
     slack: f64,
 }
 
@@ -333,7 +404,10 @@ fn to_f64(d: Decimal) -> f64 {
     let m = d.mantissa();
     let m = match i64::try_from(m) {
         Ok(small) => small as f64,
-        Err(_) => m as f64,
+        // |m| ≥ 2⁶³ and < 2⁹⁶: the high part times 2⁶⁴ is exact, so two
+        // roundings (of the low part and of the sum) stay within two units
+        // in the last place, without the slow `i128` conversion.
+        Err(_) => ((m >> 64) as i64) as f64 * 18_446_744_073_709_551_616.0 + (m as u64) as f64,
     };
     POW10.get(d.scale() as usize).map_or(f64::NAN, |p| m / p)
 }
@@ -347,7 +421,7 @@ impl EquityFilter {
             entry: 0.0,
             size: 0.0,
             peak: 0.0,
-            trough: 0.0,
+            floor: 0.0,
             slack: 0.0,
         };
         f.bounds(drawdown);
@@ -356,8 +430,13 @@ impl EquityFilter {
 
     fn bounds(&mut self, drawdown: &Drawdown) {
         self.peak = to_f64(drawdown.peak());
-        self.trough = to_f64(drawdown.trough());
-        self.slack = EQUITY_MARGIN * (self.peak.abs() + self.trough.abs());
+        let fall = self.peak * to_f64(drawdown.max()) / 100.0;
+        self.floor = if self.peak > 0.0 {
+            self.peak - fall
+        } else {
+            f64::NEG_INFINITY
+        };
+        self.slack = EQUITY_MARGIN * (self.peak.abs() + fall.abs() + (self.peak - fall).abs());
     }
 
     fn load(&mut self, account: &SimAccount) {
@@ -369,14 +448,17 @@ impl EquityFilter {
     }
 
     /// True when the equity at `close` is certainly strictly inside
-    /// `(trough, peak)` (false on any NaN).
+    /// `(floor, peak)` (false on any NaN).
     #[inline]
     fn inside(&self, close: f64) -> bool {
         let e = self.wallet + self.qty * (close - self.entry);
         let m = EQUITY_MARGIN * (self.size + (self.qty * close).abs()) + self.slack;
-        e - m > self.trough && e + m < self.peak
+        e - m > self.floor && e + m < self.peak
     }
 }
+
+/// The reach of a walk whose bounds are not known: everything.
+const UNKNOWN_REACH: (i64, i64) = (i64::MIN, i64::MAX);
 
 /// Walks a candle that may touch something segment by segment from its
 /// integer `path` (see the `prepared` module), skipping the segments that touch
@@ -406,20 +488,23 @@ fn walk_path(run: &mut Run<'_>, prev: Decimal, c: &Candle, path: &[i64; 5], tick
                 to: points[k + 1],
                 ts: c.ts + PATH_OFFSETS_MS[k],
             };
+            run.reach = (lo_floor, hi_ceil);
             walk_segment(run, &SegmentBounds { seg, bid_min, ask_max });
+            run.reach = UNKNOWN_REACH;
         }
         run.account.price = points[k + 1];
     }
 }
 
 /// The backtest proper, on checked candles (non-empty, ordered) and a
-/// checked config; `reaches` are the candles' (see the `prepared` module).
+/// checked config; `reaches` gives the candles' (see the `prepared`
+/// module).
 fn run_checked(
     engine: &mut dyn BotEngine,
     instrument: &Instrument,
     candles: &[Candle],
     step: TimestampMs,
-    reaches: &Reaches,
+    mut reaches: impl ReachSource,
     config: &BacktestConfig,
     walks: Walks,
 ) -> Result<BacktestReport, BacktestError> {
@@ -434,6 +519,7 @@ fn run_checked(
         scratch: Vec::new(),
         finished: None,
         runaway: None,
+        reach: UNKNOWN_REACH,
     };
     run.dispatch(
         &EngineEvent::Start {
@@ -442,26 +528,28 @@ fn run_checked(
         },
         first.ts,
     );
-    let fast = walks == Walks::Fast && reaches.reach.len() == candles.len();
+    let fast = walks == Walks::Fast;
+    let tick_units = reaches.tick_units();
     let mut drawdown = Drawdown::new(config.investment);
     let mut filter = EquityFilter::new(&drawdown);
     let mut curve = Curve::new(candles.len() + 1, config.max_curve_points);
     curve.observe(first.ts, || config.investment);
     let mut prev = Some(first.open);
     let mut processed = 0usize;
-    let mut last = *first;
+    // The last candle processed (a reference: no copy per candle).
+    let mut last = first;
+    // One event, its candle replaced each time (no drop per candle).
+    let mut candle_event = EngineEvent::Candle(*first);
     for (i, c) in candles.iter().enumerate() {
         if run.finished.is_some() || run.engine.phase() == EnginePhase::Finished {
             break;
         }
-        let reach = reaches.reach.get(i).filter(|_| fast);
-        match reach {
+        let reach = if fast { reaches.reach(i, c) } else { None };
+        match &reach {
             Some(r) if run.account.quiet(r.bid_bound, r.ask_bound, r.lo_floor, r.hi_ceil) => {
                 run.account.price = c.close
             }
-            Some(Reach { path: Some(path), .. }) => {
-                walk_path(&mut run, prev.unwrap_or(c.open), c, path, reaches.tick_units)
-            }
+            Some(Reach { path: Some(path), .. }) => walk_path(&mut run, prev.unwrap_or(c.open), c, path, tick_units),
             _ => {
                 let (segments, _) = candle_segments(prev, c);
                 for seg in segments {
@@ -471,12 +559,15 @@ fn run_checked(
             }
         }
         prev = Some(c.close);
-        run.dispatch(&EngineEvent::Candle(*c), c.ts + step - 1);
+        if let EngineEvent::Candle(slot) = &mut candle_event {
+            *slot = *c;
+        }
+        run.dispatch(&candle_event, c.ts + step - 1);
         if let Some(ts) = run.runaway {
             return Err(BacktestError::Runaway(ts));
         }
         processed += 1;
-        last = *c;
+        last = c;
         let unmoved = match reach {
             Some(r) if !curve.wants() => {
                 if filter.version != run.account.version {

@@ -28,6 +28,8 @@
 //! gets bounds that never pass the test and no `path` (it is walked in full
 //! by the decimal walk); the result is the same, only slower.
 //!
+//! A single backtest ([`run`](super::run)) makes each reach as it gets
+//! to the candle ([`ReachMaker`], after one pass for the scale).
 //! Preparing costs one pass over the candles; a [`PreparedCandles`] is
 //! immutable and shared by reference (or `Arc`) between any number of
 //! backtests on any number of threads: the advisor prepares its window once
@@ -104,37 +106,63 @@ pub(crate) fn floor_ceil(a: i64, b: i64) -> (i64, i64) {
     (floor, if r == 0 { floor } else { floor + 1 })
 }
 
-/// The reaches of `candles` on a `tick` grid (see the module docs).
-pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
-    let scale = candles
-        .iter()
-        .flat_map(|c| [c.open.scale(), c.high.scale(), c.low.scale(), c.close.scale()])
-        .fold(tick.scale(), u32::max);
-    let Some(tu) = units(tick, scale).filter(|t| *t > 0) else {
-        return Reaches {
-            reach: vec![Reach::UNKNOWN; candles.len()],
-            tick_units: 0,
-        };
-    };
-    let unit = POW10.get(scale as usize).map_or(f64::NAN, |p| *p as f64);
-    let mut out = Reaches {
-        reach: Vec::with_capacity(candles.len()),
-        tick_units: tu,
-    };
-    let mut prev = candles.first().and_then(|c| units(c.open, scale));
-    for c in candles {
-        let close = units(c.close, scale);
-        let points = [
-            prev,
+/// Makes the reaches of candles on a tick grid one candle at a time, in
+/// order (see the module docs): what [`reaches`] collects, and what a
+/// single backtest computes as it goes instead of storing them.
+#[derive(Debug, Clone)]
+pub(crate) struct ReachMaker {
+    /// The largest scale in the data (and the tick's).
+    scale: u32,
+    /// The tick in units of `10^-scale` (0 when it does not convert: then
+    /// every reach is unknown).
+    pub tick_units: i64,
+    /// `10^scale` as an `f64`.
+    unit: f64,
+    /// The previous candle's close in units (the first candle's open at
+    /// first), when it converted.
+    prev: Option<i64>,
+}
+
+impl ReachMaker {
+    /// A maker for `candles` (all of them: the scale is theirs) on a
+    /// `tick` grid.
+    pub fn new(candles: &[Candle], tick: Decimal) -> Self {
+        ReachMaker::with_scale(candles, tick, candles.iter().map(price_scale).max().unwrap_or(0))
+    }
+
+    /// [`ReachMaker::new`] given the candles' largest price scale
+    /// (`data_scale`, from [`check_scan`]).
+    pub fn with_scale(candles: &[Candle], tick: Decimal, data_scale: u32) -> Self {
+        let scale = tick.scale().max(data_scale);
+        let tick_units = units(tick, scale).filter(|t| *t > 0).unwrap_or(0);
+        ReachMaker {
+            scale,
+            tick_units,
+            unit: POW10.get(scale as usize).map_or(f64::NAN, |p| *p as f64),
+            prev: candles.first().and_then(|c| units(c.open, scale)),
+        }
+    }
+
+    /// The reach of `c`, the candle after the previous one asked for (the
+    /// first candle first).
+    #[inline]
+    pub fn next(&mut self, c: &Candle) -> Reach {
+        let (tu, scale) = (self.tick_units, self.scale);
+        if tu == 0 {
+            return Reach::UNKNOWN;
+        }
+        // Every point converted, or `None` (then the candle is walked in
+        // full and the next one's previous close is unknown too).
+        let (o, h, l, cl) = (
             units(c.open, scale),
             units(c.high, scale),
             units(c.low, scale),
-            close,
-        ];
-        let reach = match points {
-            [Some(p), Some(o), Some(h), Some(l), Some(cl)] => {
-                let lo = p.min(o).min(h).min(l).min(cl);
-                let hi = p.max(o).max(h).max(l).max(cl);
+            units(c.close, scale),
+        );
+        let reach = match (self.prev, o, h, l, cl) {
+            (Some(p), Some(o), Some(h), Some(l), Some(cl)) => {
+                let lo = p.min(o).min(h.min(l)).min(cl);
+                let hi = p.max(o).max(h.max(l)).max(cl);
                 let (lo_floor, lo_ceil) = floor_ceil(lo, tu);
                 let (hi_floor, hi_ceil) = floor_ceil(hi, tu);
                 // The fill model's order: low first when the candle closes
@@ -146,15 +174,52 @@ pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
                     lo_floor,
                     hi_ceil,
                     path: Some([p, o, x1, x2, cl]),
-                    close_f: cl as f64 / unit,
+                    close_f: cl as f64 / self.unit,
                 }
             }
             _ => Reach::UNKNOWN,
         };
-        out.reach.push(reach);
-        prev = close;
+        self.prev = cl;
+        reach
     }
-    out
+}
+
+/// The reaches of `candles` on a `tick` grid (see the module docs).
+pub(crate) fn reaches(candles: &[Candle], tick: Decimal) -> Reaches {
+    let mut maker = ReachMaker::new(candles, tick);
+    Reaches {
+        reach: candles.iter().map(|c| maker.next(c)).collect(),
+        tick_units: maker.tick_units,
+    }
+}
+
+/// The largest scale of a candle's prices.
+#[inline]
+fn price_scale(c: &Candle) -> u32 {
+    c.open
+        .scale()
+        .max(c.high.scale())
+        .max(c.low.scale().max(c.close.scale()))
+}
+
+/// [`check`] and the candles' largest price scale, in one pass over them
+/// (a single backtest reads its candles once before the run).
+pub(crate) fn check_scan(candles: &[Candle]) -> Result<(TimestampMs, u32), BacktestError> {
+    let Some(first) = candles.first() else {
+        return Err(BacktestError::NoCandles);
+    };
+    let (mut step, mut scale, mut prev) = (None::<TimestampMs>, price_scale(first), first.ts);
+    for (index, c) in candles.iter().enumerate().skip(1) {
+        if c.ts <= prev {
+            return Err(BacktestError::Unordered { index, ts: c.ts });
+        }
+        // As `check` subtracts (wrapping only where it would overflow).
+        let gap = c.ts.wrapping_sub(prev);
+        step = Some(step.map_or(gap, |s| s.min(gap)));
+        scale = scale.max(price_scale(c));
+        prev = c.ts;
+    }
+    Ok((step.unwrap_or(60_000).max(1), scale))
 }
 
 /// Checks that candles can be backtested and returns a candle's length: the
@@ -308,6 +373,29 @@ mod tests {
         );
         assert_eq!(r.tick_units, 0, "a tick beyond an i64 does not convert");
         assert!(r.reach.iter().all(|x| x.path.is_none() && x.lo_floor == i64::MIN));
+    }
+
+    proptest! {
+        /// The one-pass check finds what `check` finds (the same error, or
+        /// the same step) and the largest price scale.
+        #[test]
+        fn the_one_pass_check_is_check(
+            raw in proptest::collection::vec((-5i64..200, 0u32..6), 0..12),
+        ) {
+            let candles: Vec<Candle> = raw
+                .iter()
+                .scan(0i64, |ts, &(dt, s)| {
+                    *ts += dt * 1000;
+                    let p = Decimal::new(12345, s);
+                    Some(candle(*ts, p, p, p, p))
+                })
+                .collect();
+            let scanned = check_scan(&candles);
+            prop_assert_eq!(scanned.clone().map(|(step, _)| step), check(&candles));
+            if let Ok((_, scale)) = scanned {
+                prop_assert_eq!(scale, raw.iter().map(|r| r.1).max().unwrap_or(0));
+            }
+        }
     }
 
     #[test]

@@ -116,8 +116,14 @@ impl Drawdown {
     }
 
     /// The lowest equity since the peak.
+    #[cfg(test)]
     pub fn trough(&self) -> Decimal {
         self.trough
+    }
+
+    /// The largest drawdown so far, percent, unrounded.
+    pub fn max(&self) -> Decimal {
+        self.max
     }
 
     /// Takes one equity mark; true when it moved the peak or the trough. A

@@ -166,6 +166,76 @@ impl BotEngine for Hold {
     }
 }
 
+/// Places orders the account must refuse at the start and keeps what it
+/// is told about them.
+struct Refused {
+    rejected: Vec<(ClientOrderId, String)>,
+}
+
+impl BotEngine for Refused {
+    fn on_event(&mut self, event: &EngineEvent, out: &mut Vec<Command>) {
+        match event {
+            EngineEvent::Start { price, .. } => {
+                let id = ClientOrderId::new;
+                let buy =
+                    |id: ClientOrderId, p: Decimal| OrderRequest::limit(id, inst().symbol, Side::Buy, p, dec!(0.01));
+                out.push(Command::Place(
+                    buy(id("crossing"), *price + dec!(10)).with_tif(crate::model::TimeInForce::PostOnly),
+                ));
+                out.push(Command::Place(buy(id("off-tick"), *price - dec!(10.05))));
+                out.push(Command::Place(
+                    OrderRequest::limit(id("reduce"), inst().symbol, Side::Sell, *price + dec!(10), dec!(0.01))
+                        .reduce_only(),
+                ));
+                out.push(Command::Place(OrderRequest::limit(
+                    id("no-price"),
+                    inst().symbol,
+                    Side::Buy,
+                    *price,
+                    dec!(0.01),
+                )));
+                if let Some(Command::Place(req)) = out.last_mut() {
+                    req.price = None;
+                }
+            }
+            EngineEvent::Rejected { client_id, reason, .. } => self.rejected.push((client_id.clone(), reason.clone())),
+            _ => {}
+        }
+    }
+    fn ideal_orders(&self) -> Vec<OrderRequest> {
+        Vec::new()
+    }
+    fn stats(&self) -> BotStats {
+        BotStats::default()
+    }
+    fn phase(&self) -> EnginePhase {
+        EnginePhase::Active
+    }
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+/// Refusals reach the engine under the refused order's id, with the
+/// paper exchange's reasons.
+#[test]
+fn refused_orders_are_reported_under_their_ids() {
+    let mut e = Refused { rejected: Vec::new() };
+    let r = run(&mut e, &inst(), &sideways(3), &cfg()).unwrap();
+    assert_eq!(r.fills, 0);
+    let ids: Vec<&str> = e.rejected.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["crossing", "off-tick", "reduce", "no-price"]);
+    let reasons: Vec<&str> = e.rejected.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(reasons[0], "post-only order crossing would take liquidity");
+    assert!(reasons[1].contains("tick"), "{}", reasons[1]);
+    assert!(
+        reasons[2].starts_with("reduce-only sell of 0.01 would increase or flip"),
+        "{}",
+        reasons[2]
+    );
+    assert_eq!(reasons[3], "limit order no-price needs a price");
+}
+
 fn levels() -> Vec<Decimal> {
     (0..=10).map(|i| dec!(30000) + Decimal::from(i * 100)).collect()
 }
@@ -589,4 +659,24 @@ fn the_benched_month_reports_exactly_what_the_plain_walk_does() {
         serde_json::to_string(&plain).unwrap()
     );
     assert!(fast.fills > 1000, "{} fills", fast.fills);
+}
+
+proptest::proptest! {
+    /// `to_f64` is within a few units in the last place of the decimal's
+    /// value, on mantissas of every size (the `f64` filters' margins rest
+    /// on that).
+    #[test]
+    fn decimals_convert_to_f64_within_a_few_ulps(
+        hi in 0u32..u32::MAX,
+        lo in proptest::prelude::any::<u64>(),
+        small in proptest::prelude::any::<bool>(),
+        negative in proptest::prelude::any::<bool>(),
+        scale in 0u32..=28,
+    ) {
+        let hi = if small { 0 } else { hi };
+        let d = Decimal::from_parts(lo as u32, (lo >> 32) as u32, hi, negative, scale);
+        let exact: f64 = d.to_string().parse().unwrap();
+        let got = to_f64(d);
+        proptest::prop_assert!((got - exact).abs() <= exact.abs() * 8.0 * f64::EPSILON, "{d}: {got} vs {exact}");
+    }
 }

@@ -551,7 +551,26 @@ impl GridEngine {
         }
     }
 
+    /// False when [`GridEngine::on_point`] does nothing whatever the price:
+    /// paused, finished, or trading with no stop-loss, no take-profit and
+    /// `on_out_of_range = keep` (nothing [`GridEngine::exit_reason`]
+    /// checks).
+    fn points_matter(&self) -> bool {
+        if self.paused.is_some() {
+            return false;
+        }
+        match self.phase {
+            EnginePhase::Waiting => true,
+            EnginePhase::Active => {
+                let c = &self.config;
+                c.stop_loss.is_some() || c.take_profit.is_some() || c.on_out_of_range == OutOfRange::Stop
+            }
+            EnginePhase::Finished => false,
+        }
+    }
+
     /// After the prices of an event: re-place what was refused.
+    #[inline]
     fn after_prices(&mut self, out: &mut Vec<Command>) {
         if self.paused.is_some() {
             return;
@@ -578,7 +597,14 @@ impl GridEngine {
     /// Walks the candle O→L→H→C when it closes at or above its open, else
     /// O→H→L→C (the fill model of DESIGN.md).
     fn on_candle(&mut self, c: &Candle, out: &mut Vec<Command>) {
-        if c.low <= Decimal::ZERO {
+        // `c.low <= 0`, without a decimal comparison per candle.
+        if c.low.is_zero() || c.low.is_sign_negative() {
+            return;
+        }
+        if !self.points_matter() {
+            // No point of the walk can change anything (see `on_point`).
+            self.stats.last_price = c.close;
+            self.after_prices(out);
             return;
         }
         let walk = if c.close >= c.open {
@@ -733,7 +759,17 @@ impl GridEngine {
         }
     }
 
+    /// Re-places the initial order and the cells refused before (nothing,
+    /// at no cost, in the usual case that none was).
+    #[inline]
     fn place_pending(&mut self, out: &mut Vec<Command>) {
+        if self.unplaced == 0 && self.market.as_ref().is_none_or(|m| m.placed) {
+            return;
+        }
+        self.place_refused(out);
+    }
+
+    fn place_refused(&mut self, out: &mut Vec<Command>) {
         if let Some(m) = self.market.as_ref().filter(|m| !m.placed) {
             out.push(Command::Place(self.market_request(m)));
             if let Some(m) = self.market.as_mut() {

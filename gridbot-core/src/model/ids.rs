@@ -272,15 +272,34 @@ impl ClientOrderId {
     /// The id of grid cell `cell`'s order number `generation` of `owner`
     /// (a [`BotId`] alone means no installation tag).
     pub fn grid(owner: impl Into<OrderOwner>, cell: u32, generation: u64) -> Self {
+        // `format!("g{}{}-{}-{}", tag, bot, cell, generation)`, written
+        // directly: engines make one per fill.
         let o = owner.into();
-        ClientOrderId(format!("g{}{}-{}-{}", o.tag, o.bot.0, cell, generation))
+        let mut s = String::with_capacity(Self::MAX_LEN);
+        s.push('g');
+        s.push_str(o.tag.as_str());
+        push_i64(&mut s, o.bot.0);
+        s.push('-');
+        push_u64(&mut s, u64::from(cell));
+        s.push('-');
+        push_u64(&mut s, generation);
+        ClientOrderId(s)
     }
 
     /// The id of `owner`'s `action` (e.g. `open`, `close`, `init`; lower-case
     /// letters) number `generation`.
     pub fn action(owner: impl Into<OrderOwner>, action: &str, generation: u64) -> Self {
+        // `format!("b{}{}-{}-{}", tag, bot, action, generation)`.
         let o = owner.into();
-        ClientOrderId(format!("b{}{}-{}-{}", o.tag, o.bot.0, action, generation))
+        let mut s = String::with_capacity(Self::MAX_LEN + action.len());
+        s.push('b');
+        s.push_str(o.tag.as_str());
+        push_i64(&mut s, o.bot.0);
+        s.push('-');
+        s.push_str(action);
+        s.push('-');
+        push_u64(&mut s, generation);
+        ClientOrderId(s)
     }
 
     /// Takes one of gridbot's ids apart; `None` for any other id (an
@@ -300,21 +319,12 @@ impl ClientOrderId {
             _ => return None,
         };
         let (bot, rest) = rest[tag_len..].split_once('-')?;
-        if bot.is_empty() || !bot.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let bot = BotId(bot.parse().ok()?);
+        let bot = BotId(i64::try_from(digits(bot)?).ok()?);
         let (middle, generation) = rest.rsplit_once('-')?;
-        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let generation = generation.parse().ok()?;
+        let generation = digits(generation)?;
         let role = if cell_order {
-            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
             OrderRole::Cell {
-                cell: middle.parse().ok()?,
+                cell: u32::try_from(digits(middle)?).ok()?,
                 generation,
             }
         } else {
@@ -354,6 +364,47 @@ impl fmt::Display for ClientOrderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The value of `s` when it is one or more ASCII digits and fits a `u64`
+/// (what checking every byte and `str::parse` say, in one pass).
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |v, b| {
+        if b.is_ascii_digit() {
+            v.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Appends `n` in decimal (as `Display` writes it).
+fn push_u64(s: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
+}
+
+/// Appends `n` in decimal, with a leading `-` when negative.
+fn push_i64(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    push_u64(s, n.unsigned_abs());
 }
 
 /// An opaque position in an exchange's fill history: pass the cursor from
@@ -414,6 +465,107 @@ mod tests {
         let other = ClientOrderId::grid(OrderOwner::new(IdTag::new("ABCDE").unwrap(), BotId(4021)), 1, 0);
         assert_ne!(other.owner(), Some(owner));
         assert_eq!(other.bot(), Some(BotId(4021)));
+    }
+
+    proptest::proptest! {
+        /// The ids are written exactly as `format!` writes them (the
+        /// format before it was written out by hand).
+        #[test]
+        fn ids_are_written_as_format_writes_them(
+            tagged in proptest::bool::ANY,
+            bot in proptest::prelude::any::<i64>(),
+            cell in proptest::prelude::any::<u32>(),
+            generation in proptest::prelude::any::<u64>(),
+            small in 0u64..1000,
+        ) {
+            let tag = if tagged { IdTag::new("KQXZA").unwrap() } else { IdTag::NONE };
+            for (b, g) in [(bot, generation), (bot % 1000, small), (0, 0), (i64::MIN, u64::MAX)] {
+                let owner = OrderOwner::new(tag, BotId(b));
+                let id = ClientOrderId::grid(owner, cell, g);
+                proptest::prop_assert_eq!(id.as_str(), format!("g{}{}-{}-{}", tag, b, cell, g));
+                for action in ["init", "close", "open", ""] {
+                    let id = ClientOrderId::action(owner, action, g);
+                    proptest::prop_assert_eq!(id.as_str(), format!("b{}{}-{}-{}", tag, b, action, g));
+                }
+            }
+        }
+    }
+
+    /// `ClientOrderId::parse` as it was written first (checked digits,
+    /// then `str::parse`): the reference of the one-pass digit reading.
+    fn parse_reference(id: &ClientOrderId) -> Option<ParsedOrderId<'_>> {
+        let s = id.as_str();
+        let cell_order = match s.as_bytes().first()? {
+            b'g' => true,
+            b'b' => false,
+            _ => return None,
+        };
+        let rest = &s[1..];
+        let tag_len = rest.bytes().take_while(u8::is_ascii_uppercase).count();
+        let tag = match tag_len {
+            0 => IdTag::NONE,
+            IdTag::LEN => IdTag::new(&rest[..tag_len]).ok()?,
+            _ => return None,
+        };
+        let (bot, rest) = rest[tag_len..].split_once('-')?;
+        if bot.is_empty() || !bot.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let bot = BotId(bot.parse().ok()?);
+        let (middle, generation) = rest.rsplit_once('-')?;
+        if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let generation = generation.parse().ok()?;
+        let role = if cell_order {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            OrderRole::Cell {
+                cell: middle.parse().ok()?,
+                generation,
+            }
+        } else {
+            if middle.is_empty() || !middle.bytes().all(|b| b.is_ascii_lowercase()) {
+                return None;
+            }
+            OrderRole::Action {
+                tag: middle,
+                generation,
+            }
+        };
+        Some(ParsedOrderId {
+            owner: OrderOwner { tag, bot },
+            role,
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8192))]
+        /// Parsing reads any string (ids, near-ids, overflowing numbers,
+        /// junk) exactly as the reference does.
+        #[test]
+        fn parsing_equals_the_reference(
+            s in "[gbx]?[A-Z]{0,6}[0-9]{0,21}-?[0-9a-z]{0,12}-?[0-9]{0,22}-?[0-9+]{0,3}",
+            any in ".{0,24}",
+            bot in proptest::prelude::any::<i64>(),
+            cell in proptest::prelude::any::<u32>(),
+            generation in proptest::prelude::any::<u64>(),
+        ) {
+            let owner = OrderOwner::new(IdTag::new("KQXZA").unwrap(), BotId(bot));
+            let ids = [
+                ClientOrderId::new(s),
+                ClientOrderId::new(any),
+                ClientOrderId::grid(owner, cell, generation),
+                ClientOrderId::grid(BotId(bot), cell, generation),
+                ClientOrderId::action(owner, "close", generation),
+                ClientOrderId::new(format!("g{}-{}-{}9", u64::MAX, cell, generation)),
+                ClientOrderId::new(format!("g1-{}0-{generation}", u64::from(u32::MAX) + u64::from(cell))),
+            ];
+            for id in &ids {
+                proptest::prop_assert_eq!(id.parse(), parse_reference(id), "{}", id);
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   `ticks(P) ≥ ceil(b / tick)`; a sell limit is touched by a walk up to `b`
 //!   iff `ticks(P) ≤ floor(b / tick)`.
 
+use std::cmp::Ordering;
+
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -103,10 +105,35 @@ fn tick_ratio(price: Decimal, tick: Decimal) -> Option<(i128, i128)> {
     (den > 0).then_some((num, den))
 }
 
+/// [`tick_ratio`] when both terms fit an `i64` (the common case, without
+/// 128-bit division).
+#[inline]
+fn tick_ratio_i64(price: Decimal, tick: Decimal) -> Option<(i64, i64)> {
+    const POW10: [i64; 19] = {
+        let mut t = [1i64; 19];
+        let mut i = 1;
+        while i < 19 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let num = i64::try_from(price.mantissa())
+        .ok()?
+        .checked_mul(*POW10.get(tick.scale() as usize)?)?;
+    let den = i64::try_from(tick.mantissa())
+        .ok()?
+        .checked_mul(*POW10.get(price.scale() as usize)?)?;
+    (den > 0).then_some((num, den))
+}
+
 /// `price` in whole ticks, when it lies on the tick grid and fits an `i64`.
 pub fn to_ticks(price: Decimal, tick: Decimal) -> Option<i64> {
-    if tick <= Decimal::ZERO {
+    if tick.is_sign_negative() || tick.is_zero() {
         return None;
+    }
+    if let Some((num, den)) = tick_ratio_i64(price, tick) {
+        return (num % den == 0).then_some(num / den);
     }
     match tick_ratio(price, tick) {
         Some((num, den)) => (num % den == 0).then(|| i64::try_from(num / den).ok()).flatten(),
@@ -271,6 +298,8 @@ pub trait Resting {
 /// the same segment.
 pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
     let seg = b.seg;
+    // The segment does not change while it is walked: compare once.
+    let direction = seg.to.cmp(&seg.from);
     loop {
         let liq = book.liquidation();
         if let Some((long, l)) = liq {
@@ -280,7 +309,7 @@ pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
                 continue;
             }
         }
-        if seg.to < seg.from {
+        if direction == Ordering::Less {
             let bid = book.first_bid(b.bid_min);
             let liq = liq.filter(|(long, l)| *long && *l >= seg.to).map(|(_, l)| l);
             match (bid, liq) {
@@ -289,7 +318,7 @@ pub fn walk_segment<R: Resting + ?Sized>(book: &mut R, b: &SegmentBounds) {
                 (None, Some(_)) => book.liquidate(seg.ts),
                 (None, None) => return,
             }
-        } else if seg.to > seg.from {
+        } else if direction == Ordering::Greater {
             let ask = book.first_ask(b.ask_max);
             let liq = liq.filter(|(long, l)| !*long && *l <= seg.to).map(|(_, l)| l);
             match (ask, liq) {
@@ -360,6 +389,27 @@ mod tests {
     }
 
     proptest! {
+        /// `to_ticks` (64-bit when it fits, else 128-bit) is the decimal
+        /// quotient exactly when the remainder is zero.
+        #[test]
+        fn to_ticks_is_the_whole_decimal_quotient(
+            m in any::<i64>(),
+            s in 0u32..20,
+            tm in 1i64..1000,
+            ts in 0u32..10,
+            big in any::<bool>(),
+        ) {
+            let p = if big { Decimal::from_i128_with_scale(i128::from(m) * 1_000_000_007, s) } else { Decimal::new(m, s) };
+            let t = Decimal::new(tm, ts);
+            // Where the decimal quotient itself overflows there is nothing
+            // to compare with.
+            let (Some(r), Some(q)) = (p.checked_rem(t), p.checked_div(t)) else {
+                return Ok(());
+            };
+            let expect = if r.is_zero() { q.to_i64() } else { None };
+            prop_assert_eq!(to_ticks(p, t), expect, "{} / {}", p, t);
+        }
+
         #[test]
         fn tick_touch_tests_equal_the_decimal_tests(limit_ticks in 1i64..2_000_000, bound in 1u64..200_000_000u64) {
             let tick = dec!(0.1);
