@@ -15,12 +15,14 @@
 //! shared by every rule and thread.
 //!
 //! Target (issue 14): ≤ 2 s on this 2-core machine for ≥ 1,000 candidates ×
-//! 4 weekly windows. Measured 2026-12-06 03:34–03:42 UTC at load average
-//! 11.0 falling to 5.8 (other sessions compiling, so the second core was
-//! never free): one core **4.38 s** (95 % CI 4.29–4.48), all cores
-//! **3.92 s** (3.54–4.30) for 1,008 rules × 4 × 10,080 candles ≈ 40.6 M
-//! candle-backtests (≈ 9.3 M/s per core, as before issue 14). **Not met**:
-//! it needs ≈ 20 M/s; the backtester itself was not made faster.
+//! 4 weekly windows. **Met.** Measured 2026-12-06 06:24 UTC, load average
+//! 1.4, after the backtester's per-fill work was cut (see the `backtest`
+//! bench): 1,080 rules × 4 × 10,080 candles ≈ 43.5 M candle-backtests in
+//! **684 ms** on all cores (95 % CI 683–685 ms, ≈ 64 M/s) and **1.31 s**
+//! on one core (1.30–1.31 s). The same sweep's history: 1,008 rules,
+//! 1.52 s on all cores at load 1.5 (before the backtester work, quiet
+//! machine); 4.38 s one core / 3.92 s all cores at load 11 → 5.8 (other
+//! sessions compiling, the second core never free).
 //!
 //! History (7-day in-sample sweep, before issue 14): 324 candidates ×
 //! 10,080 candles, one core 402 ms, all (2) cores 208 ms at load 1.5.
