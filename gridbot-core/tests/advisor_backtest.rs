@@ -102,6 +102,12 @@ fn check(set: &RecommendationSet, request: &AdvisorRequest, a: &BacktestAdvisor)
         // week), a proposal as its own room in σ now.
         let mut same = a.rebacktest(request, &proposal).unwrap();
         same.track_record_roi_pct = r.track_record_roi_pct.clone();
+        if r.stepped_down_from.is_some() {
+            // A proposal chooses its leverage: no step-down note.
+            assert_eq!(same.stepped_down_from, None);
+            same.stepped_down_from = r.stepped_down_from;
+            same.description = r.description.clone();
+        }
         let room = |d: Decimal| d / price;
         let clamped = room(price - r.lower) >= dec!(0.3999) || room(r.upper - price) >= dec!(0.3999);
         if clamped {

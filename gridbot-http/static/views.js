@@ -77,6 +77,7 @@ export function recommendationCard(rec, owner, symbol, onUse) {
     kv(t('ai.backtest', { days: Math.round(num(rec.backtest_days)) }), pct(rec.backtest_roi_pct), { 'data-testid': 'rec-backtest' }),
     (rec.track_record_roi_pct || []).length ? kv(t('ai.track'), rec.track_record_roi_pct.map(pct).join(' · '), { 'data-testid': 'rec-track' }) : null,
     h('p', { class: 'muted' }, desc),
+    rec.stepped_down_from ? h('p', { class: 'muted', 'data-testid': 'rec-stepped' }, t('ai.stepped', { from: rec.stepped_down_from, lev: rec.leverage })) : null,
     kv(t('ai.range'), price(rec.lower, symbol) + ' – ' + price(rec.upper, symbol), { 'data-testid': 'rec-range' }),
     kv(t('ai.grids'), rec.grids),
     kv(t('ai.drawdown'), pct(-num(rec.max_drawdown_pct))),

@@ -441,7 +441,7 @@ impl BacktestAdvisor {
             });
             let track = track_record(list, &results, &penalties, level, &self.penalties);
             let mut picked = None;
-            for (_, _, r, rois) in &ranked {
+            for (tier, _, r, rois) in &ranked {
                 let Some(now) = nows[*r].as_ref() else { continue };
                 let Some(s) = self.in_sample(now, &ground, request) else {
                     *fates.entry(Fate::InSample).or_default() += 1;
@@ -462,11 +462,11 @@ impl BacktestAdvisor {
                     *fates.entry(Fate::NoEdge).or_default() += 1;
                     continue;
                 }
-                picked = Some((s, now, *r, rois.clone(), forecast));
+                picked = Some((s, now, *r, rois.clone(), forecast, *tier));
                 break;
             }
             match picked {
-                Some((s, now, r, rois, forecast)) => {
+                Some((s, now, r, rois, forecast, tier)) => {
                     floor = Some((s.outcome.max_drawdown_pct, s.candidate.leverage));
                     taken.push(s.candidate);
                     let validation = Validation {
@@ -482,7 +482,17 @@ impl BacktestAdvisor {
                         plausible_move: now.required,
                     };
                     let rec = recommendation(&s, &ground.analysis, &request.instrument);
-                    recommendations.push(with_forecast(rec, &forecast, &validation));
+                    let mut rec = with_forecast(rec, &forecast, &validation);
+                    if let Some(own) = profile.leverages.first().copied().filter(|_| tier > 0) {
+                        rec.stepped_down_from = Some(own);
+                        rec.description = format!(
+                            "{} This week no {own}x setup of the {} profile is viable, safe and validated: \
+                             this is its riskiest setup that is.",
+                            rec.description,
+                            level.as_str()
+                        );
+                    }
+                    recommendations.push(rec);
                 }
                 None => unavailable.push(ProfileUnavailable {
                     risk_level: level,

@@ -171,6 +171,12 @@ pub struct Recommendation {
     /// windows, and for proposals the method did not pick).
     #[serde(default)]
     pub track_record_roi_pct: Vec<Decimal>,
+    /// The profile's own leverage when this week it had no setup that is
+    /// viable, safe and validated, so this pick steps down to a lower one
+    /// (`None` when the pick uses the profile's own leverage, and for
+    /// proposals, which choose their leverage themselves).
+    #[serde(default)]
+    pub stepped_down_from: Option<u32>,
     /// Distance from the price to the estimated liquidation price, percent
     /// of the price (null when there is none).
     #[serde(default)]
@@ -230,6 +236,7 @@ impl Recommendation {
             validation_roi_pct: Vec::new(),
             validation_max_drawdown_pct: Decimal::ZERO,
             track_record_roi_pct: Vec::new(),
+            stepped_down_from: None,
             liquidation_distance_pct: None,
             plausible_move_pct: Decimal::ZERO,
             round_trips: 0,

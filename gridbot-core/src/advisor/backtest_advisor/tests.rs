@@ -200,6 +200,7 @@ fn each_profile_takes_its_highest_leverage_when_it_is_safe() {
             (RiskLevel::Aggressive, 3)
         ]
     );
+    assert!(set.recommendations.iter().all(|r| r.stepped_down_from.is_none()));
     // The forecast grows with the leverage (the same σ, its prior per σ).
     let f: Vec<_> = set.recommendations.iter().map(|r| r.expected_roi_7d_pct).collect();
     assert!(f[0] < f[1] && f[1] < f[2], "{f:?}");
@@ -249,6 +250,8 @@ fn a_profile_whose_liquidations_a_plausible_week_reaches_says_no_safe_pick() {
         .find(|r| r.risk_level == RiskLevel::Aggressive)
         .unwrap();
     assert!(aggressive.leverage < 3, "{aggressive:?}");
+    assert_eq!(aggressive.stepped_down_from, Some(3));
+    assert!(aggressive.description.contains("no 3x setup of the aggressive profile"));
     for r in &set.recommendations {
         assert!(r.plausible_move_pct >= dec!(60), "{r:?}");
         if let Some(d) = r.liquidation_distance_pct {
@@ -323,7 +326,12 @@ fn rebacktesting_a_pick_reproduces_it_and_unviable_proposals_are_refused() {
         // (the method's own past picks) is not a proposal's.
         let mut again = a.rebacktest(&req, &proposal_of(r)).unwrap();
         assert!(again.track_record_roi_pct.is_empty());
+        assert_eq!(again.stepped_down_from, None);
         again.track_record_roi_pct = r.track_record_roi_pct.clone();
+        if r.stepped_down_from.is_some() {
+            again.stepped_down_from = r.stepped_down_from;
+            again.description = r.description.clone();
+        }
         assert_eq!(&again, r);
     }
     let mut reckless = proposal_of(&set.recommendations[0]);
