@@ -264,6 +264,15 @@ async fn a_new_user_is_refused_before_confirm_trades_edits_and_reads_it_all_in_k
         .unwrap();
     let lower = lower.as_str().unwrap();
     assert_eq!(lower.split('.').nth(1).map(str::len), Some(5), "DOGE's tick: {lower}");
+    // The preview of these very inputs (a preview asked for before the
+    // symbol changed may still be on its way when the first DOGE one shows).
+    wait_until("the preview of DOGE's default range", long, || async {
+        b.text_of("[data-testid=preview-levels]")
+            .await
+            .map(|x| x.contains(lower))
+            .unwrap_or(false)
+    })
+    .await;
     let levels = b.text_of("[data-testid=preview-levels]").await.unwrap();
     let first = levels.split(" · ").nth(1).unwrap().split(" … ").next().unwrap();
     assert_eq!(first.split('.').nth(1).map(str::len), Some(5), "{levels}");
