@@ -104,22 +104,9 @@ impl Hasher for IdHasher {
 /// `prefix` then `n` in decimal: `format!("{prefix}{n}")` without the
 /// formatting machinery.
 fn numbered(prefix: &str, n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(prefix.len() + digits.len() - i);
+    let mut s = String::with_capacity(prefix.len() + 20);
     s.push_str(prefix);
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
+    crate::model::push_u64(&mut s, n);
     s
 }
 

@@ -39,17 +39,7 @@ use rust_decimal::Decimal;
 
 use super::BacktestError;
 use crate::model::{Candle, Instrument, TimestampMs};
-
-/// `10^k` for `k ≤ 18` (every power that fits an `i64`).
-const POW10: [i64; 19] = {
-    let mut t = [1i64; 19];
-    let mut i = 1;
-    while i < 19 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
+use crate::paper::fill_model::POW10_I64 as POW10;
 
 /// What one candle's walk can reach, in ticks; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq)]

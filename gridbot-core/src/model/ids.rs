@@ -381,8 +381,10 @@ fn digits(s: &str) -> Option<u64> {
     })
 }
 
-/// Appends `n` in decimal (as `Display` writes it).
-fn push_u64(s: &mut String, n: u64) {
+/// Appends `n` in decimal (as `Display` writes it), without the formatting
+/// machinery (ids are written once per fill; the backtester's fill ids use
+/// it too).
+pub(crate) fn push_u64(s: &mut String, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n;

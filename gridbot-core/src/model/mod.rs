@@ -23,6 +23,7 @@ pub use bot::{
     StrategyTemplate, TrendConfig, TrendDirection,
 };
 pub use grid_config::{GridConfig, GridMode, OutOfRange, Spacing};
+pub(crate) use ids::push_u64;
 pub use ids::{
     BotId, ClientOrderId, FillCursor, IdTag, OrderOwner, OrderRole, ParsedOrderId, Symbol, TemplateId, UserId,
 };

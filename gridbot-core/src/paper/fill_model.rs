@@ -105,25 +105,27 @@ fn tick_ratio(price: Decimal, tick: Decimal) -> Option<(i128, i128)> {
     (den > 0).then_some((num, den))
 }
 
+/// `10^k` for `k ≤ 18` (every power that fits an `i64`).
+pub(crate) const POW10_I64: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// [`tick_ratio`] when both terms fit an `i64` (the common case, without
 /// 128-bit division).
 #[inline]
 fn tick_ratio_i64(price: Decimal, tick: Decimal) -> Option<(i64, i64)> {
-    const POW10: [i64; 19] = {
-        let mut t = [1i64; 19];
-        let mut i = 1;
-        while i < 19 {
-            t[i] = t[i - 1] * 10;
-            i += 1;
-        }
-        t
-    };
     let num = i64::try_from(price.mantissa())
         .ok()?
-        .checked_mul(*POW10.get(tick.scale() as usize)?)?;
+        .checked_mul(*POW10_I64.get(tick.scale() as usize)?)?;
     let den = i64::try_from(tick.mantissa())
         .ok()?
-        .checked_mul(*POW10.get(price.scale() as usize)?)?;
+        .checked_mul(*POW10_I64.get(price.scale() as usize)?)?;
     (den > 0).then_some((num, den))
 }
 
