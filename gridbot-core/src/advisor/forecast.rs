@@ -53,15 +53,11 @@ pub const PRIOR_PCT_PER_SIGMA: [f64; 3] = [2.3, 5.8, 6.6];
 /// The prior per unit of weekly σ at `leverage` (percent): the fitted
 /// figure, the 3x one above 3x, 0 at 0x.
 pub fn prior_pct_per_sigma(leverage: u32) -> f64 {
-    let i = usize::try_from(leverage).unwrap_or(usize::MAX);
-    match i {
-        0 => 0.0,
-        i => PRIOR_PCT_PER_SIGMA
-            .get(i - 1)
-            .or(PRIOR_PCT_PER_SIGMA.last())
-            .copied()
-            .unwrap_or(0.0),
-    }
+    let Some(i) = leverage.checked_sub(1) else {
+        return 0.0;
+    };
+    let last = PRIOR_PCT_PER_SIGMA.len() - 1;
+    PRIOR_PCT_PER_SIGMA[usize::try_from(i).map_or(last, |i| i.min(last))]
 }
 
 /// A 7-day forecast, percent.
