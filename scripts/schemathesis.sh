@@ -25,15 +25,19 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "schemathesis==$VERSION"
 fi
-BIN=${GRIDBOT_BIN:-target/debug/gridbot}
+# The debug binary `cargo test` built, wherever cargo puts it.
+BIN=${GRIDBOT_BIN:-${CARGO_TARGET_DIR:-target}/debug/gridbot}
 [ -x "$BIN" ] || cargo build --quiet --bin gridbot
+[ -x "$BIN" ] || { echo "schemathesis: no gridbot binary at $BIN"; exit 1; }
 DIR=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 GRIDBOT_SIM_SPEED=60 "$BIN" serve --data-dir "$DIR" --addr "127.0.0.1:$PORT" > "$DIR/serve.out" 2> "$DIR/serve.log" &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+up=0
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && { up=1; break; }; sleep 0.5; done
+if [ "$up" != 1 ]; then echo "schemathesis: gridbot serve did not come up"; tail -20 "$DIR/serve.log"; exit 1; fi
 PW=$(sed -n 's/^password: //p' "$DIR/demo-login.txt")
 TOKEN=$(curl -sf -X POST -H 'Content-Type: application/json' \
   -d "{\"username\":\"demo\",\"password\":\"$PW\"}" "http://127.0.0.1:$PORT/api/v1/auth/login" |
